@@ -1,0 +1,137 @@
+"""Services, actions (playbooks), their trigger rules and escalation tiers."""
+
+import re
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+
+CODE_CLASS_RE = re.compile(r"^[1-9]xx$")
+ANY_CODE = "*"
+
+
+def code_keys(code: str) -> list[str]:
+    """Return the rule codes that cover `code`: itself, its class (`5xx`) and any (`*`)."""
+    keys = [code, ANY_CODE]
+    if len(code) == 3 and code.isdigit() and code[0] != "0":
+        keys.insert(1, f"{code[0]}xx")
+    return keys
+
+
+class Service(models.Model):
+    slug = models.SlugField(max_length=100, unique=True, help_text="As monitoring names it: login")
+    name = models.CharField(max_length=200, help_text="As customers know it: Login no app")
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.slug
+
+
+class Action(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.CharField(max_length=20, unique=True, help_text="Short reference, e.g. 0001")
+    name = models.CharField(max_length=200)
+    enabled = models.BooleanField(default=True)
+    push_threshold = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Push to impacted customers at this many occurrences; empty: never push.",
+    )
+    push_message = models.TextField(
+        blank=True, default="Infelizmente nosso app está indisponível, avisaremos quando voltar"
+    )
+    all_clear_message = models.TextField(blank=True, default="Voltamos a funcionar")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def clean(self):
+        if self.push_threshold and not self.push_message.strip():
+            raise ValidationError({"push_message": "A push threshold needs a push message."})
+
+
+class TriggerRule(models.Model):
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="rules")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="rules")
+    code = models.CharField(
+        max_length=64,
+        help_text="An exact code (503, timeout), a class (5xx) or * for any code.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "code", "action"], name="unique_rule_per_action"
+            ),
+        ]
+        # The unique index (service, code, action) serves matching:
+        # rules.filter(service__slug=s, code__in=code_keys(c)).
+
+    def __str__(self):
+        return f"{self.service.slug}/{self.code}"
+
+    def save(self, *args, **kwargs):
+        self.code = self.code.strip()
+        if CODE_CLASS_RE.match(self.code.lower()):
+            self.code = self.code.lower()
+        super().save(*args, **kwargs)
+
+
+class Tier(models.Model):
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="tiers")
+    level = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    name = models.CharField(max_length=100, help_text="Analista N1")
+    team = models.ForeignKey("notifications.Team", on_delete=models.PROTECT, related_name="tiers")
+    after_occurrences = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    after_minutes = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["action", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["action", "level"], name="unique_tier_level"),
+            models.CheckConstraint(
+                condition=models.Q(after_occurrences__isnull=False)
+                | models.Q(after_minutes__isnull=False),
+                name="tier_has_threshold",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.level}. {self.name}"
+
+    def clean(self):
+        if self.after_occurrences is None and self.after_minutes is None:
+            raise ValidationError(
+                "Give the tier an occurrence count, a number of minutes, or both."
+            )
+
+
+def validate_tier_order(tiers) -> None:
+    """Raise ValidationError if thresholds go down as the level goes up.
+
+    `tiers` are objects with level, name, after_occurrences and after_minutes.
+    """
+    ordered = sorted(tiers, key=lambda t: t.level)
+    errors = []
+    for lower, higher in zip(ordered, ordered[1:], strict=False):
+        for field, label in (("after_occurrences", "occurrences"), ("after_minutes", "minutes")):
+            low, high = getattr(lower, field), getattr(higher, field)
+            if low is not None and high is not None and high < low:
+                errors.append(
+                    f"Tier {higher.level} ({higher.name}) fires at {high} {label}, before "
+                    f"tier {lower.level} ({lower.name}) at {low} {label}: "
+                    "thresholds must not go down as the level goes up."
+                )
+    if errors:
+        raise ValidationError(errors)

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import path
+
+from incidents.api import IncidentDetailApi, IncidentListApi, TriggerIngestApi
+from notifications.api import CustomerUpsertApi
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/triggers", TriggerIngestApi.as_view(), name="api-triggers"),
+    path("api/v1/incidents/", IncidentListApi.as_view(), name="api-incidents"),
+    path("api/v1/incidents/<uuid:pk>/", IncidentDetailApi.as_view(), name="api-incident"),
+    path("api/v1/customers", CustomerUpsertApi.as_view(), name="api-customers"),
+]

@@ -1,0 +1,78 @@
+"""What is due for an incident: a pure function of its policy, counts and clock.
+
+The policy is the snapshot an incident keeps from its action (see `policy_of`):
+{"push_threshold": 5 or None, "tiers": [{"level", "name", "team_id",
+"occurrences", "minutes"}, ...]}.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class Due:
+    push: bool
+    tiers: tuple[dict, ...]
+    next_check_at: datetime | None
+
+
+def tier_reached(tier: dict, *, occurrences: int, elapsed: timedelta) -> bool:
+    """Return whether a tier's count or time threshold has been crossed."""
+    by_count = tier["occurrences"] is not None and occurrences >= tier["occurrences"]
+    by_time = tier["minutes"] is not None and elapsed >= timedelta(minutes=tier["minutes"])
+    return by_count or by_time
+
+
+def evaluate(
+    policy: dict,
+    *,
+    occurrences: int,
+    opened_at: datetime,
+    now: datetime,
+    escalation_level: int,
+    pushed: bool,
+    paging_stopped: bool = False,
+) -> Due:
+    """Return the push and tier pages due now, and when time next matters.
+
+    Reaching a tier makes every lower tier not yet paged due too, so escalation
+    never skips a level. `paging_stopped` (acknowledged, silenced) holds the tiers.
+    """
+    threshold = policy.get("push_threshold")
+    push = bool(threshold) and not pushed and occurrences >= threshold
+    if paging_stopped:
+        return Due(push=push, tiers=(), next_check_at=None)
+
+    tiers = sorted(policy.get("tiers", []), key=lambda t: t["level"])
+    elapsed = now - opened_at
+    reached = max(
+        (t["level"] for t in tiers if tier_reached(t, occurrences=occurrences, elapsed=elapsed)),
+        default=0,
+    )
+    due = tuple(t for t in tiers if escalation_level < t["level"] <= reached)
+    top = max(escalation_level, reached)
+    pending_times = [
+        opened_at + timedelta(minutes=t["minutes"])
+        for t in tiers
+        if t["level"] > top and t["minutes"] is not None
+    ]
+    return Due(push=push, tiers=due, next_check_at=min(pending_times, default=None))
+
+
+def policy_of(action) -> dict:
+    """Freeze an action's push threshold and tiers into an incident's policy."""
+    return {
+        "push_threshold": action.push_threshold,
+        "push_message": action.push_message,
+        "all_clear_message": action.all_clear_message,
+        "tiers": [
+            {
+                "level": tier.level,
+                "name": tier.name,
+                "team_id": tier.team_id,
+                "occurrences": tier.after_occurrences,
+                "minutes": tier.after_minutes,
+            }
+            for tier in action.tiers.order_by("level")
+        ],
+    }

@@ -1,0 +1,136 @@
+"""API shapes. The seed's Portuguese keys (gatilhos, servico, retorno) are mapped here, once."""
+
+from django.conf import settings
+from rest_framework import serializers
+
+from incidents.models import Incident, TimelineEvent
+from notifications.models import Delivery
+
+
+class CodeField(serializers.CharField):
+    """A trigger code: a string or a whole number (`"503"` or `503`)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("invalid")
+        return super().to_internal_value(str(data))
+
+
+class ServiceField(serializers.CharField):
+    def to_internal_value(self, data):
+        return super().to_internal_value(data).lower()
+
+
+class TriggerInSerializer(serializers.Serializer):
+    service = ServiceField(max_length=100)
+    code = CodeField(max_length=64)
+
+
+class GatilhoInSerializer(serializers.Serializer):
+    servico = ServiceField(max_length=100)
+    retorno = CodeField(max_length=64)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        return {"service": value["servico"], "code": value["retorno"]}
+
+
+def _batch_field(child):
+    return serializers.ListField(
+        child=child,
+        required=False,
+        allow_empty=False,
+        max_length=settings.CXHUB_MAX_TRIGGERS_PER_REQUEST,
+    )
+
+
+class TriggerBatchSerializer(serializers.Serializer):
+    """Accept `{"gatilhos": [{"servico", "retorno"}]}` (the original payload).
+
+    Also `{"triggers": [{"service", "code"}]}`.
+    """
+
+    def get_fields(self):
+        # Built per instance: the maximum is a setting, never read at import time.
+        fields = super().get_fields()
+        fields["gatilhos"] = _batch_field(GatilhoInSerializer())
+        fields["triggers"] = _batch_field(TriggerInSerializer())
+        return fields
+
+    def validate(self, attrs):
+        given = [key for key in ("gatilhos", "triggers") if key in attrs]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                {"gatilhos": "Give one list of triggers: 'gatilhos' (or 'triggers')."}
+            )
+        return {"triggers": attrs[given[0]]}
+
+
+class TriggerOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    service = serializers.CharField()
+    code = serializers.CharField()
+    matched = serializers.BooleanField()
+
+
+class TimelineEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TimelineEvent
+        fields = ["at", "kind", "actor", "detail"]
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    team = serializers.CharField(source="team.name", default=None)
+    channel = serializers.CharField(source="channel.kind", default=None)
+    recipients = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "purpose",
+            "tier_level",
+            "team",
+            "channel",
+            "provider",
+            "recipients",
+            "status",
+            "attempts",
+            "last_error",
+            "created_at",
+            "sent_at",
+        ]
+
+    def get_recipients(self, delivery) -> int:
+        return len(delivery.recipients)
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    action = serializers.CharField(source="action.code")
+    action_name = serializers.CharField(source="action.name")
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "action",
+            "action_name",
+            "status",
+            "occurrences",
+            "opened_at",
+            "last_occurrence_at",
+            "escalation_level",
+            "push_queued_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "resolved_at",
+            "resolved_by",
+        ]
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    timeline = TimelineEventSerializer(source="events", many=True)
+    deliveries = DeliverySerializer(many=True)
+
+    class Meta(IncidentSerializer.Meta):
+        fields = IncidentSerializer.Meta.fields + ["policy", "timeline", "deliveries"]

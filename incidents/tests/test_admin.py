@@ -1,0 +1,45 @@
+from django.contrib.messages import get_messages
+
+from conftest import ORIGINAL_PAYLOAD
+from incidents import services
+from incidents.models import Incident, Integration, hash_token
+
+
+def open_incident(times=1):
+    integration = Integration.objects.create(name="m", token_hash="h")
+    for _ in range(times):
+        rep, _ = services.report_ingest(
+            integration=integration,
+            triggers=[{"service": "login", "code": "503"}],
+            payload=ORIGINAL_PAYLOAD,
+        )
+        services.report_process(rep.id)
+    return Incident.objects.get()
+
+
+def test_acknowledge_and_resolve_from_the_admin(scenario, admin_client):
+    incident = open_incident()
+    url = "/admin/incidents/incident/"
+    admin_client.post(url, {"action": "acknowledge", "_selected_action": [incident.pk]})
+    incident.refresh_from_db()
+    assert incident.status == "acknowledged"
+    assert incident.acknowledged_by == "admin"
+    admin_client.post(url, {"action": "resolve", "_selected_action": [incident.pk]})
+    incident.refresh_from_db()
+    assert incident.status == "resolved"
+    page = admin_client.get(f"{url}{incident.pk}/change/").content.decode()
+    assert "Acknowledged" in page and "Resolved" in page
+
+
+def test_new_integration_shows_its_token_once_and_stores_a_hash(db, admin_client):
+    response = admin_client.post(
+        "/admin/incidents/integration/add/", {"name": "zabbix", "kind": "cxhub", "enabled": "on"}
+    )
+    assert response.status_code == 302
+    [message] = [str(m) for m in get_messages(response.wsgi_request) if "shown only now" in str(m)]
+    token = message.split("shown only now: ")[1].split(" ")[0]
+    integration = Integration.objects.get(name="zabbix")
+    assert integration.token_hash == hash_token(token)
+    change_page = f"/admin/incidents/integration/{integration.pk}/change/"
+    assert token in admin_client.get(change_page).content.decode()  # the message, once
+    assert token not in admin_client.get(change_page).content.decode()

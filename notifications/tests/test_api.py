@@ -1,0 +1,46 @@
+from notifications.models import Customer, Device
+
+
+def test_customer_upsert_creates_then_replaces(scenario, ingest_client):
+    body = {
+        "external_id": "cust-42",
+        "locale": "en",
+        "services": ["login"],
+        "devices": [{"platform": "ios", "token": "t1"}, {"platform": "android", "token": "t2"}],
+    }
+    response = ingest_client.post("/api/v1/customers", body, format="json")
+    assert response.status_code == 201
+    assert response.json() == {
+        "external_id": "cust-42",
+        "created": True,
+        "devices": 2,
+        "services": ["login"],
+    }
+    body["devices"] = [{"platform": "ios", "token": "t1"}]
+    response = ingest_client.post("/api/v1/customers", body, format="json")
+    assert response.status_code == 200
+    customer = Customer.objects.get(external_id="cust-42")
+    assert list(customer.devices.values_list("token", flat=True)) == ["t1"]
+    assert not Device.objects.filter(token="t2").exists()
+
+
+def test_customer_upsert_names_bad_fields(scenario, ingest_client):
+    response = ingest_client.post(
+        "/api/v1/customers",
+        {
+            "external_id": "c",
+            "services": ["logn"],
+            "devices": [{"platform": "nokia", "token": "t"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["services"] == ["Unknown service(s): logn."]
+    assert "platform" in response.json()["devices"]["0"]
+
+
+def test_customer_api_needs_a_token(scenario, client):
+    response = client.post(
+        "/api/v1/customers", {"external_id": "c"}, content_type="application/json"
+    )
+    assert response.status_code in (401, 403)

@@ -1,0 +1,28 @@
+from django.core.management import call_command
+
+from actions.models import Action
+from incidents.models import Integration, hash_token
+from notifications.models import Customer, Team
+
+
+def test_demo_is_idempotent_and_uses_the_given_token_and_password(db, monkeypatch, capsys):
+    monkeypatch.setenv("CXHUB_DEMO_TOKEN", "demo-token-for-tests")
+    monkeypatch.setenv("CXHUB_DEMO_PASSWORD", "demo-password-for-tests")
+    call_command("demo")
+    call_command("demo")
+    out = capsys.readouterr().out
+    assert "admin / demo-password-for-tests" in out
+    assert "Bearer demo-token-for-tests" in out
+    action = Action.objects.get(code="0001")
+    assert action.name == "MS de Login sem resposta"
+    assert [
+        (t.level, t.name, t.after_occurrences, t.after_minutes) for t in action.tiers.all()
+    ] == [
+        (1, "Analista N1", 10, 5),
+        (2, "Analista N2", 20, 20),
+        (3, "Coordenação", None, 60),
+    ]
+    assert sorted(str(rule) for rule in action.rules.all()) == ["login/404", "login/503"]
+    assert Team.objects.count() == 4
+    assert Customer.objects.count() == 3
+    assert Integration.objects.get(name="demo").token_hash == hash_token("demo-token-for-tests")

@@ -1,0 +1,102 @@
+"""Start a real Celery worker (with embedded beat) against the test database and broker."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    """Return a DATABASE_URL for the database the tests are using right now."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = quote(db["USER"] or "")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"])
+    host = f"{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}"
+    return f"postgres://{auth}@{host}/{db['NAME']}"
+
+
+def wait_for(predicate, *, timeout: float, interval: float = 0.1, message: str = ""):
+    """Poll `predicate` until it returns something truthy or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s: {message}")
+        time.sleep(interval)
+
+
+class Worker:
+    def __init__(self, tmp_path: Path, env: dict | None = None):
+        self.log_path = tmp_path / "worker.log"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "CXHUB_VAR_DIR": str(settings.VAR_DIR),
+            "CXHUB_SWEEP_SECONDS": "1",
+            "CXHUB_STALE_SECONDS": "2",
+            **(env or {}),
+        }
+        self.schedule = tmp_path / "beat-schedule"
+        self.process = None
+
+    def start(self):
+        self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "cxhub",
+                "worker",
+                "--beat",
+                "--schedule",
+                str(self.schedule),
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for(
+            lambda: "ready." in self.output() or self.process.poll() is not None,
+            timeout=60,
+            message="worker start",
+        )
+        assert self.process.poll() is None, f"worker exited:\n{self.output()}"
+        return self
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        if self.process:
+            self.log.close()
