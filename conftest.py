@@ -20,8 +20,10 @@ ORIGINAL_PAYLOAD = {
 
 
 @pytest.fixture(autouse=True)
-def _clean_outboxes(settings):
+def _isolated(settings, tmp_path):
+    """Send pushes to memory and keep demo credentials out of the checkout's var/."""
     settings.CXHUB_PUSH_PROVIDER = "locmem"
+    settings.VAR_DIR = tmp_path
     locmem.outbox.clear()
     locmem.failures.clear()
     providers.outbox.clear()
