@@ -19,6 +19,25 @@ ORIGINAL_PAYLOAD = {
 }
 
 
+def record_report(*pairs):
+    """Ingest one report (default: the original payload's two triggers) and return it."""
+    from incidents.services import report_ingest
+
+    integration, _ = Integration.objects.get_or_create(name="tests", defaults={"token_hash": "x"})
+    pairs = pairs or (("login", "503"), ("login", "404"))
+    triggers = [{"service": service, "code": code} for service, code in pairs]
+    report, _ = report_ingest(integration=integration, triggers=triggers, payload=ORIGINAL_PAYLOAD)
+    return report
+
+
+def post_original(times=1, *pairs):
+    """Ingest and process `times` reports, as the worker would."""
+    from incidents.services import report_process
+
+    for _ in range(times):
+        report_process(record_report(*pairs).id)
+
+
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
     """Send pushes to memory and keep demo credentials out of the checkout's var/."""

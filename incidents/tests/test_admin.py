@@ -1,19 +1,11 @@
 from django.contrib.messages import get_messages
 
-from conftest import ORIGINAL_PAYLOAD
-from incidents import services
+from conftest import post_original
 from incidents.models import Incident, Integration, hash_token
 
 
 def open_incident(times=1):
-    integration = Integration.objects.create(name="m", token_hash="h")
-    for _ in range(times):
-        rep, _ = services.report_ingest(
-            integration=integration,
-            triggers=[{"service": "login", "code": "503"}],
-            payload=ORIGINAL_PAYLOAD,
-        )
-        services.report_process(rep.id)
+    post_original(times)
     return Incident.objects.get()
 
 

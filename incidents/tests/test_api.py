@@ -5,8 +5,7 @@ from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from conftest import ORIGINAL_PAYLOAD
-from incidents import services
+from conftest import ORIGINAL_PAYLOAD, post_original
 from incidents.models import Incident, Integration, Report, Trigger
 
 URL = "/api/v1/triggers"
@@ -138,14 +137,7 @@ def test_staff_session_cannot_post_triggers(admin_client):
 
 @pytest.fixture
 def incident(scenario):
-    integration = Integration.objects.create(name="m", token_hash="h")
-    for _ in range(2):
-        rep, _ = services.report_ingest(
-            integration=integration,
-            triggers=[{"service": "login", "code": "503"}],
-            payload=ORIGINAL_PAYLOAD,
-        )
-        services.report_process(rep.id)
+    post_original(2)
     return Incident.objects.get()
 
 

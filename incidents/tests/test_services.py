@@ -4,23 +4,13 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from conftest import post_original
+from conftest import record_report as report
 from incidents import services
-from incidents.models import Incident, Integration, TimelineEvent, TriageAlert, Trigger
+from incidents.models import Incident, TimelineEvent, TriageAlert, Trigger
 from notifications.channels import locmem
 from notifications.models import Delivery
 from notifications.services import delivery_send
-
-
-def report(*pairs):
-    integration, _ = Integration.objects.get_or_create(name="tests", defaults={"token_hash": "x"})
-    triggers = [{"service": s, "code": c} for s, c in pairs or [("login", "503"), ("login", "404")]]
-    rep, _ = services.report_ingest(integration=integration, triggers=triggers, payload={})
-    return rep
-
-
-def post_original(times):
-    for _ in range(times):
-        services.report_process(report().id)
 
 
 def send_all():

@@ -4,11 +4,14 @@ import json
 from datetime import timedelta
 
 import time_machine
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from conftest import post_original
+from incidents.models import Incident
 from notifications.channels import DeliveryError, locmem
 from notifications.models import Channel, Delivery, Team
-from notifications.services import deliveries_requeue, delivery_send
+from notifications.services import deliveries_requeue, delivery_send, push_fan_out
 
 
 def page(db_team=None, kind="locmem", target="n1", key="page:test"):
@@ -36,8 +39,6 @@ def test_a_delivery_is_claimed_and_sent_once(db):
 
 
 def test_the_same_key_cannot_be_queued_twice(db):
-    from django.db import IntegrityError, transaction
-
     page()
     try:
         with transaction.atomic():
@@ -109,18 +110,10 @@ def test_apprise_channel_retries_when_the_webhook_fails(db, http_sink):
 
 
 def test_webhook_push_provider_posts_a_signed_batch(scenario, settings, http_sink):
-    from incidents import services
-    from incidents.models import Integration
-
     settings.CXHUB_PUSH_PROVIDER = "webhook"
     settings.CXHUB_PUSH_WEBHOOK_URL = f"{http_sink.url}/push"
     settings.CXHUB_PUSH_WEBHOOK_SECRET = "s3cret"
-    integration = Integration.objects.create(name="m", token_hash="h")
-    for _ in range(5):
-        report, _ = services.report_ingest(
-            integration=integration, triggers=[{"service": "login", "code": "503"}], payload={}
-        )
-        services.report_process(report.id)
+    post_original(5)
     push = Delivery.objects.get(purpose="push")
     assert delivery_send(push.pk).status == Delivery.Status.SENT
     [request] = http_sink.requests
@@ -132,18 +125,8 @@ def test_webhook_push_provider_posts_a_signed_batch(scenario, settings, http_sin
 
 
 def test_push_batches_follow_the_batch_size(scenario, settings):
-    from incidents.models import Incident
-    from notifications.services import push_fan_out
-
     settings.CXHUB_PUSH_BATCH_SIZE = 2
-    from incidents import services
-    from incidents.models import Integration
-
-    integration = Integration.objects.create(name="m", token_hash="h")
-    report, _ = services.report_ingest(
-        integration=integration, triggers=[{"service": "login", "code": "503"}], payload={}
-    )
-    services.report_process(report.id)
+    post_original(1)
     incident = Incident.objects.get()
     assert push_fan_out(incident, now=timezone.now()) == 2
     assert push_fan_out(incident, now=timezone.now()) == 2  # same keys: nothing new
