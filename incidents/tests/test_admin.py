@@ -33,7 +33,8 @@ def test_acknowledge_and_resolve_from_the_admin(scenario, admin_client):
 
 def test_new_integration_shows_its_token_once_and_stores_a_hash(db, admin_client):
     response = admin_client.post(
-        "/admin/incidents/integration/add/", {"name": "zabbix", "kind": "cxhub", "enabled": "on"}
+        "/admin/incidents/integration/add/",
+        {"name": "zabbix", "kind": "cxhub", "enabled": "on", "rate_limit": 600, "mapping": "{}"},
     )
     assert response.status_code == 302
     [message] = [str(m) for m in get_messages(response.wsgi_request) if "shown only now" in str(m)]
