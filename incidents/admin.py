@@ -3,9 +3,9 @@ import json
 from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from incidents import inbound, services
+from incidents import inbound, selectors, services
 from incidents.models import Incident, Integration, Report, TimelineEvent, TriageAlert, Trigger
 from notifications.models import Delivery
 
@@ -135,6 +135,25 @@ class IncidentAdmin(ReadOnlyAdmin):
     list_select_related = ["action"]
     inlines = [TimelineInline, DeliveryInline]
     actions = ["acknowledge", "resolve"]
+    readonly_fields = ["payloads"]
+
+    @admin.display(description="Payloads received (latest first)")
+    def payloads(self, incident):
+        reports = selectors.incident_reports(incident, limit=20)
+        if not reports:
+            return "-"
+        return format_html_join(
+            "",
+            "<p>{} from {}</p><pre>{}</pre>",
+            (
+                (
+                    f"{r.received_at:%Y-%m-%d %H:%M:%S}",
+                    r.integration,
+                    json.dumps(r.payload, indent=1),
+                )
+                for r in reports
+            ),
+        )
 
     @admin.action(description="Acknowledge the selected incidents (stops tier pages)")
     def acknowledge(self, request, queryset):

@@ -237,6 +237,9 @@ def alerts_resolve(report, trigger, *, now) -> list:
         alert.status = AlertInstance.Status.RESOLVED
         for incident_id in alert.incidents.values_list("id", flat=True):
             by_incident[incident_id].append(alert)
+    if by_incident:
+        # Keep the resolving notification on the incident's history too.
+        Trigger.objects.filter(pk=trigger.pk).update(incident=min(by_incident, key=str))
     resolved = []
     for incident_id in sorted(by_incident, key=str):
         incident = (
@@ -262,12 +265,19 @@ def alerts_resolve(report, trigger, *, now) -> list:
 
 def alerts_acknowledge(report, trigger, *, now) -> list:
     """Acknowledge the incidents of the trigger's firing alert (PagerDuty acknowledge)."""
-    incident_ids = Incident.objects.filter(
-        alerts__in=_alerts_of(report, trigger).filter(status=AlertInstance.Status.FIRING)
-    ).values_list("id", flat=True)
+    incident_ids = sorted(
+        set(
+            Incident.objects.filter(
+                alerts__in=_alerts_of(report, trigger).filter(status=AlertInstance.Status.FIRING)
+            ).values_list("id", flat=True)
+        ),
+        key=str,
+    )
+    if incident_ids:
+        Trigger.objects.filter(pk=trigger.pk).update(incident=incident_ids[0])
     return [
         incident_id
-        for incident_id in sorted(set(incident_ids), key=str)
+        for incident_id in incident_ids
         if incident_acknowledge(incident_id=incident_id, by=report.integration.kind, now=now)
     ]
 

@@ -538,3 +538,38 @@ def test_alert_constraints_refuse_a_resent_alert_and_a_second_firing_key(am):
     # A resolved episode leaves room for the next one.
     AlertInstance.objects.filter(fingerprint="a").update(status="resolved")
     AlertInstance.objects.create(fingerprint="a", starts_at=now + timedelta(seconds=1), **fields)
+
+
+# --- History ----------------------------------------------------------------------------------
+
+
+def test_incident_detail_and_admin_show_the_payloads_that_opened_and_resolved_it(
+    login_503, am, admin_client
+):
+    _, token = am
+    firing = notification(alert(fingerprint="a"))
+    resolved = notification(alert(fingerprint="a", status="resolved"), status="resolved")
+    send("alertmanager", token, firing)
+    send("alertmanager", token, resolved)
+    process_all()
+    incident = Incident.objects.get()
+    assert incident.status == "resolved"
+    response = admin_client.get(f"/api/v1/incidents/{incident.pk}/")
+    reports = response.json()["reports"]
+    assert [r["payload"] for r in reports] == [resolved, firing]
+    assert {r["integration"] for r in reports} == {"alertmanager"}
+    timeline = [e["kind"] for e in response.json()["timeline"]]
+    assert timeline == ["opened", "alert_firing", "alert_resolved", "resolved"]
+    page = admin_client.get(f"/admin/incidents/incident/{incident.pk}/change/").content.decode()
+    assert "groupKey" in page and "Payloads received" in page
+
+
+def test_pagerduty_acknowledge_is_kept_with_the_incident(scenario, pd, admin_client):
+    _, token = pd
+    enqueue(pd_event(token, dedup_key="k"))
+    ack = pd_event(token, "acknowledge", "k")
+    enqueue(ack)
+    process_all()
+    incident = Incident.objects.get()
+    reports = admin_client.get(f"/api/v1/incidents/{incident.pk}/").json()["reports"]
+    assert reports[0]["payload"] == ack
