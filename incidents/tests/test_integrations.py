@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -334,41 +335,53 @@ def test_grafana_post_and_put_count_distinct_alerts_and_resolve(login_503, db):
 # --- Generic JSON -----------------------------------------------------------------------------
 
 
-DATADOG_MAPPING = {
-    "service": "tags.service",
-    "code": "alert.code",
-    "status": "alert.transition",
-    "firing": ["Triggered", "Re-Triggered", "Warn"],
-    "resolved": ["Recovered"],
-    "dedup_key": "alert.id",
-    "summary": "title",
-}
+def datadog_docs():
+    """Return the Datadog payload template and mapping as docs/integrations.md gives them."""
+    text = (settings.BASE_DIR / "docs" / "integrations.md").read_text()
+    section = text.split("### Datadog")[1]
+    blocks = [b.split("```")[0] for b in section.split("```json\n")[1:3]]
+    return blocks[0], json.loads(blocks[1])
 
 
-def datadog(transition, alert_id="1234", code="503"):
-    return {
-        "alert": {"id": alert_id, "transition": transition, "code": code},
-        "tags": {"service": "login"},
-        "title": "[Triggered] login 5xx",
+def datadog(template, transition, cycle_key="cycle-1", alert_id="503"):
+    values = {
+        "$ALERT_ID": alert_id,
+        "$ALERT_TRANSITION": transition,
+        "$ALERT_CYCLE_KEY": cycle_key,
+        "$EVENT_TITLE": f"[{transition}] login 5xx",
+        "$ALERT_SCOPE": "env:prod",
+        "$ALERT_PRIORITY": "P1",
+        "$LINK": "https://app.datadoghq.com/monitors/503",
     }
+    for variable, value in values.items():
+        template = template.replace(variable, value)
+    return json.loads(template)
 
 
-def test_generic_json_through_a_datadog_mapping(scenario, db):
-    _, token = make_integration("generic", mapping=DATADOG_MAPPING)
-    assert send("generic", token, datadog("Triggered")).status_code == 202
-    assert send("generic", token, datadog("Re-Triggered")).status_code == 202
-    assert send("generic", token, datadog("Triggered", alert_id="999")).status_code == 202
+def test_generic_json_through_the_documented_datadog_template(scenario, db):
+    template, mapping = datadog_docs()
+    integration, token = make_integration("generic", mapping=mapping)
+    integration.full_clean()
+    assert send("generic", token, datadog(template, "Triggered")).status_code == 202
+    assert send("generic", token, datadog(template, "Re-Triggered")).status_code == 202
+    assert send("generic", token, datadog(template, "Renotify")).status_code == 202
+    other_cycle = datadog(template, "Triggered", cycle_key="cycle-2")
+    assert send("generic", token, other_cycle).status_code == 202
     process_all()
     incident = Incident.objects.get()
-    assert incident.occurrences == 2  # alert 1234 (re-triggered while firing) and 999
-    send("generic", token, datadog("Recovered"))
+    assert incident.occurrences == 2  # cycle-1 (re-notified while firing) and cycle-2
+    assert Trigger.objects.first().summary == "[Triggered] login 5xx"
+    send("generic", token, datadog(template, "Recovered"))
     process_all()
     incident.refresh_from_db()
     assert incident.status == "open"
-    send("generic", token, datadog("Recovered", alert_id="999"))
+    send("generic", token, datadog(template, "Recovered", cycle_key="cycle-2"))
     process_all()
     incident.refresh_from_db()
     assert (incident.status, incident.resolved_by) == ("resolved", "generic")
+    response = send("generic", token, datadog(template, "No Data"))
+    assert response.status_code == 400
+    assert "'No Data' is not a known status" in response.json()["detail"]
 
 
 def test_generic_without_dedup_key_uses_service_and_code(scenario, db):
