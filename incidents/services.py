@@ -209,7 +209,9 @@ def alerts_resolve(report, trigger, *, now) -> list:
     finds the incident resolved and opens a new one.
     """
     kind = report.integration.kind
-    alerts = list(_alerts_of(report, trigger).filter(status=AlertInstance.Status.FIRING))
+    # An Alertmanager episode (fingerprint + startsAt) may already be resolved, e.g.
+    # with an incident resolved by hand; its other incidents still get their check.
+    alerts = list(_alerts_of(report, trigger))
     if not alerts and trigger.starts_at is not None:
         # Resolved before its firing notification was seen: remember the episode so
         # a late firing copy of it is a re-send, not a new occurrence.
@@ -229,12 +231,12 @@ def alerts_resolve(report, trigger, *, now) -> list:
         except IntegrityError:
             pass
         return []
-    AlertInstance.objects.filter(id__in=[a.id for a in alerts]).update(
+    ending = [a for a in alerts if a.status == AlertInstance.Status.FIRING]
+    AlertInstance.objects.filter(id__in=[a.id for a in ending]).update(
         status=AlertInstance.Status.RESOLVED, resolved_at=now
     )
     by_incident = defaultdict(list)
     for alert in alerts:
-        alert.status = AlertInstance.Status.RESOLVED
         for incident_id in alert.incidents.values_list("id", flat=True):
             by_incident[incident_id].append(alert)
     if by_incident:
@@ -251,6 +253,9 @@ def alerts_resolve(report, trigger, *, now) -> list:
         if incident is None:
             continue
         for alert in by_incident[incident_id]:
+            if alert not in ending:
+                continue
+            alert.status = AlertInstance.Status.RESOLVED
             detail = _alert_detail(report, alert)
             event_add(incident, TimelineEvent.Kind.ALERT_RESOLVED, detail, actor=kind, at=now)
         if incident.alerts.filter(status=AlertInstance.Status.FIRING).exists():
@@ -395,6 +400,12 @@ def incident_resolve(*, incident_id, by: str, note: str = "", now=None) -> bool:
         )
         if not changed:
             return False
+        # Its alerts end with it: a PagerDuty or generic trigger for the same key
+        # then opens a new incident, while an Alertmanager re-send (same startsAt)
+        # still counts nothing.
+        AlertInstance.objects.filter(
+            incidents=incident_id, status=AlertInstance.Status.FIRING
+        ).update(status=AlertInstance.Status.RESOLVED, resolved_at=now)
         incident = Incident.objects.select_related("action").get(pk=incident_id)
         event_add(incident, TimelineEvent.Kind.RESOLVED, note, actor=by, at=now)
         cancelled, batches = notify.push_wind_down(incident, now=now)

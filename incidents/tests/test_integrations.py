@@ -586,3 +586,44 @@ def test_pagerduty_acknowledge_is_kept_with_the_incident(scenario, pd, admin_cli
     incident = Incident.objects.get()
     reports = admin_client.get(f"/api/v1/incidents/{incident.pk}/").json()["reports"]
     assert reports[0]["payload"] == ack
+
+
+# --- Resolved by hand -------------------------------------------------------------------------
+
+
+def test_after_a_manual_resolve_a_resent_alert_stays_quiet_and_a_new_key_reopens(login_503, am, pd):
+    _, am_token = am
+    send("alertmanager", am_token, notification(alert(fingerprint="a")))
+    process_all()
+    incident = Incident.objects.get()
+    services.incident_resolve(incident_id=incident.pk, by="admin")
+    send("alertmanager", am_token, notification(alert(fingerprint="a")))  # a re-send
+    process_all()
+    assert Incident.objects.count() == 1
+    # PagerDuty: the same dedup key triggered again after its incident was resolved.
+    _, pd_token = pd
+    enqueue(pd_event(pd_token, dedup_key="k", **{"class": "HighErrorRate"}))
+    process_all()
+    second = Incident.objects.exclude(pk=incident.pk).get()
+    services.incident_resolve(incident_id=second.pk, by="admin")
+    enqueue(pd_event(pd_token, dedup_key="k", **{"class": "HighErrorRate"}))
+    process_all()
+    assert Incident.objects.count() == 3
+    assert Incident.objects.filter(status="open").get().occurrences == 1
+
+
+def test_an_alert_covered_by_two_actions_resolves_both_incidents(login_503, am):
+    from actions.models import Action, TriggerRule
+
+    other = Action.objects.create(code="0002", name="Login alarm", push_threshold=100)
+    TriggerRule.objects.create(action=other, service=login_503["login"], code="HighErrorRate")
+    _, token = am
+    send("alertmanager", token, notification(alert(fingerprint="a")))
+    process_all()
+    first, second = Incident.objects.order_by("action__code")
+    assert (first.occurrences, second.occurrences) == (1, 1)
+    services.incident_resolve(incident_id=first.pk, by="admin")
+    send("alertmanager", token, notification(alert(fingerprint="a", status="resolved")))
+    process_all()
+    second.refresh_from_db()
+    assert (second.status, second.resolved_by) == ("resolved", "alertmanager")
