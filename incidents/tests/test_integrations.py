@@ -291,8 +291,15 @@ def test_oversize_body_is_413(am, settings):
 
 def test_cxhub_kind_works_under_the_integrations_url(scenario, db):
     _, token = make_integration("cxhub")
-    body = {"gatilhos": [{"servico": "login", "retorno": "503"}]}
+    body = {
+        "gatilhos": [{"servico": "login", "retorno": "503"}, {"servico": "login", "retorno": "404"}]
+    }
     assert send("cxhub", token, body).status_code == 202
+    assert send("cxhub", token, body, path_token=True).status_code == 202
+    process_all()
+    # The original semantics: one request, one occurrence, however many triggers it carries.
+    assert Incident.objects.get().occurrences == 2
+    assert not AlertInstance.objects.exists()
     response = send("cxhub", token, {"gatilhos": []})
     assert response.status_code == 400
     assert "gatilhos" in response.json()["detail"]
