@@ -1,10 +1,18 @@
+import json
+
+from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from incidents import services
+from incidents import inbound, selectors, services
 from incidents.models import Incident, Integration, Report, TimelineEvent, TriageAlert, Trigger
 from notifications.models import Delivery
+
+
+def integration_url(integration) -> str:
+    """Return the absolute ingest URL of an integration (token not included)."""
+    return f"{settings.CXHUB_BASE_URL}/api/v1/integrations/{integration.kind}/"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -22,7 +30,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Integration)
 class IntegrationAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "enabled", "token_hint", "last_received_at", "trigger_count"]
+    list_display = [
+        "name",
+        "kind",
+        "enabled",
+        "token_hint",
+        "last_received_at",
+        "trigger_count",
+        "last_error",
+    ]
     list_filter = ["kind", "enabled"]
     search_fields = ["name"]
     readonly_fields = [
@@ -31,8 +47,18 @@ class IntegrationAdmin(admin.ModelAdmin):
         "last_received_at",
         "trigger_count",
         "last_error",
+        "ingest_url",
+        "default_mapping",
     ]
     actions = ["rotate_token"]
+
+    @admin.display(description="Ingest URL")
+    def ingest_url(self, integration):
+        return integration_url(integration) if integration.pk else "-"
+
+    @admin.display(description="Default mapping of this kind")
+    def default_mapping(self, integration):
+        return json.dumps(inbound.DEFAULT_MAPPINGS.get(integration.kind, {}), indent=1)
 
     @admin.display(description="Token")
     def token_hint(self, integration):
@@ -55,7 +81,8 @@ class IntegrationAdmin(admin.ModelAdmin):
         messages.warning(
             request,
             f"Token for {integration.name}, shown only now: {token} "
-            f"(send it as 'Authorization: Bearer {token}' to /api/v1/triggers)",
+            f"(send it as 'Authorization: Bearer {token}' to {integration_url(integration)}, "
+            f"or post to {integration_url(integration)}{token})",
         )
 
 
@@ -108,6 +135,25 @@ class IncidentAdmin(ReadOnlyAdmin):
     list_select_related = ["action"]
     inlines = [TimelineInline, DeliveryInline]
     actions = ["acknowledge", "resolve"]
+    readonly_fields = ["payloads"]
+
+    @admin.display(description="Payloads received (latest first)")
+    def payloads(self, incident):
+        reports = selectors.incident_reports(incident, limit=20)
+        if not reports:
+            return "-"
+        return format_html_join(
+            "",
+            "<p>{} from {}</p><pre>{}</pre>",
+            (
+                (
+                    f"{r.received_at:%Y-%m-%d %H:%M:%S}",
+                    r.integration,
+                    json.dumps(r.payload, indent=1),
+                )
+                for r in reports
+            ),
+        )
 
     @admin.action(description="Acknowledge the selected incidents (stops tier pages)")
     def acknowledge(self, request, queryset):

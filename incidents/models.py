@@ -4,6 +4,7 @@ import hashlib
 import secrets
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -17,10 +18,14 @@ def hash_token(token: str) -> str:
 
 
 class Integration(models.Model):
-    """A monitoring sender with its own token."""
+    """A monitoring sender with its own token, kind (payload language) and field mapping."""
 
     class Kind(models.TextChoices):
         CXHUB = "cxhub", "cxhub JSON (gatilhos / triggers)"
+        ALERTMANAGER = "alertmanager", "Prometheus Alertmanager webhook"
+        GRAFANA = "grafana", "Grafana Alerting webhook"
+        PAGERDUTY = "pagerduty", "PagerDuty Events API v2"
+        GENERIC = "generic", "Generic JSON (mapped by dotted paths)"
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CXHUB)
@@ -31,12 +36,29 @@ class Integration(models.Model):
     last_received_at = models.DateTimeField(null=True, blank=True, editable=False)
     trigger_count = models.PositiveBigIntegerField(default=0, editable=False)
     last_error = models.TextField(blank=True, editable=False)
+    mapping = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Overrides of the kind's default field paths, e.g. "
+        '{"service": "labels.job", "code": "labels.code"}. Empty uses the defaults.',
+    )
+    rate_limit = models.PositiveIntegerField(
+        default=600, help_text="Requests accepted per minute; 0 means no limit."
+    )
+    rate_window = models.DateTimeField(null=True, blank=True, editable=False)
+    rate_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        from incidents.inbound import mapping_errors
+
+        if errors := mapping_errors(self.kind, self.mapping):
+            raise ValidationError({"mapping": errors})
 
     def set_new_token(self, token: str | None = None) -> str:
         """Give the integration a new token (random unless given) and return it."""
@@ -75,12 +97,23 @@ class Report(models.Model):
 class Trigger(models.Model):
     class Status(models.TextChoices):
         FIRING = "firing", "Firing"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
         RESOLVED = "resolved", "Resolved"
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="triggers")
     service = models.CharField(max_length=100)
     code = models.CharField(max_length=64)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FIRING)
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.FIRING)
+    fingerprint = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The sender's alert identity (Alertmanager fingerprint, PagerDuty dedup_key); "
+        "empty for cxhub JSON, where each request is one occurrence.",
+    )
+    starts_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the sender says the alert started (startsAt)."
+    )
+    summary = models.CharField(max_length=500, blank=True)
     received_at = models.DateTimeField()
     matched = models.BooleanField(help_text="An action covered it when it arrived.")
     incident = models.ForeignKey(
@@ -96,6 +129,50 @@ class Trigger(models.Model):
 
     def __str__(self):
         return f"{self.service}/{self.code}"
+
+
+class AlertInstance(models.Model):
+    """One distinct alert of a stateful sender: an occurrence when first seen, never again.
+
+    Alertmanager re-sends an alert (same fingerprint and startsAt) on every group
+    interval and retries on errors; the unique constraints make a re-sent alert
+    fail to insert, so it cannot be counted twice even when two reports carrying it
+    are processed at the same moment.
+    """
+
+    class Status(models.TextChoices):
+        FIRING = "firing", "Firing"
+        RESOLVED = "resolved", "Resolved"
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts")
+    fingerprint = models.CharField(max_length=255)
+    starts_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FIRING)
+    service = models.CharField(max_length=100)
+    code = models.CharField(max_length=64)
+    summary = models.CharField(max_length=500, blank=True)
+    first_seen_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    incidents = models.ManyToManyField("Incident", blank=True, related_name="alerts")
+
+    class Meta:
+        ordering = ["-first_seen_at"]
+        constraints = [
+            # Alertmanager and Grafana: one row per alert episode (fingerprint + startsAt).
+            models.UniqueConstraint(
+                fields=["integration", "fingerprint", "starts_at"], name="one_alert_per_start"
+            ),
+            # PagerDuty and generic JSON: one firing alert per dedup key; a trigger for a
+            # key that is already firing is a duplicate, as in PagerDuty.
+            models.UniqueConstraint(
+                fields=["integration", "fingerprint"],
+                condition=models.Q(status="firing"),
+                name="one_firing_alert_per_key",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.service}/{self.code} [{self.fingerprint}] {self.status}"
 
 
 class Incident(models.Model):
@@ -165,6 +242,8 @@ class TimelineEvent(models.Model):
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         RESOLVED = "resolved", "Resolved"
         ALL_CLEAR_QUEUED = "all_clear_queued", "All-clear queued"
+        ALERT_FIRING = "alert_firing", "Alert firing"
+        ALERT_RESOLVED = "alert_resolved", "Alert resolved"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()

@@ -131,6 +131,21 @@ class IncidentSerializer(serializers.ModelSerializer):
 class IncidentDetailSerializer(IncidentSerializer):
     timeline = TimelineEventSerializer(source="events", many=True)
     deliveries = DeliverySerializer(many=True)
+    reports = serializers.SerializerMethodField()
 
     class Meta(IncidentSerializer.Meta):
-        fields = IncidentSerializer.Meta.fields + ["policy", "timeline", "deliveries"]
+        fields = IncidentSerializer.Meta.fields + ["policy", "timeline", "deliveries", "reports"]
+
+    def get_reports(self, incident) -> list[dict]:
+        """Return the raw payloads that opened, counted, acknowledged or resolved it."""
+        from incidents.selectors import incident_reports
+
+        return [
+            {
+                "id": str(report.id),
+                "received_at": serializers.DateTimeField().to_representation(report.received_at),
+                "integration": report.integration.name if report.integration else None,
+                "payload": report.payload,
+            }
+            for report in incident_reports(incident)
+        ]

@@ -12,7 +12,15 @@ from actions.models import Action
 from actions.selectors import actions_matching
 from cxhub.enqueue import enqueue_on_commit
 from incidents.escalation import evaluate, policy_of
-from incidents.models import Incident, Integration, Report, TimelineEvent, TriageAlert, Trigger
+from incidents.models import (
+    AlertInstance,
+    Incident,
+    Integration,
+    Report,
+    TimelineEvent,
+    TriageAlert,
+    Trigger,
+)
 from notifications import services as notify
 
 logger = logging.getLogger("cxhub.incidents")
@@ -42,6 +50,9 @@ def report_ingest(*, integration, triggers: list[dict], payload) -> tuple[Report
                 service=t["service"],
                 code=t["code"],
                 status=t.get("status", Trigger.Status.FIRING),
+                fingerprint=t.get("fingerprint", ""),
+                starts_at=t.get("starts_at"),
+                summary=t.get("summary", ""),
                 received_at=now,
                 matched=bool(matches[t["service"], t["code"]]),
             )
@@ -59,39 +70,225 @@ def report_process(report_id) -> bool:
 
     The claim (a conditional UPDATE) and everything it leads to commit together, so
     a duplicate task finds the report processed and a crash leaves it unclaimed.
+    Reports of stateful senders (alerts that fire, then resolve) are processed in
+    the order they arrived: a worker holds the integration's row lock and first
+    processes any earlier report of it still waiting, so a resolve never overtakes
+    the trigger it ends.
     """
     now = timezone.now()
+    report = Report.objects.filter(id=report_id).select_related("integration").first()
+    if report is None or report.processed_at is not None:
+        return False
+    integration = report.integration
+    if integration is None or integration.kind == Integration.Kind.CXHUB:
+        with transaction.atomic():
+            return _report_claim_and_process(report_id, now=now)
     with transaction.atomic():
-        claimed = Report.objects.filter(id=report_id, processed_at__isnull=True).update(
-            processed_at=now
+        Integration.objects.select_for_update().filter(pk=integration.pk).first()
+        waiting = Report.objects.filter(
+            integration=integration, processed_at__isnull=True, received_at__lte=report.received_at
+        ).order_by("received_at", "id")
+        done = False
+        for earlier_id in waiting.values_list("id", flat=True):
+            processed = _report_claim_and_process(earlier_id, now=now)
+            done = done or (processed and earlier_id == report.id)
+        return done
+
+
+def _report_claim_and_process(report_id, *, now) -> bool:
+    claimed = Report.objects.filter(id=report_id, processed_at__isnull=True).update(
+        processed_at=now
+    )
+    if not claimed:
+        return False
+    report = Report.objects.select_related("integration").get(id=report_id)
+    firing = list(report.triggers.filter(status=Trigger.Status.FIRING))
+    # Triggers with a fingerprint count once per distinct alert; the others (cxhub
+    # JSON) count once per report and action.
+    new_alerts = alerts_record(report, [t for t in firing if t.fingerprint], now=now)
+    matches = actions_matching((t.service, t.code) for t in firing)
+    by_action = defaultdict(list)
+    alerts_by_action = defaultdict(list)
+    unmatched = Counter()
+    for trigger in firing:
+        if trigger.fingerprint and trigger.id not in new_alerts:
+            continue
+        action_ids = matches[trigger.service, trigger.code]
+        if not action_ids:
+            unmatched[trigger.service, trigger.code] += 1
+        for action_id in action_ids:
+            by_action[action_id].append(trigger.id)
+            if trigger.fingerprint:
+                alerts_by_action[action_id].append(new_alerts[trigger.id])
+    # A fixed order keeps two reports touching the same actions from deadlocking.
+    for action_id in sorted(by_action, key=str):
+        alerts = alerts_by_action[action_id]
+        plain = len(by_action[action_id]) > len(alerts)
+        incident = incident_count_occurrence(
+            action_id=action_id, at=report.received_at, count=len(alerts) + plain
         )
-        if not claimed:
-            return False
-        report = Report.objects.get(id=report_id)
-        triggers = list(report.triggers.filter(status=Trigger.Status.FIRING))
-        matches = actions_matching((t.service, t.code) for t in triggers)
-        by_action = defaultdict(list)
-        unmatched = Counter()
-        for trigger in triggers:
-            action_ids = matches[trigger.service, trigger.code]
-            if not action_ids:
-                unmatched[trigger.service, trigger.code] += 1
-            for action_id in action_ids:
-                by_action[action_id].append(trigger.id)
-        # A fixed order keeps two reports touching the same actions from deadlocking.
-        for action_id in sorted(by_action, key=str):
-            incident = incident_count_occurrence(action_id=action_id, at=report.received_at)
-            Trigger.objects.filter(id__in=by_action[action_id], incident=None).update(
-                incident=incident
+        Trigger.objects.filter(id__in=by_action[action_id], incident=None).update(incident=incident)
+        for alert in alerts:
+            alert.incidents.add(incident)
+            event_add(
+                incident,
+                TimelineEvent.Kind.ALERT_FIRING,
+                _alert_detail(report, alert),
+                actor=report.integration.kind,
+                at=report.received_at,
             )
-            incident_evaluate(incident, now=now)
-        for (service, code), count in sorted(unmatched.items()):
-            triage_record(service=service, code=code, count=count, now=now)
+        incident_evaluate(incident, now=now)
+    for (service, code), count in sorted(unmatched.items()):
+        triage_record(service=service, code=code, count=count, now=now)
+    others = report.triggers.exclude(status=Trigger.Status.FIRING).exclude(fingerprint="")
+    for trigger in others:
+        if trigger.status == Trigger.Status.RESOLVED:
+            alerts_resolve(report, trigger, now=now)
+        else:
+            alerts_acknowledge(report, trigger, now=now)
     return True
 
 
-def incident_count_occurrence(*, action_id, at) -> Incident:
-    """Add one occurrence to the action's unresolved incident, opening one if needed.
+def _alert_detail(report, alert) -> str:
+    text = f"{alert.service}/{alert.code} {alert.status} [{alert.fingerprint}]"
+    if alert.summary:
+        text += f": {alert.summary}"
+    return f"{text} (report {report.id})"
+
+
+def alerts_record(report, triggers, *, now) -> dict:
+    """Insert the alerts these firing triggers carry; return {trigger id: new AlertInstance}.
+
+    A trigger whose alert already exists (a re-send, or a key still firing) fails
+    the insert on a unique constraint and is not an occurrence. Only reports of one
+    integration run this at a time (its row lock), but the constraints alone keep
+    the count right if that ever changes.
+    """
+    new = {}
+    for trigger in triggers:
+        starts_at = trigger.starts_at or report.received_at
+        if trigger.starts_at is not None:
+            # The same fingerprint with a new startsAt fired again: the earlier episode
+            # ended even if its resolved notification never came.
+            AlertInstance.objects.filter(
+                integration=report.integration_id,
+                fingerprint=trigger.fingerprint,
+                status=AlertInstance.Status.FIRING,
+                starts_at__lt=trigger.starts_at,
+            ).update(status=AlertInstance.Status.RESOLVED, resolved_at=now)
+        try:
+            with transaction.atomic():
+                new[trigger.id] = AlertInstance.objects.create(
+                    integration_id=report.integration_id,
+                    fingerprint=trigger.fingerprint,
+                    starts_at=starts_at,
+                    service=trigger.service,
+                    code=trigger.code,
+                    summary=trigger.summary,
+                    first_seen_at=report.received_at,
+                )
+        except IntegrityError:
+            continue
+    return new
+
+
+def _alerts_of(report, trigger):
+    alerts = AlertInstance.objects.filter(
+        integration=report.integration_id, fingerprint=trigger.fingerprint
+    )
+    if trigger.starts_at is not None:
+        return alerts.filter(starts_at=trigger.starts_at)
+    return alerts.filter(status=AlertInstance.Status.FIRING)
+
+
+def alerts_resolve(report, trigger, *, now) -> list:
+    """Mark the trigger's alert resolved; resolve each incident left with no firing alert.
+
+    The incident's row lock is taken before looking for firing alerts, so a report
+    that is adding a firing alert to it either commits first (and is seen) or
+    finds the incident resolved and opens a new one.
+    """
+    kind = report.integration.kind
+    # An Alertmanager episode (fingerprint + startsAt) may already be resolved, e.g.
+    # with an incident resolved by hand; its other incidents still get their check.
+    alerts = list(_alerts_of(report, trigger))
+    if not alerts and trigger.starts_at is not None:
+        # Resolved before its firing notification was seen: remember the episode so
+        # a late firing copy of it is a re-send, not a new occurrence.
+        try:
+            with transaction.atomic():
+                AlertInstance.objects.create(
+                    integration_id=report.integration_id,
+                    fingerprint=trigger.fingerprint,
+                    starts_at=trigger.starts_at,
+                    status=AlertInstance.Status.RESOLVED,
+                    service=trigger.service,
+                    code=trigger.code,
+                    summary=trigger.summary,
+                    first_seen_at=report.received_at,
+                    resolved_at=now,
+                )
+        except IntegrityError:
+            pass
+        return []
+    ending = [a for a in alerts if a.status == AlertInstance.Status.FIRING]
+    AlertInstance.objects.filter(id__in=[a.id for a in ending]).update(
+        status=AlertInstance.Status.RESOLVED, resolved_at=now
+    )
+    by_incident = defaultdict(list)
+    for alert in alerts:
+        for incident_id in alert.incidents.values_list("id", flat=True):
+            by_incident[incident_id].append(alert)
+    if by_incident:
+        # Keep the resolving notification on the incident's history too.
+        Trigger.objects.filter(pk=trigger.pk).update(incident=min(by_incident, key=str))
+    resolved = []
+    for incident_id in sorted(by_incident, key=str):
+        incident = (
+            Incident.objects.select_for_update()
+            .exclude(status=Incident.Status.RESOLVED)
+            .filter(pk=incident_id)
+            .first()
+        )
+        if incident is None:
+            continue
+        for alert in by_incident[incident_id]:
+            if alert not in ending:
+                continue
+            alert.status = AlertInstance.Status.RESOLVED
+            detail = _alert_detail(report, alert)
+            event_add(incident, TimelineEvent.Kind.ALERT_RESOLVED, detail, actor=kind, at=now)
+        if incident.alerts.filter(status=AlertInstance.Status.FIRING).exists():
+            continue
+        total = incident.alerts.count()
+        if incident_resolve(
+            incident_id=incident_id, by=kind, note=f"All {total} alert(s) resolved", now=now
+        ):
+            resolved.append(incident_id)
+    return resolved
+
+
+def alerts_acknowledge(report, trigger, *, now) -> list:
+    """Acknowledge the incidents of the trigger's firing alert (PagerDuty acknowledge)."""
+    incident_ids = sorted(
+        set(
+            Incident.objects.filter(
+                alerts__in=_alerts_of(report, trigger).filter(status=AlertInstance.Status.FIRING)
+            ).values_list("id", flat=True)
+        ),
+        key=str,
+    )
+    if incident_ids:
+        Trigger.objects.filter(pk=trigger.pk).update(incident=incident_ids[0])
+    return [
+        incident_id
+        for incident_id in incident_ids
+        if incident_acknowledge(incident_id=incident_id, by=report.integration.kind, now=now)
+    ]
+
+
+def incident_count_occurrence(*, action_id, at, count=1) -> Incident:
+    """Add occurrences (one unless told) to the action's unresolved incident, opening one if needed.
 
     The F() update takes the incident's row lock until commit, so concurrent
     reports are counted one after the other; the partial unique constraint makes a
@@ -100,20 +297,20 @@ def incident_count_occurrence(*, action_id, at) -> Incident:
     unresolved = Incident.objects.filter(action_id=action_id).exclude(
         status=Incident.Status.RESOLVED
     )
-    if unresolved.update(occurrences=F("occurrences") + 1, last_occurrence_at=at):
+    if unresolved.update(occurrences=F("occurrences") + count, last_occurrence_at=at):
         return unresolved.select_related("action").get()
     action = Action.objects.get(id=action_id)
     try:
         with transaction.atomic():
             incident = Incident.objects.create(
                 action=action,
-                occurrences=1,
+                occurrences=count,
                 opened_at=at,
                 last_occurrence_at=at,
                 policy=policy_of(action),
             )
     except IntegrityError:
-        return incident_count_occurrence(action_id=action_id, at=at)
+        return incident_count_occurrence(action_id=action_id, at=at, count=count)
     event_add(incident, TimelineEvent.Kind.OPENED, f"Opened by action {action}", at=at)
     return incident
 
@@ -203,6 +400,12 @@ def incident_resolve(*, incident_id, by: str, note: str = "", now=None) -> bool:
         )
         if not changed:
             return False
+        # Its alerts end with it: a PagerDuty or generic trigger for the same key
+        # then opens a new incident, while an Alertmanager re-send (same startsAt)
+        # still counts nothing.
+        AlertInstance.objects.filter(
+            incidents=incident_id, status=AlertInstance.Status.FIRING
+        ).update(status=AlertInstance.Status.RESOLVED, resolved_at=now)
         incident = Incident.objects.select_related("action").get(pk=incident_id)
         event_add(incident, TimelineEvent.Kind.RESOLVED, note, actor=by, at=now)
         cancelled, batches = notify.push_wind_down(incident, now=now)
@@ -259,3 +462,35 @@ def sweep(now=None) -> dict:
         incident_check(incident_id, now=now)
     deliveries = notify.deliveries_requeue(now=now)
     return {"reports": len(lost_reports), "incidents": len(due_incidents), "deliveries": deliveries}
+
+
+def integration_admit(integration, *, now=None) -> int:
+    """Count one request against the integration's rate limit; return 0, or seconds to wait.
+
+    A fixed one-minute window kept on the integration's row: conditional UPDATEs,
+    so concurrent requests (any number of web processes) cannot exceed the limit.
+    """
+    if not integration.rate_limit:
+        return 0
+    now = now or timezone.now()
+    window = now.replace(second=0, microsecond=0)
+    mine = Integration.objects.filter(pk=integration.pk)
+    for _ in range(2):
+        if mine.filter(rate_window=window, rate_count__lt=F("rate_limit")).update(
+            rate_count=F("rate_count") + 1
+        ):
+            return 0
+        if (
+            mine.exclude(rate_window=window)
+            .filter(Q(rate_window__lt=window) | Q(rate_window__isnull=True))
+            .update(rate_window=window, rate_count=1)
+        ):
+            return 0
+    return max(1, 60 - now.second)
+
+
+def integration_reject(integration, reason: str) -> None:
+    """Keep why a request of this integration was turned away, for the admin."""
+    Integration.objects.filter(pk=integration.pk).update(
+        last_error=f"{timezone.now():%Y-%m-%d %H:%M:%S} {reason}"[:2000]
+    )

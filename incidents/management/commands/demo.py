@@ -81,6 +81,13 @@ class Command(BaseCommand):
                 )
 
         token = self._integration_token()
+        kind_tokens = {
+            kind: self._integration_token(
+                name=f"demo-{kind}", kind=kind, token_file=f"demo_token_{kind}", env=None
+            )
+            for kind in Integration.Kind.values
+            if kind != Integration.Kind.CXHUB
+        }
         password = self._admin_password()
         if options["quiet"]:
             return
@@ -96,15 +103,26 @@ class Command(BaseCommand):
             """-d '{"gatilhos": [{"servico": "login", "retorno": "503"}, """
             """{"servico": "login", "retorno": "404"}]}'"""
         )
+        self.stdout.write("  Integrations of each kind (docs/integrations.md), URL with token:")
+        for kind, kind_token in kind_tokens.items():
+            self.stdout.write(f"    {kind:<13} {base}/api/v1/integrations/{kind}/{kind_token}")
 
-    def _integration_token(self) -> str:
-        """Use CXHUB_DEMO_TOKEN, or keep the demo token from var/ across runs."""
-        token_file = settings.VAR_DIR / "demo_token"
-        token = os.environ.get("CXHUB_DEMO_TOKEN") or (
+    def _integration_token(
+        self,
+        name="demo",
+        kind="cxhub",
+        token_file="demo_token",  # noqa: S107 (a file name)
+        env="CXHUB_DEMO_TOKEN",
+    ) -> str:
+        """Use the env token (CXHUB_DEMO_TOKEN), or keep the integration's token from var/."""
+        token_file = settings.VAR_DIR / token_file
+        token = (os.environ.get(env) if env else None) or (
             token_file.read_text().strip() if token_file.exists() else secrets.token_urlsafe(32)
         )
         token_file.write_text(token)
-        integration = Integration.objects.filter(name="demo").first() or Integration(name="demo")
+        integration = Integration.objects.filter(name=name).first() or Integration(
+            name=name, kind=kind
+        )
         if integration.token_hash != hash_token(token):
             integration.set_new_token(token)
             integration.save()

@@ -1,0 +1,174 @@
+"""Ingest in the monitoring tools' own languages: /api/v1/integrations/<kind>/ and /v2/enqueue."""
+
+from django.conf import settings
+from rest_framework import status
+from rest_framework.authentication import get_authorization_header
+from rest_framework.exceptions import ParseError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cxhub.api import LimitedJSONParser, PayloadTooLarge
+from incidents import inbound, services
+from incidents.models import Integration, hash_token
+from incidents.serializers import TriggerBatchSerializer, TriggerOutSerializer
+
+
+class Rejected(Exception):
+    def __init__(self, code: int, reason: str, *, errors=None, headers=None):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.errors = errors or [reason]
+        self.headers = headers or {}
+
+
+class IntegrationIngestApi(APIView):
+    """Accept a sender's own payload, authenticated by its integration token.
+
+    The token comes from `Authorization: Bearer`, the last path segment (for
+    senders that cannot set headers) or, for PagerDuty events, `routing_key`.
+    Every rejection names its reason; one that can be tied to an integration is
+    kept as its last error.
+    """
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    parser_classes = [LimitedJSONParser]
+
+    def post(self, request, kind, token=None):
+        try:
+            if kind not in Integration.Kind.values:
+                raise Rejected(
+                    404,
+                    f"Unknown integration kind '{kind}': use one of "
+                    f"{', '.join(Integration.Kind.values)}.",
+                )
+            body = self._body(request)
+            integration = self._integration(request, kind, token, body)
+            try:
+                return self._accept(request, integration, body)
+            except Rejected as rejected:
+                services.integration_reject(integration, f"{rejected.code} {rejected.reason}")
+                raise
+        except Rejected as rejected:
+            return self._rejection(kind, rejected)
+
+    put = post  # Grafana contact points may be set to PUT.
+
+    def _body(self, request):
+        try:
+            return request.data
+        except PayloadTooLarge:
+            raise Rejected(413, PayloadTooLarge.default_detail) from None
+        except ParseError as error:
+            raise Rejected(400, f"body: {error.detail}") from None
+
+    def _integration(self, request, kind, token, body) -> Integration:
+        token = token or self._bearer(request)
+        if not token and kind == Integration.Kind.PAGERDUTY and isinstance(body, dict):
+            token = body.get("routing_key") if isinstance(body.get("routing_key"), str) else None
+        if not token:
+            if kind == Integration.Kind.PAGERDUTY:
+                raise Rejected(400, "'routing_key' is missing or blank.")
+            raise Rejected(
+                401, "No token: send 'Authorization: Bearer <token>' or end the URL with the token."
+            )
+        integration = Integration.objects.filter(token_hash=hash_token(token)).first()
+        if integration is None:
+            if kind == Integration.Kind.PAGERDUTY:
+                raise Rejected(400, "'routing_key' is not the token of any integration.")
+            raise Rejected(401, "Invalid token.")
+        if integration.kind != kind:
+            reason = (
+                f"This token belongs to a '{integration.kind}' integration; send to "
+                f"/api/v1/integrations/{integration.kind}/."
+            )
+            services.integration_reject(integration, f"403 {reason}")
+            raise Rejected(403, reason)
+        if not integration.enabled:
+            reason = "This integration is disabled."
+            services.integration_reject(integration, f"403 {reason}")
+            raise Rejected(403, reason)
+        return integration
+
+    @staticmethod
+    def _bearer(request):
+        parts = get_authorization_header(request).split()
+        if len(parts) == 2 and parts[0].lower() == b"bearer":
+            try:
+                return parts[1].decode()
+            except UnicodeDecodeError:
+                return None
+        return None
+
+    def _accept(self, request, integration, body):
+        if wait := services.integration_admit(integration):
+            raise Rejected(
+                429,
+                f"Rate limit of {integration.rate_limit} requests a minute exceeded; "
+                f"retry in {wait} s.",
+                headers={"Retry-After": str(wait)},
+            )
+        mapping = inbound.effective_mapping(integration.kind, integration.mapping)
+        limit = settings.CXHUB_MAX_TRIGGERS_PER_REQUEST
+        try:
+            if integration.kind == Integration.Kind.CXHUB:
+                triggers = self._cxhub_triggers(body)
+            elif integration.kind == Integration.Kind.PAGERDUTY:
+                triggers = [inbound.parse_pagerduty(body, mapping)]
+            elif integration.kind == Integration.Kind.GENERIC:
+                triggers = inbound.parse_generic(body, mapping)
+            else:
+                triggers = inbound.parse_alerts(
+                    body, mapping, kind=integration.kind, max_alerts=limit
+                )
+        except inbound.PagerDutyError as error:
+            raise Rejected(400, str(error), errors=error.errors) from None
+        except inbound.PayloadError as error:
+            raise Rejected(400, str(error)) from None
+        report, rows = services.report_ingest(
+            integration=integration, triggers=triggers, payload=body
+        )
+        if integration.kind == Integration.Kind.PAGERDUTY:
+            return Response(
+                {
+                    "status": "success",
+                    "message": "Event processed",
+                    "dedup_key": triggers[0]["fingerprint"],
+                },
+                status=status.HTTP_202_ACCEPTED,
+            )
+        return Response(
+            {"report": str(report.id), "triggers": TriggerOutSerializer(rows, many=True).data},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    @staticmethod
+    def _cxhub_triggers(body):
+        serializer = TriggerBatchSerializer(data=body if isinstance(body, dict) else {})
+        if not serializer.is_valid():
+            field, messages = next(iter(serializer.errors.items()))
+            raise inbound.PayloadError(field, str(messages))
+        return serializer.validated_data["triggers"]
+
+    @staticmethod
+    def _rejection(kind, rejected: Rejected):
+        if kind == Integration.Kind.PAGERDUTY:
+            body = {
+                "status": "invalid event" if rejected.code == 400 else "error",
+                "message": "Event object is invalid" if rejected.code == 400 else rejected.reason,
+                "errors": rejected.errors,
+            }
+        else:
+            body = {"detail": rejected.reason}
+        return Response(body, status=rejected.code, headers=rejected.headers)
+
+
+class PagerDutyEnqueueApi(IntegrationIngestApi):
+    """`POST /v2/enqueue`, the PagerDuty Events API v2 path, for tools with it built in."""
+
+    def post(self, request):
+        return super().post(request, Integration.Kind.PAGERDUTY)
+
+    http_method_names = ["post", "options"]

@@ -1,0 +1,214 @@
+"""A real Prometheus Alertmanager notifies a running cxhub; a real Celery worker counts."""
+
+import shutil
+import socket
+import subprocess
+from datetime import UTC, datetime
+
+import pytest
+import requests
+
+from actions.models import TriggerRule
+from conftest import make_scenario
+from cxhub.celery import app as celery_app
+from incidents.models import AlertInstance, Incident, Integration, Report
+from tests.worker import Worker, wait_for
+
+ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        ALERTMANAGER is None,
+        reason="needs Debian's prometheus-alertmanager (installed by .ci/run)",
+    ),
+]
+
+CONFIG = """\
+route:
+  receiver: cxhub
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 2s
+receivers:
+  - name: cxhub
+    webhook_configs:
+      - url: {url}/api/v1/integrations/alertmanager/
+        send_resolved: true
+        http_config:
+          authorization:
+            credentials: {token}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Alertmanager:
+    def __init__(self, tmp_path, receiver_url, token):
+        self.config = tmp_path / "alertmanager.yml"
+        self.config.write_text(CONFIG.format(url=receiver_url, token=token))
+        self.storage = tmp_path / "alertmanager-data"
+        self.log_path = tmp_path / "alertmanager.log"
+        self.url = f"http://127.0.0.1:{free_port()}"
+        self.process = None
+
+    def start(self):
+        self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            [
+                ALERTMANAGER,
+                f"--config.file={self.config}",
+                f"--storage.path={self.storage}",
+                f"--web.listen-address={self.url.removeprefix('http://')}",
+                "--cluster.listen-address=",  # no gossip: a single instance
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(self._ready, timeout=30, message="alertmanager ready")
+        return self
+
+    def _ready(self):
+        assert self.process.poll() is None, f"alertmanager exited:\n{self.output()}"
+        try:
+            return requests.get(f"{self.url}/-/ready", timeout=1).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    def post_alerts(self, alerts):
+        response = requests.post(f"{self.url}/api/v2/alerts", json=alerts, timeout=5)
+        assert response.status_code == 200, response.text
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        if self.process:
+            self.log.close()
+
+
+@pytest.fixture
+def worker(transactional_db, tmp_path):
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.queue_purge("celery")
+    worker = Worker(tmp_path)
+    try:
+        yield worker.start()
+    finally:
+        worker.stop()
+        print(worker.output()[-3000:])
+
+
+@pytest.fixture
+def integration():
+    # The bank labels its alerts with the HTTP code; the mapping takes it from there.
+    integration = Integration(
+        name="prometheus", kind="alertmanager", mapping={"code": "labels.code"}
+    )
+    token = integration.set_new_token()
+    integration.save()
+    return integration, token
+
+
+@pytest.fixture
+def alertmanager(live_server, integration, tmp_path):
+    _, token = integration
+    receiver = live_server.url.replace("localhost", "127.0.0.1")
+    manager = Alertmanager(tmp_path, receiver, token)
+    try:
+        yield manager.start()
+    finally:
+        manager.stop()
+        print(manager.output()[-3000:])
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def test_alertmanager_opens_counts_distinct_alerts_and_resolves(worker, integration, alertmanager):
+    scenario = make_scenario()
+    TriggerRule.objects.get_or_create(
+        action=scenario["action"], service=scenario["login"], code="503"
+    )
+    integration, _ = integration
+    started = datetime.now(UTC).replace(microsecond=0)
+
+    def alert(instance, ends_at=None):
+        body = {
+            "labels": {
+                "alertname": "LoginUnavailable",
+                "service": "login",
+                "code": "503",
+                "instance": instance,
+            },
+            "annotations": {"summary": f"login on {instance} answers 503"},
+            "startsAt": iso(started),
+        }
+        if ends_at:
+            body["endsAt"] = iso(ends_at)
+        return body
+
+    def reports_processed():
+        reports = Report.objects.filter(integration=integration)
+        return reports.count(), reports.filter(processed_at=None).count()
+
+    alertmanager.post_alerts([alert("pod-1"), alert("pod-2")])
+
+    def incident_with(occurrences):
+        incident = Incident.objects.first()
+        return incident if incident and incident.occurrences >= occurrences else None
+
+    incident = wait_for(lambda: incident_with(2), timeout=30, message="2 alerts counted")
+
+    # Alertmanager re-sends the group every repeat_interval, and Prometheus re-posts
+    # firing alerts: none of that is a new occurrence.
+    seen = reports_processed()[0]
+    alertmanager.post_alerts([alert("pod-1"), alert("pod-2")])
+    wait_for(
+        lambda: reports_processed()[0] >= seen + 2 and reports_processed()[1] == 0,
+        timeout=30,
+        message="two more notifications of the same alerts",
+    )
+    incident.refresh_from_db()
+    assert incident.occurrences == 2
+
+    alertmanager.post_alerts([alert("pod-1"), alert("pod-2"), alert("pod-3")])
+    incident = wait_for(lambda: incident_with(3), timeout=30, message="third alert counted")
+
+    ended = datetime.now(UTC)
+    alertmanager.post_alerts([alert(pod, ends_at=ended) for pod in ("pod-1", "pod-2", "pod-3")])
+
+    def resolved():
+        incident.refresh_from_db()
+        return incident.status == "resolved"
+
+    wait_for(resolved, timeout=30, message="incident resolved by the resolved notification")
+    assert incident.resolved_by == "alertmanager"
+    assert incident.occurrences == 3
+    assert Incident.objects.count() == 1
+    assert sorted(AlertInstance.objects.values_list("status", flat=True)) == ["resolved"] * 3
+    kinds = list(incident.events.values_list("kind", flat=True))
+    assert kinds.count("alert_firing") == 3
+    assert kinds.count("alert_resolved") == 3
+    assert kinds[0] == "opened" and kinds.count("resolved") == 1
+    # Every notification was kept as it came, with Alertmanager's own shape.
+    payloads = list(
+        Report.objects.filter(integration=integration).values_list("payload", flat=True)
+    )
+    assert len(payloads) >= 4
+    assert all(p["version"] == "4" and p["receiver"] == "cxhub" for p in payloads)
+    assert any(p["status"] == "resolved" for p in payloads)
