@@ -1,7 +1,15 @@
 from django.contrib import admin
 from django.urls import path
 
-from incidents.api import IncidentDetailApi, IncidentListApi, TriggerIngestApi
+from incidents.api import (
+    IncidentAcknowledgeApi,
+    IncidentDetailApi,
+    IncidentListApi,
+    IncidentResolveApi,
+    IncidentSilenceApi,
+    TriggerIngestApi,
+)
+from incidents.views import acknowledge_link
 from notifications.api import CustomerUpsertApi
 
 urlpatterns = [
@@ -9,5 +17,25 @@ urlpatterns = [
     path("api/v1/triggers", TriggerIngestApi.as_view(), name="api-triggers"),
     path("api/v1/incidents/", IncidentListApi.as_view(), name="api-incidents"),
     path("api/v1/incidents/<uuid:pk>/", IncidentDetailApi.as_view(), name="api-incident"),
+    path(
+        "api/v1/incidents/<uuid:pk>/acknowledge",
+        IncidentAcknowledgeApi.as_view(),
+        name="api-incident-acknowledge",
+    ),
+    path(
+        "api/v1/incidents/<uuid:pk>/resolve",
+        IncidentResolveApi.as_view(),
+        name="api-incident-resolve",
+    ),
+    path(
+        "api/v1/incidents/<uuid:pk>/silence",
+        IncidentSilenceApi.as_view(),
+        name="api-incident-silence",
+    ),
+    path(
+        "incidents/<uuid:pk>/acknowledge/<str:token>",
+        acknowledge_link,
+        name="incident-acknowledge-link",
+    ),
     path("api/v1/customers", CustomerUpsertApi.as_view(), name="api-customers"),
 ]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from actions.models import Action
 from actions.selectors import actions_matching
 from cxhub.enqueue import enqueue_on_commit
+from incidents import lifecycle
 from incidents.escalation import evaluate, policy_of
 from incidents.models import Incident, Integration, Report, TimelineEvent, TriageAlert, Trigger
 from notifications import services as notify
@@ -101,7 +102,12 @@ def incident_count_occurrence(*, action_id, at) -> Incident:
         status=Incident.Status.RESOLVED
     )
     if unresolved.update(occurrences=F("occurrences") + 1, last_occurrence_at=at):
-        return unresolved.select_related("action").get()
+        incident = unresolved.select_related("action").get()
+        occurrence_milestone(incident, at=at)
+        return incident
+    reopened = lifecycle.incident_reopen_flapping(action_id=action_id, at=at)
+    if reopened is not None:
+        return reopened
     action = Action.objects.get(id=action_id)
     try:
         with transaction.atomic():
@@ -118,16 +124,31 @@ def incident_count_occurrence(*, action_id, at) -> Incident:
     return incident
 
 
+def occurrence_milestone(incident: Incident, *, at) -> None:
+    """Note 10, 100, 1000 ... occurrences on the timeline (each count is reached once)."""
+    count = incident.occurrences
+    if count >= 10 and str(count).rstrip("0") == "1":
+        event_add(incident, TimelineEvent.Kind.OCCURRENCE, f"{count} occurrences", at=at)
+
+
 def incident_evaluate(incident: Incident, *, now) -> None:
-    """Queue what is due for a locked, current incident and note when to look again."""
+    """Queue what is due for a locked, current incident and note when to look again.
+
+    Timers and holds come first (`lifecycle.settle`): the quiet period may resolve
+    it, an acknowledgement may time out, a silence or maintenance may hold pages.
+    """
+    hold = lifecycle.settle(incident, now=now)
+    if hold is None:
+        return
     due = evaluate(
         incident.policy,
         occurrences=incident.occurrences,
-        opened_at=incident.opened_at,
+        opened_at=incident.escalation_from or incident.opened_at,
         now=now,
         escalation_level=incident.escalation_level,
         pushed=incident.push_queued_at is not None,
-        paging_stopped=incident.status != Incident.Status.OPEN,
+        paging_stopped=lifecycle.paging_stopped(incident, hold),
+        push_held=hold.push,
     )
     mine = Incident.objects.filter(pk=incident.pk)
     if due.push and mine.filter(push_queued_at__isnull=True).update(push_queued_at=now):
@@ -141,8 +162,8 @@ def incident_evaluate(incident: Incident, *, now) -> None:
         )
     if due.tiers:
         top = due.tiers[-1]["level"]
-        if mine.filter(escalation_level__lt=top).update(escalation_level=top):
-            incident.escalation_level = top
+        if mine.filter(escalation_level__lt=top).update(escalation_level=top, last_paged_at=now):
+            incident.escalation_level, incident.last_paged_at = top, now
             for tier in due.tiers:
                 channels = notify.page_tier(incident, tier, now=now)
                 event_add(
@@ -152,9 +173,11 @@ def incident_evaluate(incident: Incident, *, now) -> None:
                     f"at {incident.occurrences} occurrences",
                     at=now,
                 )
-    if incident.next_check_at != due.next_check_at:
-        mine.update(next_check_at=due.next_check_at)
-        incident.next_check_at = due.next_check_at
+    lifecycle.repeat_if_due(incident, hold=hold, now=now)
+    next_check_at = lifecycle.next_check(incident, tiers_next=due.next_check_at, hold=hold, now=now)
+    if incident.next_check_at != next_check_at:
+        mine.update(next_check_at=next_check_at)
+        incident.next_check_at = next_check_at
 
 
 def incident_check(incident_id, *, now=None) -> None:
@@ -172,18 +195,22 @@ def incident_check(incident_id, *, now=None) -> None:
             incident_evaluate(incident, now=now)
 
 
-def incident_acknowledge(*, incident_id, by: str, now=None) -> bool:
-    """Stop further tier pages for an open incident; return whether it changed."""
+def incident_acknowledge(*, incident_id, by: str, note: str = "", now=None) -> bool:
+    """Stop further tier pages for an open incident and tell the paged teams.
+
+    Return whether it changed (False: not open, i.e. acknowledged or resolved).
+    """
     now = now or timezone.now()
     with transaction.atomic():
         changed = Incident.objects.filter(pk=incident_id, status=Incident.Status.OPEN).update(
-            status=Incident.Status.ACKNOWLEDGED,
-            acknowledged_at=now,
-            acknowledged_by=by,
-            next_check_at=None,
+            status=Incident.Status.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=by
         )
         if changed:
-            event_add(Incident(pk=incident_id), TimelineEvent.Kind.ACKNOWLEDGED, actor=by, at=now)
+            incident = Incident.objects.select_related("action").get(pk=incident_id)
+            event = event_add(incident, TimelineEvent.Kind.ACKNOWLEDGED, note, actor=by, at=now)
+            lifecycle.teams_tell(incident, event, now=now)
+            # Looks again at the quiet period and the acknowledgement timeout.
+            incident_evaluate(incident, now=now)
     return bool(changed)
 
 
@@ -204,7 +231,8 @@ def incident_resolve(*, incident_id, by: str, note: str = "", now=None) -> bool:
         if not changed:
             return False
         incident = Incident.objects.select_related("action").get(pk=incident_id)
-        event_add(incident, TimelineEvent.Kind.RESOLVED, note, actor=by, at=now)
+        event = event_add(incident, TimelineEvent.Kind.RESOLVED, note, actor=by, at=now)
+        lifecycle.teams_tell(incident, event, now=now)
         cancelled, batches = notify.push_wind_down(incident, now=now)
         if cancelled or batches:
             event_add(
