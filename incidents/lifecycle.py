@@ -171,8 +171,14 @@ def next_check(incident: Incident, *, tiers_next: datetime | None, hold: Hold, n
 
 
 def teams_tell(incident: Incident, event: TimelineEvent, *, now) -> int:
-    """Tell every channel that paged this incident about an acknowledgement or resolution."""
+    """Tell every channel that paged this incident about an acknowledgement or resolution.
+
+    Unsent pages are cancelled first.
+    """
     verb = {Kind.ACKNOWLEDGED: "acknowledged", Kind.RESOLVED: "resolved"}[event.kind]
+    # A page still waiting (just queued, or between retries) is moot now: cancelled
+    # first, so only channels that actually got or are getting a page are told.
+    notify.pages_cancel(incident, reason=f"The incident was {verb} before it was sent.")
     action = incident.action
     note = f" Note: {event.detail}" if event.detail else ""
     count = notify.tell_paged_teams(
@@ -236,7 +242,7 @@ def incident_reopen_flapping(*, action_id, at) -> Incident | None:
         f"A trigger came {minutes} minute(s) after it was resolved by {last.resolved_by}, "
         f"within the {last.policy['flap_minutes']}-minute flap window: the same incident "
         f"reopens at tier {incident.escalation_level}.",
-        at=at,
+        at=max(at, last.resolved_at),
     )
     cancelled = Delivery.objects.filter(
         incident=incident, purpose=Delivery.Purpose.ALL_CLEAR, status=Delivery.Status.PENDING
@@ -246,7 +252,7 @@ def incident_reopen_flapping(*, action_id, at) -> Incident | None:
             incident,
             Kind.REOPENED,
             f"{cancelled} unsent all-clear batch(es) cancelled",
-            at=at,
+            at=max(at, last.resolved_at),
         )
     return incident
 

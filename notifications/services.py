@@ -72,6 +72,13 @@ def page_tier(incident, tier: dict, *, now, repeat: int = 0) -> int:
     return len(channels)
 
 
+def pages_cancel(incident, *, reason: str) -> int:
+    """Cancel the incident's pages not yet sent (a page being sent finishes)."""
+    return Delivery.objects.filter(
+        incident=incident, purpose=Delivery.Purpose.PAGE, status=Delivery.Status.PENDING
+    ).update(status=Delivery.Status.CANCELLED, last_error=reason)
+
+
 def tell_paged_teams(incident, *, ref: str, title: str, message: str, now) -> int:
     """Queue one notice per channel that paged the incident; return how many.
 

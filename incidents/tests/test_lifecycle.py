@@ -336,6 +336,27 @@ def test_window_ended_early_releases_the_incident_at_the_next_sweep(scenario, cl
     assert Delivery.objects.filter(purpose="push").count() == 1
 
 
+def test_window_created_while_an_incident_runs_marks_it_at_the_next_sweep(scenario, clock):
+    post(3)
+    clock.at(1 * MIN)
+    w = window(scenario, clock, start=1, end=30)
+    assert lifecycle.maintenance_saved(w) == 1
+    services.sweep()
+    inc = incident()
+    assert inc.maintenance_id == w.pk
+    post(20)
+    assert not Delivery.objects.exists()
+
+
+def test_unsent_pages_are_cancelled_on_acknowledge_and_only_paged_channels_told(scenario):
+    post(10)
+    send_all()  # N1 sent
+    post(10)  # N2 queued, not sent yet
+    services.incident_acknowledge(incident_id=incident().pk, by="ana")
+    assert Delivery.objects.get(purpose="page", tier_level=2).status == "cancelled"
+    assert [n.team.slug for n in Delivery.objects.filter(purpose="notice")] == ["n1"]
+
+
 def test_future_window_holds_from_its_start_and_can_be_cancelled(scenario, clock):
     w = window(scenario, clock, start=10, end=20)
     post(5)

@@ -67,6 +67,7 @@ def test_acknowledge_by_api_tells_every_paged_channel_who_acknowledged(scenario,
 
 def test_second_acknowledge_is_409_and_tells_nobody_again(scenario, staff_client):
     incident = post_original(10)
+    send_all()
     url = f"/api/v1/incidents/{incident.pk}/acknowledge"
     assert staff_client.post(url).status_code == 200
     response = staff_client.post(url)
