@@ -103,7 +103,7 @@ def incident_count_occurrence(*, action_id, at) -> Incident:
     )
     if unresolved.update(occurrences=F("occurrences") + 1, last_occurrence_at=at):
         incident = unresolved.select_related("action").get()
-        occurrence_milestone(incident, at=at)
+        occurrence_milestone(incident)
         return incident
     reopened = lifecycle.incident_reopen_flapping(action_id=action_id, at=at)
     if reopened is not None:
@@ -124,11 +124,15 @@ def incident_count_occurrence(*, action_id, at) -> Incident:
     return incident
 
 
-def occurrence_milestone(incident: Incident, *, at) -> None:
-    """Note 10, 100, 1000 ... occurrences on the timeline (each count is reached once)."""
+def occurrence_milestone(incident: Incident) -> None:
+    """Note 10, 100, 1000 ... occurrences on the timeline (each count is reached once).
+
+    Stamped when counted, like the pushes and pages it leads to, so the timeline
+    reads in order even when reports wait in the queue.
+    """
     count = incident.occurrences
     if count >= 10 and str(count).rstrip("0") == "1":
-        event_add(incident, TimelineEvent.Kind.OCCURRENCE, f"{count} occurrences", at=at)
+        event_add(incident, TimelineEvent.Kind.OCCURRENCE, f"{count} occurrences")
 
 
 def incident_evaluate(incident: Incident, *, now) -> None:

@@ -132,7 +132,9 @@ def test_lifecycle_api_needs_staff(scenario, integration_token):
 def test_silence_by_api_holds_pages_and_zero_minutes_ends_it(scenario, staff_client):
     incident = post_original(1)
     url = f"/api/v1/incidents/{incident.pk}/silence"
-    assert staff_client.post(url, {}, format="json").status_code == 400
+    missing = staff_client.post(url, {}, format="json")
+    assert missing.status_code == 400
+    assert "minutes" in missing.json()
     response = staff_client.post(url, {"minutes": 30}, format="json")
     assert response.status_code == 200
     assert response.json()["silenced_by"] == "ana"
