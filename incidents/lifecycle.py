@@ -301,8 +301,11 @@ def incident_silence(*, incident_id, minutes: int, by: str, note: str = "", now=
 
 
 def _covered_incidents(window: MaintenanceWindow):
-    actions = Action.objects.filter(Q(pk=window.action_id) | Q(rules__service_id=window.service_id))
-    return Incident.objects.exclude(status=Incident.Status.RESOLVED).filter(action__in=actions)
+    if window.action_id:
+        covered = Q(action_id=window.action_id)
+    else:
+        covered = Q(action__in=Action.objects.filter(rules__service_id=window.service_id))
+    return Incident.objects.exclude(status=Incident.Status.RESOLVED).filter(covered)
 
 
 def maintenance_saved(window: MaintenanceWindow, *, now=None) -> int:

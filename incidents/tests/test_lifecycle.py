@@ -348,6 +348,24 @@ def test_window_created_while_an_incident_runs_marks_it_at_the_next_sweep(scenar
     assert not Delivery.objects.exists()
 
 
+def test_saving_a_window_on_one_action_touches_only_its_incidents(scenario, clock):
+    post(1)
+    ruleless = Action.objects.create(code="0009", name="No rules")
+    other = Incident.objects.create(
+        action=ruleless,
+        occurrences=1,
+        opened_at=clock.start,
+        last_occurrence_at=clock.start,
+        policy={"tiers": []},
+    )
+    clock.at(1 * MIN)
+    w = window(scenario, clock, start=1, end=30, action=scenario["action"])
+    assert lifecycle.maintenance_saved(w) == 1
+    assert Incident.objects.get(pk=other.pk).next_check_at is None
+    by_service = window(scenario, clock, start=1, end=30)
+    assert lifecycle.maintenance_saved(by_service) == 1
+
+
 def test_unsent_pages_are_cancelled_on_acknowledge_and_only_paged_channels_told(scenario):
     post(10)
     send_all()  # N1 sent
