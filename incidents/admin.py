@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
@@ -209,8 +210,6 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
 
     @admin.display(description="State")
     def state(self, window):
-        from django.utils import timezone
-
         now = timezone.now()
         if window.ends_at <= now:
             return f"ended early by {window.ended_early_by}" if window.ended_early_by else "over"

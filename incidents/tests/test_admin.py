@@ -99,6 +99,7 @@ def test_maintenance_window_scheduled_and_ended_early_from_the_admin(scenario, a
     assert response.status_code == 302, response.content.decode()[:3000]
     window = MaintenanceWindow.objects.get()
     assert window.created_by == "admin"
+    assert "running" in admin_client.get("/admin/incidents/maintenancewindow/").content.decode()
     incident = open_incident(times=6)
     assert incident.maintenance_id == window.pk
     admin_client.post(
@@ -107,6 +108,8 @@ def test_maintenance_window_scheduled_and_ended_early_from_the_admin(scenario, a
     )
     window.refresh_from_db()
     assert window.ended_early_by == "admin"
+    listing = admin_client.get("/admin/incidents/maintenancewindow/").content.decode()
+    assert "ended early by admin" in listing
     assert window.ends_at <= timezone.now()
 
 
