@@ -191,3 +191,42 @@ def test_acknowledgement_times_out_and_escalation_resumes(world):
     assert incident.status == "open"
     assert "ack_expired" in incident.events.values_list("kind", flat=True)
     assert len(world["messages"]("/n1")) == 2  # the page and the "acknowledged by ana" notice
+
+
+def test_maintenance_holds_everything_and_the_sweep_escalates_at_its_end(world):
+    from incidents import lifecycle
+    from incidents.models import MaintenanceWindow
+
+    now = timezone.now()
+    window = MaintenanceWindow.objects.create(
+        service=world["login"],
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(hours=1),
+        reason="Login DB upgrade",
+    )
+    world["post"](12)
+    incident = world["counted"](12)
+    world["sweeps_pass"]()
+    incident.refresh_from_db()
+    assert incident.maintenance_id == window.pk
+    assert incident.next_check_at == window.ends_at
+    assert world["messages"]("/push") == [] and world["messages"]("/n1") == []
+
+    # The window is shortened to end in two seconds (as an admin edit does): the sweep
+    # looks at its end, not before, and normal escalation starts from 12 occurrences.
+    MaintenanceWindow.objects.filter(pk=window.pk).update(
+        ends_at=timezone.now() + timedelta(seconds=2)
+    )
+    window.refresh_from_db()
+    lifecycle.maintenance_saved(window)
+    wait_for(
+        lambda: world["messages"]("/push") and world["messages"]("/n1"),
+        timeout=30,
+        message="push and N1 page after the window",
+    )
+    incident.refresh_from_db()
+    kinds = list(incident.events.values_list("kind", flat=True))
+    assert kinds.index("maintenance") < kinds.index("maintenance_ended") < kinds.index("tier_paged")
+    ended = incident.events.get(kind="maintenance_ended")
+    assert ended.at >= window.ends_at
+    assert world["messages"]("/n2") == []
