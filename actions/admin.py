@@ -46,6 +46,11 @@ class TierInline(admin.TabularInline):
     model = Tier
     formset = TierFormSet
     extra = 0
+    verbose_name_plural = (
+        "Escalation tiers — each incident keeps the tiers (and the lifecycle settings) it "
+        "opened with: editing them here applies to the next incident, never re-pages or "
+        "skips anyone in a running one"
+    )
     ordering = ["level"]
     fields = ["level", "name", "team", "after_occurrences", "after_minutes"]
 
@@ -64,6 +69,19 @@ class ActionAdmin(admin.ModelAdmin):
                 "fields": ["push_threshold", "push_message", "all_clear_message"],
                 "description": "One push to the customers of the failing service when the "
                 "incident reaches the threshold; the all-clear when it resolves.",
+            },
+        ),
+        (
+            "Lifecycle",
+            {
+                "fields": [
+                    "quiet_minutes",
+                    "flap_minutes",
+                    "repeat_minutes",
+                    "ack_timeout_minutes",
+                ],
+                "description": "Optional timers. Each incident freezes them with its tiers "
+                "when it opens.",
             },
         ),
     ]

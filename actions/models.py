@@ -45,6 +45,38 @@ class Action(models.Model):
         blank=True, default="Infelizmente nosso app está indisponível, avisaremos quando voltar"
     )
     all_clear_message = models.TextField(blank=True, default="Voltamos a funcionar")
+    quiet_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        verbose_name="quiet period (minutes)",
+        help_text="Resolve the incident by itself after this many minutes without an "
+        "occurrence; empty: only by hand or a resolved signal.",
+    )
+    flap_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        verbose_name="flap window (minutes)",
+        help_text="A trigger within this many minutes after resolution reopens the same "
+        "incident; empty: it always opens a new one.",
+    )
+    repeat_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        verbose_name="repeat page every (minutes)",
+        help_text="Page the highest paged tier again every this many minutes until someone "
+        "acknowledges or it resolves; empty: page each tier once.",
+    )
+    ack_timeout_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        verbose_name="acknowledgement timeout (minutes)",
+        help_text="An acknowledged incident not resolved this many minutes later is open "
+        "again and escalation resumes where it was; empty: an acknowledgement holds.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -193,6 +193,12 @@ CXHUB_DELIVERY_LEASE = timedelta(seconds=env.float("CXHUB_DELIVERY_LEASE_SECONDS
 CXHUB_DELIVERY_MAX_ATTEMPTS = env.int("CXHUB_DELIVERY_MAX_ATTEMPTS", default=5)
 CXHUB_TRIAGE_TEAM = env.str("CXHUB_TRIAGE_TEAM", default="triage")
 CXHUB_TRIAGE_INTERVAL = timedelta(minutes=env.float("CXHUB_TRIAGE_INTERVAL_MINUTES", default=60))
+# Incident lifecycle: how long the acknowledge link in a page works, and how far back
+# triage re-processes unmatched triggers once an action covers them.
+CXHUB_ACK_LINK_MAX_AGE = timedelta(hours=env.float("CXHUB_ACK_LINK_HOURS", default=24))
+CXHUB_TRIAGE_REPROCESS_WINDOW = timedelta(
+    minutes=env.float("CXHUB_TRIAGE_REPROCESS_MINUTES", default=60)
+)
 CXHUB_MAX_TRIGGERS_PER_REQUEST = env.int("CXHUB_MAX_TRIGGERS_PER_REQUEST", default=1000)
 
 # Push provider for customer pushes: console (logs), locmem (tests) or webhook

@@ -1,8 +1,16 @@
 from django.contrib import admin
 from django.urls import path
 
-from incidents.api import IncidentDetailApi, IncidentListApi, TriggerIngestApi
+from incidents.api import (
+    IncidentAcknowledgeApi,
+    IncidentDetailApi,
+    IncidentListApi,
+    IncidentResolveApi,
+    IncidentSilenceApi,
+    TriggerIngestApi,
+)
 from incidents.api_integrations import IntegrationIngestApi, PagerDutyEnqueueApi
+from incidents.views import acknowledge_link
 from notifications.api import CustomerUpsertApi
 
 urlpatterns = [
@@ -17,5 +25,25 @@ urlpatterns = [
         name="api-integration-token",
     ),
     path("v2/enqueue", PagerDutyEnqueueApi.as_view(), name="api-pagerduty-enqueue"),
+    path(
+        "api/v1/incidents/<uuid:pk>/acknowledge",
+        IncidentAcknowledgeApi.as_view(),
+        name="api-incident-acknowledge",
+    ),
+    path(
+        "api/v1/incidents/<uuid:pk>/resolve",
+        IncidentResolveApi.as_view(),
+        name="api-incident-resolve",
+    ),
+    path(
+        "api/v1/incidents/<uuid:pk>/silence",
+        IncidentSilenceApi.as_view(),
+        name="api-incident-silence",
+    ),
+    path(
+        "incidents/<uuid:pk>/acknowledge/<str:token>",
+        acknowledge_link,
+        name="incident-acknowledge-link",
+    ),
     path("api/v1/customers", CustomerUpsertApi.as_view(), name="api-customers"),
 ]

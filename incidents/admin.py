@@ -2,11 +2,24 @@ import json
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
 
-from incidents import inbound, selectors, services
-from incidents.models import Incident, Integration, Report, TimelineEvent, TriageAlert, Trigger
+from actions.selectors import actions_matching
+from incidents import inbound, lifecycle, selectors, services
+from incidents.models import (
+    Incident,
+    Integration,
+    MaintenanceWindow,
+    Report,
+    TimelineEvent,
+    TriageAlert,
+    Trigger,
+)
 from notifications.models import Delivery
 
 
@@ -126,6 +139,7 @@ class IncidentAdmin(ReadOnlyAdmin):
         "status",
         "occurrences",
         "escalation_level",
+        "held",
         "push_queued_at",
         "resolved_at",
     ]
@@ -133,9 +147,44 @@ class IncidentAdmin(ReadOnlyAdmin):
     search_fields = ["action__code", "action__name", "action__rules__service__slug"]
     date_hierarchy = "opened_at"
     list_select_related = ["action"]
+    readonly_fields = ["frozen_policy", "payloads"]
     inlines = [TimelineInline, DeliveryInline]
-    actions = ["acknowledge", "resolve"]
-    readonly_fields = ["payloads"]
+    actions = ["acknowledge", "resolve", "silence_30", "silence_120", "end_silence"]
+
+    @admin.display(description="Held")
+    def held(self, incident):
+        if incident.maintenance_until:
+            return "maintenance"
+        return "silenced" if incident.silenced_until else ""
+
+    @admin.display(description="Escalation policy (frozen when the incident opened)")
+    def frozen_policy(self, incident):
+        policy = incident.policy
+        tiers = format_html_join(
+            "",
+            "<li>Tier {}: {} — at {} occurrences / after {} minutes</li>",
+            (
+                (t["level"], t["name"], t["occurrences"] or "-", t["minutes"] or "-")
+                for t in policy.get("tiers", [])
+            ),
+        )
+        timers = ", ".join(
+            f"{label} {policy[key]} min"
+            for key, label in (
+                ("quiet_minutes", "quiet period"),
+                ("flap_minutes", "flap window"),
+                ("repeat_minutes", "repeat every"),
+                ("ack_timeout_minutes", "acknowledgement timeout"),
+            )
+            if policy.get(key)
+        )
+        return format_html(
+            "<p>These tiers were frozen when the incident opened: editing the action does "
+            "not re-page or skip anyone here.</p><ul>{}</ul><p>Push at {} occurrences. {}</p>",
+            tiers,
+            policy.get("push_threshold") or "-",
+            timers or "No lifecycle timers.",
+        )
 
     @admin.display(description="Payloads received (latest first)")
     def payloads(self, incident):
@@ -171,6 +220,60 @@ class IncidentAdmin(ReadOnlyAdmin):
         )
         messages.success(request, f"{done} incident(s) resolved.")
 
+    def _silence(self, request, queryset, minutes):
+        done = sum(
+            lifecycle.incident_silence(
+                incident_id=pk, minutes=minutes, by=request.user.get_username()
+            )
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        what = f"silenced for {minutes} minutes" if minutes else "no longer silenced"
+        messages.success(request, f"{done} incident(s) {what}.")
+
+    @admin.action(description="Silence the selected incidents for 30 minutes (no pages)")
+    def silence_30(self, request, queryset):
+        self._silence(request, queryset, 30)
+
+    @admin.action(description="Silence the selected incidents for 2 hours (no pages)")
+    def silence_120(self, request, queryset):
+        self._silence(request, queryset, 120)
+
+    @admin.action(description="End the silence of the selected incidents")
+    def end_silence(self, request, queryset):
+        self._silence(request, queryset, 0)
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    list_display = ["reason", "service", "action", "starts_at", "ends_at", "created_by", "state"]
+    list_filter = ["service", "action"]
+    search_fields = ["reason"]
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ["service", "action"]
+    readonly_fields = ["created_by", "ended_early_by"]
+    actions = ["end_now"]
+
+    @admin.display(description="State")
+    def state(self, window):
+        now = timezone.now()
+        if window.ends_at <= now:
+            return f"ended early by {window.ended_early_by}" if window.ended_early_by else "over"
+        return "running" if window.starts_at <= now else "scheduled"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user.get_username()
+        super().save_model(request, obj, form, change)
+        lifecycle.maintenance_saved(obj)
+
+    @admin.action(description="End the selected windows now (cancels ones not started)")
+    def end_now(self, request, queryset):
+        done = sum(
+            lifecycle.maintenance_end(window_id=pk, by=request.user.get_username())
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        messages.success(request, f"{done} maintenance window(s) ended.")
+
 
 @admin.register(Trigger)
 class TriggerAdmin(ReadOnlyAdmin):
@@ -199,10 +302,49 @@ class ReportAdmin(ReadOnlyAdmin):
 class TriageAlertAdmin(ReadOnlyAdmin):
     list_display = ["service", "code", "occurrences", "first_seen_at", "last_seen_at", "create"]
     search_fields = ["service", "code"]
+    actions = ["reprocess"]
 
     @admin.display(description="Action")
     def create(self, alert):
-        url = reverse("admin:actions_action_add")
-        return format_html(
-            '<a href="{}?service={}&code={}">Create an action</a>', url, alert.service, alert.code
+        covering = actions_matching([(alert.service, alert.code)])[alert.service, alert.code]
+        if covering:
+            # The changelist is one POST form (with its CSRF token): `formaction` sends
+            # it to the re-process view, so this button is one click.
+            return format_html(
+                'Covered by an action. <button type="submit" class="button" formaction="{}">'
+                "Re-process recent triggers</button>",
+                reverse("admin:incidents_triagealert_reprocess", args=[alert.pk]),
+            )
+        query = urlencode({"service": alert.service, "code": alert.code})
+        url = f"{reverse('admin:actions_action_add')}?{query}"
+        return format_html('<a href="{}">Create an action</a>', url)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(require_POST(self.reprocess_view))
+        return [
+            path("<int:pk>/reprocess/", view, name="incidents_triagealert_reprocess"),
+            *super().get_urls(),
+        ]
+
+    def _reprocess(self, request, alert) -> None:
+        result = lifecycle.triage_reprocess(service=alert.service, code=alert.code)
+        if not result["actions"]:
+            messages.warning(
+                request, f"No action covers {alert.service}/{alert.code} yet: create one first."
+            )
+            return
+        messages.success(
+            request,
+            f"{alert.service}/{alert.code}: {result['triggers']} recent unmatched trigger(s) "
+            f"re-processed, {result['occurrences']} occurrence(s) counted into "
+            f"{result['actions']} action(s).",
         )
+
+    def reprocess_view(self, request, pk):
+        self._reprocess(request, get_object_or_404(TriageAlert, pk=pk))
+        return redirect("admin:incidents_triagealert_changelist")
+
+    @admin.action(description="Re-process recent unmatched triggers of the selected codes")
+    def reprocess(self, request, queryset):
+        for alert in queryset:
+            self._reprocess(request, alert)

@@ -119,6 +119,11 @@ class Trigger(models.Model):
     incident = models.ForeignKey(
         "Incident", on_delete=models.SET_NULL, null=True, blank=True, related_name="triggers"
     )
+    reprocessed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When triage re-processed this unmatched trigger (at most once).",
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -197,7 +202,35 @@ class Incident(models.Model):
     )
     push_queued_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a time-based tier next falls due."
+        null=True,
+        blank=True,
+        help_text="When something time-based (a tier, a repeat, the quiet period, a timeout, "
+        "the end of a silence or maintenance) next falls due.",
+    )
+    escalation_from = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Time tiers count from here when set (the end of a maintenance window that "
+        "held the incident); otherwise from the opening.",
+    )
+    last_paged_at = models.DateTimeField(null=True, blank=True)
+    repeats = models.PositiveIntegerField(
+        default=0, help_text="Repeat pages of the highest tier sent so far."
+    )
+    silenced_until = models.DateTimeField(
+        null=True, blank=True, help_text="No pages until then; occurrences still count."
+    )
+    silenced_by = models.CharField(max_length=150, blank=True)
+    maintenance = models.ForeignKey(
+        "MaintenanceWindow",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        help_text="The maintenance window that held this incident (kept as a mark).",
+    )
+    maintenance_until = models.DateTimeField(
+        null=True, blank=True, help_text="Held by maintenance (no push, no page) until then."
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.CharField(max_length=150, blank=True)
@@ -244,6 +277,14 @@ class TimelineEvent(models.Model):
         ALL_CLEAR_QUEUED = "all_clear_queued", "All-clear queued"
         ALERT_FIRING = "alert_firing", "Alert firing"
         ALERT_RESOLVED = "alert_resolved", "Alert resolved"
+        REPEAT_PAGED = "repeat_paged", "Tier paged again"
+        TEAMS_TOLD = "teams_told", "Paged teams told"
+        ACK_EXPIRED = "ack_expired", "Acknowledgement timed out"
+        SILENCED = "silenced", "Silenced"
+        SILENCE_ENDED = "silence_ended", "Silence ended"
+        MAINTENANCE = "maintenance", "Held by maintenance"
+        MAINTENANCE_ENDED = "maintenance_ended", "Maintenance ended"
+        REOPENED = "reopened", "Reopened"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
@@ -277,3 +318,58 @@ class TriageAlert(models.Model):
 
     def __str__(self):
         return f"{self.service}/{self.code} (uncovered)"
+
+
+class MaintenanceWindow(models.Model):
+    """Planned work on a service or an action: triggers count, but nothing goes out."""
+
+    service = models.ForeignKey(
+        "actions.Service",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="maintenance_windows",
+        help_text="Hold every action that covers this service; or give an action instead.",
+    )
+    action = models.ForeignKey(
+        "actions.Action",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="maintenance_windows",
+        help_text="Hold only this action.",
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=300)
+    created_by = models.CharField(max_length=150, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_early_by = models.CharField(max_length=150, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(service__isnull=False) & models.Q(action__isnull=True))
+                | (models.Q(service__isnull=True) & models.Q(action__isnull=False)),
+                name="maintenance_covers_service_or_action",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="maintenance_ends_after_start",
+            ),
+        ]
+        indexes = [
+            # Evaluation: windows with ends_at > now and starts_at <= now for one action.
+            models.Index(fields=["ends_at", "starts_at"], name="maintenance_active"),
+        ]
+
+    def __str__(self):
+        target = self.action or self.service
+        return f"{target}: {self.reason}"
+
+    def clean(self):
+        if bool(self.service_id) == bool(self.action_id):
+            raise ValidationError("Give either a service or an action.")
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The window must end after it starts."})

@@ -105,6 +105,16 @@ class DeliverySerializer(serializers.ModelSerializer):
         return len(delivery.recipients)
 
 
+class IncidentNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class IncidentSilenceSerializer(IncidentNoteSerializer):
+    minutes = serializers.IntegerField(
+        min_value=0, max_value=7 * 24 * 60, help_text="How long to hold pages; 0 ends a silence."
+    )
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     action = serializers.CharField(source="action.code")
     action_name = serializers.CharField(source="action.name")
@@ -123,6 +133,9 @@ class IncidentSerializer(serializers.ModelSerializer):
             "push_queued_at",
             "acknowledged_at",
             "acknowledged_by",
+            "silenced_until",
+            "silenced_by",
+            "maintenance_until",
             "resolved_at",
             "resolved_by",
         ]

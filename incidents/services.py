@@ -11,6 +11,7 @@ from django.utils import timezone
 from actions.models import Action
 from actions.selectors import actions_matching
 from cxhub.enqueue import enqueue_on_commit
+from incidents import lifecycle
 from incidents.escalation import evaluate, policy_of
 from incidents.models import (
     AlertInstance,
@@ -298,7 +299,12 @@ def incident_count_occurrence(*, action_id, at, count=1) -> Incident:
         status=Incident.Status.RESOLVED
     )
     if unresolved.update(occurrences=F("occurrences") + count, last_occurrence_at=at):
-        return unresolved.select_related("action").get()
+        incident = unresolved.select_related("action").get()
+        occurrence_milestone(incident, added=count)
+        return incident
+    reopened = lifecycle.incident_reopen_flapping(action_id=action_id, at=at, count=count)
+    if reopened is not None:
+        return reopened
     action = Action.objects.get(id=action_id)
     try:
         with transaction.atomic():
@@ -315,16 +321,38 @@ def incident_count_occurrence(*, action_id, at, count=1) -> Incident:
     return incident
 
 
+def occurrence_milestone(incident: Incident, *, added: int = 1) -> None:
+    """Note 10, 100, 1000 ... occurrences on the timeline (each count is reached once).
+
+    `added` occurrences were just counted, so a jump (9 -> 11 alerts) still notes 10.
+    Stamped when counted, like the pushes and pages it leads to, so the timeline
+    reads in order even when reports wait in the queue.
+    """
+    milestone = 10
+    while milestone <= incident.occurrences:
+        if milestone > incident.occurrences - added:
+            event_add(incident, TimelineEvent.Kind.OCCURRENCE, f"{milestone} occurrences")
+        milestone *= 10
+
+
 def incident_evaluate(incident: Incident, *, now) -> None:
-    """Queue what is due for a locked, current incident and note when to look again."""
+    """Queue what is due for a locked, current incident and note when to look again.
+
+    Timers and holds come first (`lifecycle.settle`): the quiet period may resolve
+    it, an acknowledgement may time out, a silence or maintenance may hold pages.
+    """
+    hold = lifecycle.settle(incident, now=now)
+    if hold is None:
+        return
     due = evaluate(
         incident.policy,
         occurrences=incident.occurrences,
-        opened_at=incident.opened_at,
+        opened_at=incident.escalation_from or incident.opened_at,
         now=now,
         escalation_level=incident.escalation_level,
         pushed=incident.push_queued_at is not None,
-        paging_stopped=incident.status != Incident.Status.OPEN,
+        paging_stopped=lifecycle.paging_stopped(incident, hold),
+        push_held=hold.push,
     )
     mine = Incident.objects.filter(pk=incident.pk)
     if due.push and mine.filter(push_queued_at__isnull=True).update(push_queued_at=now):
@@ -338,8 +366,8 @@ def incident_evaluate(incident: Incident, *, now) -> None:
         )
     if due.tiers:
         top = due.tiers[-1]["level"]
-        if mine.filter(escalation_level__lt=top).update(escalation_level=top):
-            incident.escalation_level = top
+        if mine.filter(escalation_level__lt=top).update(escalation_level=top, last_paged_at=now):
+            incident.escalation_level, incident.last_paged_at = top, now
             for tier in due.tiers:
                 channels = notify.page_tier(incident, tier, now=now)
                 event_add(
@@ -349,9 +377,11 @@ def incident_evaluate(incident: Incident, *, now) -> None:
                     f"at {incident.occurrences} occurrences",
                     at=now,
                 )
-    if incident.next_check_at != due.next_check_at:
-        mine.update(next_check_at=due.next_check_at)
-        incident.next_check_at = due.next_check_at
+    lifecycle.repeat_if_due(incident, hold=hold, now=now)
+    next_check_at = lifecycle.next_check(incident, tiers_next=due.next_check_at, hold=hold, now=now)
+    if incident.next_check_at != next_check_at:
+        mine.update(next_check_at=next_check_at)
+        incident.next_check_at = next_check_at
 
 
 def incident_check(incident_id, *, now=None) -> None:
@@ -369,18 +399,22 @@ def incident_check(incident_id, *, now=None) -> None:
             incident_evaluate(incident, now=now)
 
 
-def incident_acknowledge(*, incident_id, by: str, now=None) -> bool:
-    """Stop further tier pages for an open incident; return whether it changed."""
+def incident_acknowledge(*, incident_id, by: str, note: str = "", now=None) -> bool:
+    """Stop further tier pages for an open incident and tell the paged teams.
+
+    Return whether it changed (False: not open, i.e. acknowledged or resolved).
+    """
     now = now or timezone.now()
     with transaction.atomic():
         changed = Incident.objects.filter(pk=incident_id, status=Incident.Status.OPEN).update(
-            status=Incident.Status.ACKNOWLEDGED,
-            acknowledged_at=now,
-            acknowledged_by=by,
-            next_check_at=None,
+            status=Incident.Status.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=by
         )
         if changed:
-            event_add(Incident(pk=incident_id), TimelineEvent.Kind.ACKNOWLEDGED, actor=by, at=now)
+            incident = Incident.objects.select_related("action").get(pk=incident_id)
+            event = event_add(incident, TimelineEvent.Kind.ACKNOWLEDGED, note, actor=by, at=now)
+            lifecycle.teams_tell(incident, event, now=now)
+            # Looks again at the quiet period and the acknowledgement timeout.
+            incident_evaluate(incident, now=now)
     return bool(changed)
 
 
@@ -407,7 +441,8 @@ def incident_resolve(*, incident_id, by: str, note: str = "", now=None) -> bool:
             incidents=incident_id, status=AlertInstance.Status.FIRING
         ).update(status=AlertInstance.Status.RESOLVED, resolved_at=now)
         incident = Incident.objects.select_related("action").get(pk=incident_id)
-        event_add(incident, TimelineEvent.Kind.RESOLVED, note, actor=by, at=now)
+        event = event_add(incident, TimelineEvent.Kind.RESOLVED, note, actor=by, at=now)
+        lifecycle.teams_tell(incident, event, now=now)
         cancelled, batches = notify.push_wind_down(incident, now=now)
         if cancelled or batches:
             event_add(

@@ -91,6 +91,7 @@ class Delivery(models.Model):
         ALL_CLEAR = "all_clear", "Customer all-clear"
         PAGE = "page", "Tier page"
         TRIAGE = "triage", "Triage page"
+        NOTICE = "notice", "Notice to paged teams"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

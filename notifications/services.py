@@ -35,20 +35,28 @@ def incident_link(incident) -> str:
     return f"{settings.CXHUB_BASE_URL}{path}"
 
 
-def page_tier(incident, tier: dict, *, now) -> int:
-    """Queue one page per enabled channel of the tier's team; return how many."""
+def page_tier(incident, tier: dict, *, now, repeat: int = 0) -> int:
+    """Queue one page per enabled channel of the tier's team; return how many.
+
+    Repeat number `repeat` (1, 2 ...) of a tier is a page of its own, with its own key.
+    """
+    from incidents.links import acknowledge_url
+
     channels = list(Channel.objects.filter(team_id=tier["team_id"], enabled=True))
     action = incident.action
-    title = f"[cxhub] {action.code} {action.name}: tier {tier['level']} ({tier['name']})"
+    again = f", repeat {repeat}" if repeat else ""
+    title = f"[cxhub] {action.code} {action.name}: tier {tier['level']} ({tier['name']}){again}"
     body = (
         f"{action.name} is failing: {incident.occurrences} occurrence(s) since "
         f"{timezone.localtime(incident.opened_at):%Y-%m-%d %H:%M %Z}. "
-        f"Tier {tier['level']} ({tier['name']}) is paged. Incident: {incident_link(incident)}"
+        f"Tier {tier['level']} ({tier['name']}) is paged. Incident: {incident_link(incident)} "
+        f"Acknowledge: {acknowledge_url(incident)}"
     )
+    suffix = f":r{repeat}" if repeat else ""
     deliveries_queue(
         [
             Delivery(
-                key=f"page:{incident.pk}:{tier['level']}:{channel.pk}",
+                key=f"page:{incident.pk}:{tier['level']}:{channel.pk}{suffix}",
                 incident=incident,
                 purpose=Delivery.Purpose.PAGE,
                 tier_level=tier["level"],
@@ -62,6 +70,44 @@ def page_tier(incident, tier: dict, *, now) -> int:
         ]
     )
     return len(channels)
+
+
+def pages_cancel(incident, *, reason: str) -> int:
+    """Cancel the incident's pages not yet sent (a page being sent finishes)."""
+    return Delivery.objects.filter(
+        incident=incident, purpose=Delivery.Purpose.PAGE, status=Delivery.Status.PENDING
+    ).update(status=Delivery.Status.CANCELLED, last_error=reason)
+
+
+def tell_paged_teams(incident, *, ref: str, title: str, message: str, now) -> int:
+    """Queue one notice per channel that paged the incident; return how many.
+
+    `ref` names the event told (its kind and id), so each event is told once per channel.
+    """
+    paged = (
+        Delivery.objects.filter(
+            incident=incident, purpose=Delivery.Purpose.PAGE, channel__isnull=False
+        )
+        .exclude(status=Delivery.Status.CANCELLED)
+        .order_by()
+        .values_list("channel_id", "team_id")
+        .distinct()
+    )
+    notices = [
+        Delivery(
+            key=f"notice:{incident.pk}:{ref}:{channel_id}",
+            incident=incident,
+            purpose=Delivery.Purpose.NOTICE,
+            team_id=team_id,
+            channel_id=channel_id,
+            title=title,
+            message=message,
+            due_at=now,
+        )
+        for channel_id, team_id in sorted(paged)
+    ]
+    deliveries_queue(notices)
+    return len(notices)
 
 
 def audience_device_ids(incident):

@@ -23,6 +23,12 @@ def test_demo_is_idempotent_and_uses_the_given_token_and_password(db, monkeypatc
         (3, "Coordenação", None, 60),
     ]
     assert sorted(str(rule) for rule in action.rules.all()) == ["login/404", "login/503"]
+    assert (
+        action.quiet_minutes,
+        action.flap_minutes,
+        action.repeat_minutes,
+        action.ack_timeout_minutes,
+    ) == (10, 5, 15, 30)
     assert Team.objects.count() == 4
     assert Customer.objects.count() == 3
     assert Integration.objects.get(name="demo").token_hash == hash_token("demo-token-for-tests")

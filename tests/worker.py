@@ -11,6 +11,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import connection
 
+from cxhub import settings as base_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -45,7 +47,10 @@ class Worker:
             **os.environ,
             "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "CXHUB_VAR_DIR": str(settings.VAR_DIR),
+            # The folders the test process itself uses (the filesystem broker lives
+            # there); tests may point settings.VAR_DIR elsewhere for demo files.
+            "CXHUB_VAR_DIR": str(base_settings.VAR_DIR),
+            "SECRET_KEY": settings.SECRET_KEY,
             "CXHUB_SWEEP_SECONDS": "1",
             "CXHUB_STALE_SECONDS": "2",
             **(env or {}),

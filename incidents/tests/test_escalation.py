@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from incidents.escalation import evaluate
+from incidents.escalation import deadlines, evaluate, flap_reopens
 
 OPENED = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 POLICY = {
@@ -101,3 +101,65 @@ def test_levels_need_not_be_contiguous():
     )
     assert [t["level"] for t in result.tiers] == [1, 5]
     assert not result.push
+
+
+def test_maintenance_holds_the_push_and_the_tiers():
+    result = due(30, minutes=90, paging_stopped=True, push_held=True)
+    assert not result.push
+    assert levels(result) == []
+
+
+LIFECYCLE = POLICY | {
+    "quiet_minutes": 10,
+    "flap_minutes": 5,
+    "repeat_minutes": 15,
+    "ack_timeout_minutes": 30,
+}
+
+
+def timers(policy=LIFECYCLE, **state):
+    state = {
+        "last_occurrence_at": OPENED,
+        "acknowledged_at": None,
+        "last_paged_at": None,
+        "escalation_level": 0,
+        "paging_stopped": False,
+    } | state
+    return deadlines(policy, **state)
+
+
+def test_quiet_period_counts_from_the_last_occurrence():
+    assert timers(last_occurrence_at=OPENED + timedelta(minutes=3)).quiet == OPENED + timedelta(
+        minutes=13
+    )
+    assert timers(POLICY).quiet is None
+
+
+def test_ack_timeout_runs_only_while_acknowledged():
+    assert timers().ack_timeout is None
+    acked = OPENED + timedelta(minutes=7)
+    assert timers(acknowledged_at=acked).ack_timeout == acked + timedelta(minutes=30)
+
+
+def test_repeat_counts_from_the_last_page_while_paging_runs():
+    paged = OPENED + timedelta(minutes=2)
+    assert timers(last_paged_at=paged, escalation_level=1).repeat == paged + timedelta(minutes=15)
+    assert timers(last_paged_at=paged, escalation_level=1, paging_stopped=True).repeat is None
+    assert timers(last_paged_at=None, escalation_level=0).repeat is None
+    assert timers(POLICY, last_paged_at=paged, escalation_level=1).repeat is None
+
+
+def test_next_deadline_is_the_earliest_still_ahead():
+    result = timers(last_paged_at=OPENED, escalation_level=1, acknowledged_at=OPENED)
+    assert result.next_after(OPENED) == OPENED + timedelta(minutes=10)
+    assert result.next_after(OPENED + timedelta(minutes=10)) == OPENED + timedelta(minutes=15)
+    assert result.next_after(OPENED + timedelta(minutes=30)) is None
+
+
+def test_flap_window_reopens_only_within_its_minutes():
+    resolved = OPENED + timedelta(minutes=40)
+    assert flap_reopens(LIFECYCLE, resolved_at=resolved, at=resolved + timedelta(minutes=5))
+    assert not flap_reopens(
+        LIFECYCLE, resolved_at=resolved, at=resolved + timedelta(minutes=5, seconds=1)
+    )
+    assert not flap_reopens(POLICY, resolved_at=resolved, at=resolved)

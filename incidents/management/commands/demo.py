@@ -55,6 +55,13 @@ class Command(BaseCommand):
                 "push_threshold": 5,
                 "push_message": PUSH_MESSAGE,
                 "all_clear_message": "Voltamos a funcionar! O app já está disponível.",
+                # Lifecycle: resolve after 10 quiet minutes, reopen within 5, page the
+                # highest tier again every 15 while unacknowledged, re-open an
+                # acknowledgement not resolved within 30.
+                "quiet_minutes": 10,
+                "flap_minutes": 5,
+                "repeat_minutes": 15,
+                "ack_timeout_minutes": 30,
             },
         )
         for code in ("503", "404"):
