@@ -49,6 +49,10 @@ INSTALLED_APPS = [
     "actions",
     "incidents",
     "notifications",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    # Last: its post_migrate handler creates the role groups from every app's permissions.
+    "support",
 ]
 
 MIDDLEWARE = [
@@ -135,6 +139,19 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "cxhub.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# OpenAPI schema at /api/schema/; Swagger UI and ReDoc come from the sidecar's static files.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "cxhub API",
+    "DESCRIPTION": "Monitoring triggers in; incidents, customer pushes and team pages out.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # Celery. The broker only rings the doorbell: every piece of due work is a row in
@@ -193,6 +210,8 @@ CXHUB_DELIVERY_MAX_ATTEMPTS = env.int("CXHUB_DELIVERY_MAX_ATTEMPTS", default=5)
 CXHUB_TRIAGE_TEAM = env.str("CXHUB_TRIAGE_TEAM", default="triage")
 CXHUB_TRIAGE_INTERVAL = timedelta(minutes=env.float("CXHUB_TRIAGE_INTERVAL_MINUTES", default=60))
 CXHUB_MAX_TRIGGERS_PER_REQUEST = env.int("CXHUB_MAX_TRIGGERS_PER_REQUEST", default=1000)
+# How often an open incident's support page asks whether it changed, in seconds.
+CXHUB_SUPPORT_REFRESH_SECONDS = env.int("CXHUB_SUPPORT_REFRESH_SECONDS", default=5)
 
 # Push provider for customer pushes: console (logs), locmem (tests) or webhook
 # (the bank's push gateway: JSON POSTs of recipient batches, HMAC-signed).

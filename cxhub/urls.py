@@ -1,13 +1,21 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from incidents.api import IncidentDetailApi, IncidentListApi, TriggerIngestApi
 from notifications.api import CustomerUpsertApi
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="support:incidents"), name="home"),
     path("admin/", admin.site.urls),
+    path("support/", include("support.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/triggers", TriggerIngestApi.as_view(), name="api-triggers"),
     path("api/v1/incidents/", IncidentListApi.as_view(), name="api-incidents"),
     path("api/v1/incidents/<uuid:pk>/", IncidentDetailApi.as_view(), name="api-incident"),
     path("api/v1/customers", CustomerUpsertApi.as_view(), name="api-customers"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]

@@ -1,0 +1,59 @@
+"""What a person may do to an incident from the support page, in one registry.
+
+Each operation names the permission it needs, the statuses it applies to and
+the service that does it; the page shows a button per operation the user may
+run now. A new one (silence) is one more entry here.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from incidents import services
+from incidents.models import Incident
+from support.roles import RESPOND
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    label: str
+    done_message: str
+    permission: str
+    statuses: tuple[str, ...]
+    run: Callable[..., bool]  # run(incident_id=..., by=...) -> whether it changed anything
+    style: str = "primary"
+
+
+OPERATIONS = {
+    op.name: op
+    for op in (
+        Operation(
+            name="acknowledge",
+            label=_("Acknowledge"),
+            done_message=_("Incident acknowledged: no further tier pages."),
+            permission=RESPOND,
+            statuses=(Incident.Status.OPEN,),
+            run=services.incident_acknowledge,
+        ),
+        Operation(
+            name="resolve",
+            label=_("Resolve"),
+            done_message=_("Incident resolved: the all-clear goes to the customers pushed."),
+            permission=RESPOND,
+            statuses=(Incident.Status.OPEN, Incident.Status.ACKNOWLEDGED),
+            run=services.incident_resolve,
+            style="danger",
+        ),
+    )
+}
+
+
+def operations_for(user, incident: Incident) -> list[Operation]:
+    """Return the operations `user` may run on `incident` in its current status."""
+    return [
+        op
+        for op in OPERATIONS.values()
+        if incident.status in op.statuses and user.has_perm(op.permission)
+    ]
