@@ -79,10 +79,20 @@ class IsIntegration(permissions.BasePermission):
         return isinstance(request.user, IntegrationPrincipal)
 
 
-class IsIntegrationOrStaff(permissions.BasePermission):
+class HasRequiredPermissions(permissions.BasePermission):
+    """Allow users holding every model permission in the view's `required_permissions`.
+
+    The role groups (support.roles) grant these; being staff alone is not enough.
+    """
+
     def has_permission(self, request, view):
         user = request.user
-        return isinstance(user, IntegrationPrincipal) or bool(user and user.is_staff)
+        return bool(
+            user
+            and user.is_authenticated
+            and not isinstance(user, IntegrationPrincipal)
+            and user.has_perms(getattr(view, "required_permissions", ()))
+        )
 
 
 def exception_handler(exc, context):

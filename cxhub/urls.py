@@ -3,7 +3,12 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from incidents.api import IncidentDetailApi, IncidentListApi, TriggerIngestApi
+from incidents.api import (
+    IncidentDetailApi,
+    IncidentListApi,
+    IncidentOperationApi,
+    TriggerIngestApi,
+)
 from notifications.api import CustomerUpsertApi
 
 urlpatterns = [
@@ -14,6 +19,11 @@ urlpatterns = [
     path("api/v1/triggers", TriggerIngestApi.as_view(), name="api-triggers"),
     path("api/v1/incidents/", IncidentListApi.as_view(), name="api-incidents"),
     path("api/v1/incidents/<uuid:pk>/", IncidentDetailApi.as_view(), name="api-incident"),
+    path(
+        "api/v1/incidents/<uuid:pk>/<slug:operation>",
+        IncidentOperationApi.as_view(),
+        name="api-incident-operate",
+    ),
     path("api/v1/customers", CustomerUpsertApi.as_view(), name="api-customers"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

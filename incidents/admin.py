@@ -1,9 +1,11 @@
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from incidents import services
 from incidents.models import Incident, Integration, Report, TimelineEvent, TriageAlert, Trigger
+from incidents.operations import RESPOND
 from notifications.models import Delivery
 
 
@@ -44,7 +46,9 @@ class IntegrationAdmin(admin.ModelAdmin):
         if token:
             self._show_token(request, obj, token)
 
-    @admin.action(description="Rotate the token of the selected integrations")
+    @admin.action(
+        description=_("Rotate the token of the selected integrations"), permissions=["change"]
+    )
     def rotate_token(self, request, queryset):
         for integration in queryset:
             token = integration.set_new_token()
@@ -109,7 +113,13 @@ class IncidentAdmin(ReadOnlyAdmin):
     inlines = [TimelineInline, DeliveryInline]
     actions = ["acknowledge", "resolve"]
 
-    @admin.action(description="Acknowledge the selected incidents (stops tier pages)")
+    def has_respond_permission(self, request):
+        return request.user.has_perm(RESPOND)
+
+    @admin.action(
+        description=_("Acknowledge the selected incidents (stops tier pages)"),
+        permissions=["respond"],
+    )
     def acknowledge(self, request, queryset):
         done = sum(
             services.incident_acknowledge(incident_id=pk, by=request.user.get_username())
@@ -117,7 +127,10 @@ class IncidentAdmin(ReadOnlyAdmin):
         )
         messages.success(request, f"{done} incident(s) acknowledged.")
 
-    @admin.action(description="Resolve the selected incidents (sends the all-clear)")
+    @admin.action(
+        description=_("Resolve the selected incidents (sends the all-clear)"),
+        permissions=["respond"],
+    )
     def resolve(self, request, queryset):
         done = sum(
             services.incident_resolve(incident_id=pk, by=request.user.get_username())

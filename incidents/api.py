@@ -2,13 +2,19 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cxhub.api import IntegrationTokenAuthentication, IsIntegration, LimitedJSONParser
+from cxhub.api import (
+    HasRequiredPermissions,
+    IntegrationTokenAuthentication,
+    IsIntegration,
+    LimitedJSONParser,
+)
 from incidents import services
 from incidents.models import Incident
+from incidents.operations import OPERATIONS
 from incidents.serializers import (
     IncidentDetailSerializer,
     IncidentSerializer,
@@ -56,6 +62,8 @@ class IncidentListApi(generics.ListAPIView):
     """Incidents, newest first; filter by status, service, action, date, since, until."""
 
     serializer_class = IncidentSerializer
+    permission_classes = [HasRequiredPermissions]
+    required_permissions = ["incidents.view_incident"]
 
     def get_queryset(self):
         params = self.request.query_params
@@ -81,7 +89,31 @@ class IncidentListApi(generics.ListAPIView):
 
 
 class IncidentDetailApi(generics.RetrieveAPIView):
+    """One incident with its frozen policy, timeline and deliveries."""
+
     serializer_class = IncidentDetailSerializer
+    permission_classes = [HasRequiredPermissions]
+    required_permissions = ["incidents.view_incident"]
     queryset = Incident.objects.select_related("action").prefetch_related(
         "events", "deliveries__team", "deliveries__channel"
     )
+
+
+class IncidentOperationApi(APIView):
+    """Run one operation (acknowledge, resolve, ...) on an incident as the calling user."""
+
+    permission_classes = [HasRequiredPermissions]
+
+    def post(self, request, pk, operation):
+        op = OPERATIONS.get(operation)
+        if op is None:
+            raise NotFound(f"No operation {operation!r}; one of {', '.join(OPERATIONS)}.")
+        if not request.user.has_perm(op.permission):
+            raise PermissionDenied(f"You may not {operation} incidents.")
+        incident = generics.get_object_or_404(Incident.objects.select_related("action"), pk=pk)
+        changed = op.run(incident_id=incident.pk, by=request.user.get_username())
+        incident.refresh_from_db()
+        return Response(
+            {"changed": changed, "incident": IncidentSerializer(incident).data},
+            status=status.HTTP_200_OK,
+        )

@@ -5,7 +5,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from actions.models import Service
-from cxhub.api import IntegrationTokenAuthentication, IsIntegrationOrStaff, LimitedJSONParser
+from cxhub.api import (
+    HasRequiredPermissions,
+    IntegrationTokenAuthentication,
+    IsIntegration,
+    LimitedJSONParser,
+)
 from notifications import services
 from notifications.models import Device
 
@@ -41,7 +46,8 @@ class CustomerUpsertApi(APIView):
         SessionAuthentication,
         TokenAuthentication,
     ]
-    permission_classes = [IsIntegrationOrStaff]
+    permission_classes = [IsIntegration | HasRequiredPermissions]
+    required_permissions = ["notifications.add_customer", "notifications.change_customer"]
     parser_classes = [LimitedJSONParser]
 
     def post(self, request):

@@ -13,9 +13,6 @@ from django.utils.translation import gettext_lazy as _
 CX_STAFF = "CX staff"
 SUPPORT = "Support"
 
-# Acknowledge, resolve and (when it exists) silence an incident: responding
-# changes the incident's state, so it is the incident's change permission.
-RESPOND = "incidents.change_incident"
 VIEW_INCIDENTS = "incidents.view_incident"
 
 ALL = ("add", "change", "delete", "view")

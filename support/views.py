@@ -16,8 +16,8 @@ from django.views.generic import DetailView, ListView
 
 from actions.models import Action, Service
 from incidents.models import Incident
+from incidents.operations import OPERATIONS, operations_for
 from support import selectors
-from support.operations import OPERATIONS, operations_for
 from support.roles import VIEW_INCIDENTS
 
 

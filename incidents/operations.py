@@ -1,8 +1,9 @@
-"""What a person may do to an incident from the support page, in one registry.
+"""What a person may do to an incident, in one registry for the support page and the API.
 
 Each operation names the permission it needs, the statuses it applies to and
-the service that does it; the page shows a button per operation the user may
-run now. A new one (silence) is one more entry here.
+the service that does it; the support page shows a button per operation the
+user may run now, and the API answers POST /api/v1/incidents/<id>/<name>.
+A new one (silence) is one more entry here.
 """
 
 from collections.abc import Callable
@@ -12,7 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents import services
 from incidents.models import Incident
-from support.roles import RESPOND
+
+# Acknowledge, resolve and (when it exists) silence change the incident's
+# state, so responding is the incident's change permission.
+RESPOND = "incidents.change_incident"
 
 
 @dataclass(frozen=True)
