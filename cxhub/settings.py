@@ -152,6 +152,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.Incident.Status",
+        "DeliveryStatusEnum": "notifications.models.Delivery.Status",
+    },
 }
 
 # Celery. The broker only rings the doorbell: every piece of due work is a row in

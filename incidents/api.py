@@ -1,6 +1,13 @@
 from datetime import datetime, time, timedelta
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -12,14 +19,17 @@ from cxhub.api import (
     IsIntegration,
     LimitedJSONParser,
 )
+from cxhub.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, TOO_LARGE, UNAUTHORIZED
 from incidents import services
 from incidents.models import Incident
 from incidents.operations import OPERATIONS
 from incidents.serializers import (
     IncidentDetailSerializer,
     IncidentSerializer,
+    OperationResultSerializer,
     TriggerBatchSerializer,
     TriggerOutSerializer,
+    TriggersAcceptedSerializer,
 )
 
 _DAY = timedelta(days=1)
@@ -32,6 +42,40 @@ class TriggerIngestApi(APIView):
     permission_classes = [IsIntegration]
     parser_classes = [LimitedJSONParser]
 
+    @extend_schema(
+        operation_id="triggers_create",
+        tags=["triggers"],
+        summary="Record a batch of triggers",
+        description="Give exactly one list: `gatilhos` (the original payload, "
+        "`servico`/`retorno`) or `triggers` (`service`/`code`). A code may be a string or "
+        "a number. One request is one occurrence per action it matches. At most "
+        "`CXHUB_MAX_TRIGGERS_PER_REQUEST` (1000) triggers and 1 MiB per request.",
+        request=TriggerBatchSerializer,
+        responses={
+            202: TriggersAcceptedSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            413: TOO_LARGE,
+        },
+        examples=[
+            OpenApiExample(
+                "The original payload",
+                request_only=True,
+                value={
+                    "gatilhos": [
+                        {"servico": "login", "retorno": "503"},
+                        {"servico": "login", "retorno": "404"},
+                    ]
+                },
+            ),
+            OpenApiExample(
+                "English keys",
+                request_only=True,
+                value={"triggers": [{"service": "pix", "code": 500}]},
+            ),
+        ],
+    )
     def post(self, request):
         if not isinstance(request.data, dict):
             raise ValidationError({"gatilhos": "The body must be a JSON object with a list."})
@@ -58,6 +102,31 @@ def _parse_date(params, name):
         raise ValidationError({name: "Use the form YYYY-MM-DD."}) from None
 
 
+def _date_parameter(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, OpenApiTypes.DATE, description=description)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="incidents_list",
+        tags=["incidents"],
+        summary="List incidents, newest first",
+        parameters=[
+            OpenApiParameter("status", str, enum=Incident.Status.values),
+            OpenApiParameter("service", str, description="A service slug, e.g. login."),
+            OpenApiParameter("action", str, description="An action code, e.g. 0001."),
+            _date_parameter("date", "Opened on this day (YYYY-MM-DD, server time zone)."),
+            _date_parameter("since", "Opened on or after this day."),
+            _date_parameter("until", "Opened on or before this day."),
+        ],
+        responses={
+            200: IncidentSerializer(many=True),
+            400: BAD_REQUEST,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+        },
+    )
+)
 class IncidentListApi(generics.ListAPIView):
     """Incidents, newest first; filter by status, service, action, date, since, until."""
 
@@ -88,6 +157,19 @@ class IncidentListApi(generics.ListAPIView):
         return incidents.order_by("-opened_at")
 
 
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="incidents_retrieve",
+        tags=["incidents"],
+        summary="One incident with its timeline and deliveries",
+        responses={
+            200: IncidentDetailSerializer,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    )
+)
 class IncidentDetailApi(generics.RetrieveAPIView):
     """One incident with its frozen policy, timeline and deliveries."""
 
@@ -104,6 +186,24 @@ class IncidentOperationApi(APIView):
 
     permission_classes = [HasRequiredPermissions]
 
+    @extend_schema(
+        operation_id="incidents_operate",
+        tags=["incidents"],
+        summary="Acknowledge or resolve an incident",
+        description="`acknowledge` stops further tier pages; `resolve` stops escalation and "
+        "sends the all-clear to the customers who got the push. Needs the Support role "
+        "(`incidents.change_incident`). Repeating one answers `changed: false`.",
+        request=None,
+        parameters=[
+            OpenApiParameter("operation", str, OpenApiParameter.PATH, enum=list(OPERATIONS)),
+        ],
+        responses={
+            200: OperationResultSerializer,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    )
     def post(self, request, pk, operation):
         op = OPERATIONS.get(operation)
         if op is None:

@@ -70,7 +70,12 @@ class TriggerOutSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     service = serializers.CharField()
     code = serializers.CharField()
-    matched = serializers.BooleanField()
+    matched = serializers.BooleanField(help_text="Whether an enabled action covers it.")
+
+
+class TriggersAcceptedSerializer(serializers.Serializer):
+    report = serializers.UUIDField(help_text="The recorded request; its triggers count once.")
+    triggers = TriggerOutSerializer(many=True)
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):
@@ -134,3 +139,10 @@ class IncidentDetailSerializer(IncidentSerializer):
 
     class Meta(IncidentSerializer.Meta):
         fields = IncidentSerializer.Meta.fields + ["policy", "timeline", "deliveries"]
+
+
+class OperationResultSerializer(serializers.Serializer):
+    changed = serializers.BooleanField(
+        help_text="False when the incident was already in the state asked for."
+    )
+    incident = IncidentSerializer()
