@@ -80,11 +80,13 @@ class ActionAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["code", "name", "enabled"]}),
         (
-            "Customer push",
+            _("Customer push"),
             {
                 "fields": ["push_threshold", "push_message", "all_clear_message"],
-                "description": "One push to the customers of the failing service when the "
-                "incident reaches the threshold; the all-clear when it resolves.",
+                "description": _(
+                    "One push to the customers of the failing service when the "
+                    "incident reaches the threshold; the all-clear when it resolves."
+                ),
             },
         ),
     ]
@@ -105,18 +107,18 @@ class ActionAdmin(admin.ModelAdmin):
             initial.setdefault("name", f"{request.GET['service']} {request.GET['code']}")
         return initial
 
-    @admin.display(description="Covers")
+    @admin.display(description=_("Covers"))
     def covers(self, action):
         return ", ".join(str(rule) for rule in action.rules.all())
 
-    @admin.display(description="Communication")
+    @admin.display(description=_("Communication"))
     def summary(self, action):
-        parts = [f"push at {action.push_threshold}"] if action.push_threshold else []
+        parts = [_("push at %(n)s") % {"n": action.push_threshold}] if action.push_threshold else []
         for tier in sorted(action.tiers.all(), key=lambda t: t.level):
             when = " / ".join(
                 text
                 for text in (
-                    tier.after_occurrences and f"{tier.after_occurrences} occ.",
+                    tier.after_occurrences and _("%(n)s occ.") % {"n": tier.after_occurrences},
                     tier.after_minutes is not None and f"{tier.after_minutes} min",
                 )
                 if text

@@ -58,8 +58,11 @@ class IntegrationAdmin(admin.ModelAdmin):
     def _show_token(self, request, integration, token):
         messages.warning(
             request,
-            f"Token for {integration.name}, shown only now: {token} "
-            f"(send it as 'Authorization: Bearer {token}' to /api/v1/triggers)",
+            _(
+                "Token for %(name)s, shown only now: %(token)s "
+                "(send it as 'Authorization: Bearer %(token)s' to /api/v1/triggers)"
+            )
+            % {"name": integration.name, "token": token},
         )
 
 
@@ -125,7 +128,7 @@ class IncidentAdmin(ReadOnlyAdmin):
             services.incident_acknowledge(incident_id=pk, by=request.user.get_username())
             for pk in queryset.values_list("pk", flat=True)
         )
-        messages.success(request, f"{done} incident(s) acknowledged.")
+        messages.success(request, _("%(n)d incident(s) acknowledged.") % {"n": done})
 
     @admin.action(
         description=_("Resolve the selected incidents (sends the all-clear)"),
@@ -136,7 +139,7 @@ class IncidentAdmin(ReadOnlyAdmin):
             services.incident_resolve(incident_id=pk, by=request.user.get_username())
             for pk in queryset.values_list("pk", flat=True)
         )
-        messages.success(request, f"{done} incident(s) resolved.")
+        messages.success(request, _("%(n)d incident(s) resolved.") % {"n": done})
 
 
 @admin.register(Trigger)
@@ -167,9 +170,13 @@ class TriageAlertAdmin(ReadOnlyAdmin):
     list_display = ["service", "code", "occurrences", "first_seen_at", "last_seen_at", "create"]
     search_fields = ["service", "code"]
 
-    @admin.display(description="Action")
+    @admin.display(description=_("Action"))
     def create(self, alert):
         url = reverse("admin:actions_action_add")
         return format_html(
-            '<a href="{}?service={}&code={}">Create an action</a>', url, alert.service, alert.code
+            '<a href="{}?service={}&code={}">{}</a>',
+            url,
+            alert.service,
+            alert.code,
+            _("Create an action"),
         )

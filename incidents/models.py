@@ -5,6 +5,7 @@ import secrets
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def hash_token(token: str) -> str:
@@ -74,8 +75,8 @@ class Report(models.Model):
 
 class Trigger(models.Model):
     class Status(models.TextChoices):
-        FIRING = "firing", "Firing"
-        RESOLVED = "resolved", "Resolved"
+        FIRING = "firing", _("Firing")
+        RESOLVED = "resolved", _("Resolved")
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="triggers")
     service = models.CharField(max_length=100)
@@ -102,9 +103,9 @@ class Incident(models.Model):
     """One episode of an action failing, from its first trigger until resolved."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        RESOLVED = "resolved", "Resolved"
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RESOLVED = "resolved", _("Resolved")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     action = models.ForeignKey("actions.Action", on_delete=models.PROTECT, related_name="incidents")
@@ -155,16 +156,16 @@ class Incident(models.Model):
 
 class TimelineEvent(models.Model):
     class Kind(models.TextChoices):
-        OPENED = "opened", "Opened"
-        OCCURRENCE = "occurrence", "Occurrence milestone"
-        PUSH_QUEUED = "push_queued", "Push queued"
-        TIER_PAGED = "tier_paged", "Tier paged"
-        DELIVERY_SENT = "delivery_sent", "Delivery sent"
-        DELIVERY_RETRY = "delivery_retry", "Delivery failed, will retry"
-        DELIVERY_FAILED = "delivery_failed", "Delivery failed"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        RESOLVED = "resolved", "Resolved"
-        ALL_CLEAR_QUEUED = "all_clear_queued", "All-clear queued"
+        OPENED = "opened", _("Opened")
+        OCCURRENCE = "occurrence", _("Occurrence milestone")
+        PUSH_QUEUED = "push_queued", _("Push queued")
+        TIER_PAGED = "tier_paged", _("Tier paged")
+        DELIVERY_SENT = "delivery_sent", _("Delivery sent")
+        DELIVERY_RETRY = "delivery_retry", _("Delivery failed, will retry")
+        DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RESOLVED = "resolved", _("Resolved")
+        ALL_CLEAR_QUEUED = "all_clear_queued", _("All-clear queued")
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()

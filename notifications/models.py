@@ -3,6 +3,7 @@
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from notifications.channels import CHANNEL_CHOICES
 
@@ -87,17 +88,17 @@ class Delivery(models.Model):
     """
 
     class Purpose(models.TextChoices):
-        PUSH = "push", "Customer push"
-        ALL_CLEAR = "all_clear", "Customer all-clear"
-        PAGE = "page", "Tier page"
-        TRIAGE = "triage", "Triage page"
+        PUSH = "push", _("Customer push")
+        ALL_CLEAR = "all_clear", _("Customer all-clear")
+        PAGE = "page", _("Tier page")
+        TRIAGE = "triage", _("Triage page")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     key = models.CharField(max_length=200, unique=True)

@@ -116,8 +116,7 @@ def incident_version(incident: Incident) -> str:
 class PushProgress:
     purpose: str
     label: str
-    batches: dict  # status -> batches
-    devices: dict  # status -> devices
+    rows: list[dict]  # one per delivery status: status, label, batches, devices
     total_devices: int
 
 
@@ -175,8 +174,16 @@ def push_progress(incident: Incident) -> list[PushProgress]:
                 PushProgress(
                     purpose=purpose,
                     label=purpose.label,
-                    batches={s.value: batches[s] for s in Delivery.Status if batches[s]},
-                    devices={s.value: devices[s] for s in Delivery.Status if batches[s]},
+                    rows=[
+                        {
+                            "status": s.value,
+                            "label": s.label,
+                            "batches": batches[s],
+                            "devices": devices[s],
+                        }
+                        for s in Delivery.Status
+                        if batches[s]
+                    ],
                     total_devices=sum(devices.values()),
                 )
             )

@@ -68,8 +68,7 @@ def test_incident_page_tells_the_whole_story(client, support_user, incident):
     pages = response.context["pages"]
     assert [(p.level, p.team, p.status) for p in pages] == [(1, "Analista N1", "sent")]
     [push] = response.context["pushes"]
-    assert push.batches == {"sent": 1}
-    assert push.devices == {"sent": 3}
+    assert push.rows == [{"status": "sent", "label": "Sent", "batches": 1, "devices": 3}]
     chart = response.context["chart"]
     assert chart.total == 11
     assert {m.kind for m in chart.markers} == {"push", "page"}
@@ -127,3 +126,12 @@ def test_state_changes_when_an_occurrence_arrives(
     assert after["occurrences"] == 12
     assert after["version"] != before["version"]
     assert client.get(reverse("support:incidents-state")).json()["version"] != list_before
+
+
+def test_pages_speak_portuguese_to_a_portuguese_browser(client, support_user, incident):
+    client.force_login(support_user)
+    url = reverse("support:incident", args=[incident.pk])
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="pt-BR,pt;q=0.9").content.decode()
+    assert "Quem foi acionado" in html
+    assert "Reconhecer" in html
+    assert "Who was paged" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
