@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -135,3 +136,12 @@ def test_pages_speak_portuguese_to_a_portuguese_browser(client, support_user, in
     assert "Quem foi acionado" in html
     assert "Reconhecer" in html
     assert "Who was paged" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_chart_coordinates_stay_numbers_in_portuguese(client, support_user, incident):
+    client.force_login(support_user)
+    url = reverse("support:incident", args=[incident.pk])
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="pt-BR").content.decode()
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert re.findall(r'(?:x|y|width|height)="[^"]*,', svg) == []
+    assert "Ocorrências ao longo do tempo" in html
