@@ -71,6 +71,15 @@ class Chart:
     def bucket_seconds(self) -> int:
         return int(self.bucket.total_seconds())
 
+    @property
+    def tick_format(self) -> str:
+        """Return the date-filter format that tells neighbouring x ticks apart."""
+        if self.bucket < timedelta(minutes=1):
+            return "H:i:s"
+        if self.bucket < timedelta(hours=1):
+            return "H:i"
+        return "d/m H:i"
+
 
 def bucket_size(span: timedelta) -> timedelta:
     """Return the smallest bucket size giving at most MAX_BUCKETS buckets over `span`."""

@@ -53,3 +53,9 @@ def test_an_empty_incident_still_draws_an_axis():
     assert len(chart.bars) == 31  # the minimum 5-minute span, in 10-second buckets
     assert all(b.height == 0 for b in chart.bars)
     assert [t.value for t in chart.y_ticks] == [0]
+
+
+def test_tick_labels_are_precise_enough_to_differ():
+    assert occurrence_chart([], start=T0, end=T0).tick_format == "H:i:s"
+    assert occurrence_chart([], start=T0, end=T0 + timedelta(hours=3)).tick_format == "H:i"
+    assert occurrence_chart([], start=T0, end=T0 + timedelta(days=3)).tick_format == "d/m H:i"
