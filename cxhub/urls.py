@@ -11,6 +11,10 @@ from incidents.api import (
 )
 from notifications.api import CustomerUpsertApi
 
+admin.site.site_header = "cxhub"
+admin.site.site_title = "cxhub"
+admin.site.site_url = "/support/"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="support:incidents"), name="home"),
     path("admin/", admin.site.urls),

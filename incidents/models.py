@@ -34,6 +34,8 @@ class Integration(models.Model):
     last_error = models.TextField(blank=True, editable=False)
 
     class Meta:
+        verbose_name = _("integration")
+        verbose_name_plural = _("integrations")
         ordering = ["name"]
 
     def __str__(self):
@@ -59,6 +61,8 @@ class Report(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
         ordering = ["-received_at"]
         indexes = [
             # The sweep: Report.objects.filter(processed_at=None, received_at__lte=…).
@@ -89,6 +93,8 @@ class Trigger(models.Model):
     )
 
     class Meta:
+        verbose_name = _("trigger")
+        verbose_name_plural = _("triggers")
         ordering = ["-received_at", "-id"]
         indexes = [
             # Recent triggers of one service/code (triage, support search).
@@ -129,6 +135,8 @@ class Incident(models.Model):
     resolved_by = models.CharField(max_length=150, blank=True)
 
     class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
         ordering = ["-opened_at"]
         constraints = [
             models.UniqueConstraint(
@@ -174,6 +182,8 @@ class TimelineEvent(models.Model):
     detail = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
         ordering = ["at", "id"]
 
     def __str__(self):
@@ -192,6 +202,8 @@ class TriageAlert(models.Model):
     pages = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("triage alert")
+        verbose_name_plural = _("triage alerts")
         ordering = ["-last_seen_at"]
         constraints = [
             models.UniqueConstraint(fields=["service", "code"], name="one_triage_alert_per_code"),

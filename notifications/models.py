@@ -13,6 +13,8 @@ class Team(models.Model):
     name = models.CharField(max_length=200)
 
     class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
         ordering = ["name"]
 
     def __str__(self):
@@ -31,6 +33,8 @@ class Channel(models.Model):
     enabled = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
         ordering = ["team", "id"]
 
     def __str__(self):
@@ -55,6 +59,8 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         ordering = ["external_id"]
 
     def __str__(self):
@@ -74,6 +80,8 @@ class Device(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
         ordering = ["id"]
 
     def __str__(self):
@@ -126,8 +134,9 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
         ordering = ["created_at"]
-        verbose_name_plural = "deliveries"
         indexes = [
             # The sweep: Delivery.objects.filter(status__in=[pending, sending], due_at__lte=…).
             models.Index(

@@ -32,7 +32,8 @@ def deliveries_queue(deliveries: list[Delivery]) -> None:
 
 
 def incident_link(incident) -> str:
-    path = reverse("admin:incidents_incident_change", args=[incident.pk])
+    """Return the incident's support page: its story, chart and acknowledge button."""
+    path = reverse("support:incident", args=[incident.pk])
     return f"{settings.CXHUB_BASE_URL}{path}"
 
 

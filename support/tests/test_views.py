@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from conftest import ORIGINAL_PAYLOAD
 from incidents.models import Incident
+from notifications.channels import locmem
 
 pytestmark = pytest.mark.usefixtures("eager_celery")
 
@@ -78,6 +79,9 @@ def test_incident_page_tells_the_whole_story(client, support_user, incident):
     assert "Tier paged" in html and "Push queued" in html
     assert 'value="acknowledge"' in html and 'value="resolve"' in html
     assert 'data-refresh-url="' in html
+    # The page sent to the paged team links here.
+    [page] = [m for m in locmem.outbox if m["target"] == "n1"]
+    assert f"/support/incidents/{incident.pk}/" in page["body"]
 
 
 def test_support_acknowledges_and_resolves_from_the_page(client, support_user, incident):
