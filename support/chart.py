@@ -16,6 +16,10 @@ BUCKET_SIZES = [
 MAX_BUCKETS = 60
 # A young incident is drawn over at least this span, so its first bars stay narrow.
 MIN_SPAN = timedelta(minutes=5)
+# Marker labels sit above the plot in a few rows, so close moments stay readable.
+LABEL_ROWS = 3
+LABEL_HEIGHT = 12
+LABEL_CHAR_WIDTH = 6.5
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class Marker:
     at: datetime
     kind: str  # push, page, acknowledged, resolved
     label: str
-    label_y: float
+    label_y: float  # rows above the plot, the lowest first
 
 
 @dataclass(frozen=True)
@@ -101,13 +105,13 @@ def occurrence_chart(
     end: datetime,
     markers: list[tuple[datetime, str, str]] = (),
     width: int = 760,
-    height: int = 220,
+    height: int = 240,
 ) -> Chart:
     """Bucket occurrence `times` between `start` and `end` into bars, and place markers.
 
     `markers` are (time, kind, label) moments such as a push or a tier page.
     """
-    left, top, right_pad, bottom_pad = 36, 28, 12, 26
+    left, top, right_pad, bottom_pad = 36, 12 + LABEL_ROWS * LABEL_HEIGHT, 30, 26
     plot_width, plot_height = width - left - right_pad, height - top - bottom_pad
     end = max(end, start + MIN_SPAN, *times)
     size = bucket_size(end - start)
@@ -147,11 +151,9 @@ def occurrence_chart(
     def x_of(at: datetime) -> float:
         return round(left + plot_width * min(max((at - first) / span, 0), 1), 2)
 
-    for i, (at, kind, label) in enumerate(sorted(markers, key=lambda m: m[0])):
-        # Staggered labels keep moments close in time readable.
-        chart.markers.append(
-            Marker(x=x_of(at), at=at, kind=kind, label=label, label_y=top - 16 + (i % 2) * 10)
-        )
+    chart.markers = _place_markers(
+        [(x_of(at), at, kind, label) for at, kind, label in markers], top=top
+    )
     step = max(count // 6, 1)
     chart.x_ticks = [
         Tick(pos=round(left + i * slot, 2), value=first + i * size) for i in range(0, count, step)
@@ -162,3 +164,28 @@ def occurrence_chart(
         if peak
     ] or [Tick(pos=top + plot_height, value=0)]
     return chart
+
+
+def _place_markers(markers: list[tuple[float, datetime, str, str]], *, top: int) -> list[Marker]:
+    """Merge same-kind moments at the same x, then put each label in the first free row.
+
+    A row is free when the previous label in it ends left of this one; when none is,
+    the row that frees up first takes it (an overlap cannot always be avoided).
+    """
+    merged: dict[tuple[float, str], list] = {}
+    for x, at, kind, label in sorted(markers, key=lambda m: m[1]):
+        key = (x, kind)
+        if key in merged:
+            merged[key][2].append(label)
+        else:
+            merged[key] = [x, at, [label]]
+    placed, row_ends = [], [float("-inf")] * LABEL_ROWS
+    for (x, kind), (_, at, labels) in sorted(merged.items(), key=lambda item: item[1][1]):
+        label = ", ".join(dict.fromkeys(labels))
+        half = len(label) * LABEL_CHAR_WIDTH / 2
+        free = [r for r, end in enumerate(row_ends) if end < x - half]
+        row = free[0] if free else min(range(LABEL_ROWS), key=lambda r: row_ends[r])
+        row_ends[row] = x + half + 4
+        label_y = top - 8 - row * LABEL_HEIGHT
+        placed.append(Marker(x=x, at=at, kind=kind, label=label, label_y=label_y))
+    return placed

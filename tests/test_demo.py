@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
@@ -7,7 +6,11 @@ from incidents.models import Integration, hash_token
 from notifications.models import Customer, Team
 
 
-def test_demo_is_idempotent_and_uses_the_given_token_and_password(db, monkeypatch, capsys):
+def test_demo_is_idempotent_and_uses_the_given_token_and_password(
+    db, monkeypatch, capsys, settings, tmp_path
+):
+    # Keep the demo's credential files away from the real var/ of a local run.
+    settings.VAR_DIR = tmp_path
     monkeypatch.setenv("CXHUB_DEMO_TOKEN", "demo-token-for-tests")
     monkeypatch.setenv("CXHUB_DEMO_PASSWORD", "demo-password-for-tests")
     monkeypatch.setenv("CXHUB_DEMO_SUPPORT_PASSWORD", "support-password-for-tests")
@@ -17,7 +20,7 @@ def test_demo_is_idempotent_and_uses_the_given_token_and_password(db, monkeypatc
     assert "admin / demo-password-for-tests" in out
     assert "Bearer demo-token-for-tests" in out
     assert "Support: login support / support-password-for-tests" in out
-    cx_password = (settings.VAR_DIR / "demo_cx_password").read_text().strip()
+    cx_password = (tmp_path / "demo_cx_password").read_text().strip()
     assert f"CX staff: login cx / {cx_password}" in out
     support = User.objects.get(username="support")
     assert support.check_password("support-password-for-tests")

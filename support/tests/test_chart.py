@@ -44,7 +44,27 @@ def test_markers_sit_at_their_moment_on_the_time_axis():
     span = chart.bucket * len(chart.bars)
     assert push.x == round(chart.left + chart.plot_width * (timedelta(minutes=1) / span), 2)
     assert page.x == round(chart.left + chart.plot_width * (timedelta(minutes=5) / span), 2)
-    assert push.label_y != page.label_y
+    # Far apart: both labels on the row nearest the plot.
+    assert push.label_y == page.label_y == chart.top - 8
+
+
+def test_close_moments_get_their_own_label_rows_and_same_moments_merge():
+    at = T0 + timedelta(minutes=1)
+    chart = occurrence_chart(
+        [T0],
+        start=T0,
+        end=T0 + timedelta(minutes=10),
+        markers=[
+            (at, "push", "Push"),
+            (at, "page", "Tier 1"),
+            (at, "page", "Tier 2"),
+            (at + timedelta(seconds=5), "acknowledged", "Acknowledged"),
+        ],
+    )
+    push, page, ack = chart.markers
+    assert page.label == "Tier 1, Tier 2"
+    assert len({push.label_y, page.label_y, ack.label_y}) == 3
+    assert all(0 < m.label_y < chart.top for m in chart.markers)
 
 
 def test_an_empty_incident_still_draws_an_axis():

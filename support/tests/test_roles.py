@@ -106,3 +106,14 @@ def test_customer_api_needs_cx_staff_not_support(scenario, cx_user, support_user
         token_client(support_user).post("/api/v1/customers", body, format="json").status_code == 403
     )
     assert token_client(cx_user).post("/api/v1/customers", body, format="json").status_code == 201
+
+
+def test_api_answers_401_without_credentials_and_403_without_the_role(db, cx_user):
+    anonymous = APIClient().get("/api/v1/incidents/")
+    assert anonymous.status_code == 401
+    assert anonymous["WWW-Authenticate"] == "Token"
+    bad = APIClient()
+    bad.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    assert bad.get("/api/v1/incidents/").status_code == 401
+    cx_user.groups.clear()
+    assert token_client(cx_user).get("/api/v1/incidents/").status_code == 403
