@@ -108,6 +108,7 @@ class IncidentAdmin(ReadOnlyAdmin):
         "escalation_level",
         "push_queued_at",
         "resolved_at",
+        "support_page",
     ]
     list_filter = ["status", "action", "opened_at"]
     search_fields = ["action__code", "action__name", "action__rules__service__slug"]
@@ -115,6 +116,11 @@ class IncidentAdmin(ReadOnlyAdmin):
     list_select_related = ["action"]
     inlines = [TimelineInline, DeliveryInline]
     actions = ["acknowledge", "resolve"]
+
+    @admin.display(description=_("Support page"))
+    def support_page(self, incident):
+        url = reverse("support:incident", args=[incident.pk])
+        return format_html('<a href="{}">{}</a>', url, _("View"))
 
     def has_respond_permission(self, request):
         return request.user.has_perm(RESPOND)

@@ -149,3 +149,23 @@ def test_chart_coordinates_stay_numbers_in_portuguese(client, support_user, inci
     svg = html[html.index("<svg") : html.index("</svg>")]
     assert re.findall(r'(?:x|y|width|height)="[^"]*,', svg) == []
     assert "Ocorrências ao longo do tempo" in html
+
+
+def test_list_pages_keep_their_filters(client, support_user, scenario):
+    now = timezone.now()
+    for minutes in range(30):
+        Incident.objects.create(
+            action=scenario["action"],
+            status=Incident.Status.RESOLVED,
+            occurrences=1,
+            opened_at=now - timedelta(minutes=minutes),
+            last_occurrence_at=now - timedelta(minutes=minutes),
+            policy={},
+        )
+    client.force_login(support_user)
+    first = client.get("/support/", {"service": "login", "period": "7d"})
+    assert len(first.context["incidents"]) == 25
+    assert b"?service=login&amp;period=7d&amp;page=2" in first.content
+    second = client.get("/support/", {"service": "login", "period": "7d", "page": 2})
+    assert len(second.context["incidents"]) == 5
+    assert second.context["incidents"][0].opened_at == now - timedelta(minutes=25)
