@@ -71,3 +71,7 @@ def test_schema_endpoint_answers_openapi(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     assert response.json()["openapi"].startswith("3.")
+
+
+def test_redoc_page_may_not_load_outside_images(client):
+    assert client.get("/api/redoc/")["Content-Security-Policy"] == "img-src 'self' data:"
