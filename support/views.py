@@ -13,11 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import DetailView, ListView
+from django.views.i18n import set_language
 
 from actions.models import Action, Service
 from incidents.models import Incident
 from incidents.operations import OPERATIONS, operations_for
 from support import selectors
+from support.models import Preference
 from support.roles import VIEW_INCIDENTS
 
 
@@ -150,3 +152,12 @@ def incident_state(request, pk):
             "occurrences": incident.occurrences,
         }
     )
+
+
+@require_POST
+def language_set(request):
+    """Switch the language for this browser and, when logged in, save it for the person."""
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        Preference.objects.update_or_create(user=request.user, defaults={"language": language})
+    return set_language(request)

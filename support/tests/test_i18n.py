@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 from django.utils import translation
+
+from support.models import Preference
 
 PO = Path(settings.BASE_DIR) / "locale" / "pt_BR" / "LC_MESSAGES" / "django.po"
 
@@ -53,11 +56,28 @@ def test_admin_and_dry_run_in_portuguese(scenario, admin_client):
     )
 
 
-def test_language_switcher_remembers_the_choice(client, support_user):
+def test_language_switcher_remembers_the_choice_for_the_person(client, support_user):
     client.force_login(support_user)
     response = client.post(
-        reverse("set_language"), {"language": "pt-br", "next": reverse("support:incidents")}
+        reverse("support:language"), {"language": "pt-br", "next": reverse("support:incidents")}
     )
     assert response.status_code == 302
     html = client.get(reverse("support:incidents"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Ontem e hoje" in html
+    assert Preference.objects.get(user=support_user).language == "pt-br"
+    # Another browser (no language cookie, English Accept-Language) follows the saved choice.
+    other = Client()
+    other.force_login(support_user)
+    assert "Ontem e hoje" in other.get("/support/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # The switcher's cookie in a browser beats the saved preference.
+    other.cookies["django_language"] = "en"
+    assert "Yesterday and today" in other.get("/support/").content.decode()
+
+
+def test_without_a_preference_the_browser_decides(client, support_user):
+    client.force_login(support_user)
+    pt = client.get("/support/", HTTP_ACCEPT_LANGUAGE="pt-BR").content.decode()
+    assert "Ontem e hoje" in pt
+    assert (
+        "Yesterday and today" in client.get("/support/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
