@@ -188,3 +188,28 @@ def test_cx_staff_configure_and_support_acknowledge_in_the_browser(live_server, 
     incident.refresh_from_db()
     assert incident.occurrences == 7
     assert [m["target"] for m in locmem.outbox] == ["n1"]
+
+
+def test_swagger_ui_lists_every_endpoint_without_leaving_the_app(live_server, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if live_server.url not in r.url else None)
+    with screenshots_on_failure("swagger-ui", [page]):
+        page.goto(f"{live_server.url}/api/docs/")
+        operations = page.locator(".opblock")
+        expect(operations).to_have_count(5)
+        paths = {
+            text.replace("\u200b", "")
+            for text in page.locator(".opblock-summary-path").all_inner_texts()
+        }
+        assert paths == {
+            "/api/v1/customers",
+            "/api/v1/incidents/",
+            "/api/v1/incidents/{id}/",
+            "/api/v1/incidents/{id}/{operation}",
+            "/api/v1/triggers",
+        }
+        expect(page.locator(".btn.authorize")).to_be_visible()
+    assert outside == []
