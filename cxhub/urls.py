@@ -20,7 +20,6 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="support:incidents"), name="home"),
     path("admin/", admin.site.urls),
     path("support/", include("support.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/triggers", TriggerIngestApi.as_view(), name="api-triggers"),
     path("api/v1/incidents/", IncidentListApi.as_view(), name="api-incidents"),
     path("api/v1/incidents/<uuid:pk>/", IncidentDetailApi.as_view(), name="api-incident"),

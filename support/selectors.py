@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from actions.models import TriggerRule
-from incidents.models import Incident, Report, TimelineEvent, Trigger
+from incidents.models import Incident, Report, Trigger
 from notifications.models import Delivery
 from support.chart import Chart, occurrence_chart
 
@@ -201,14 +201,6 @@ def incident_counts(incident: Incident) -> dict:
     }
 
 
-MARKER_KINDS = {
-    TimelineEvent.Kind.PUSH_QUEUED: "push",
-    TimelineEvent.Kind.TIER_PAGED: "page",
-    TimelineEvent.Kind.ACKNOWLEDGED: "acknowledged",
-    TimelineEvent.Kind.RESOLVED: "resolved",
-}
-
-
 def incident_chart(incident: Incident, *, now: datetime | None = None) -> Chart:
     """Chart an incident's occurrences (one per report) with pushes and pages marked."""
     times = list(
@@ -218,18 +210,21 @@ def incident_chart(incident: Incident, *, now: datetime | None = None) -> Chart:
         .values_list("received_at", flat=True)[:100_000]
     )
     markers = []
-    tiers = {t["level"]: t["name"] for t in incident.policy.get("tiers", [])}
-    for event in incident.events.filter(kind__in=list(MARKER_KINDS)):
-        kind = MARKER_KINDS[event.kind]
-        if kind == "page":
-            levels = [lvl for lvl in tiers if f"Tier {lvl} " in event.detail]
-            label = _("Tier %(level)s") % {"level": levels[0]} if levels else _("Page")
-        else:
-            label = {
-                "push": _("Push"),
-                "acknowledged": _("Acknowledged"),
-                "resolved": _("Resolved"),
-            }[kind]
-        markers.append((event.at, kind, str(label)))
+    if incident.push_queued_at:
+        markers.append((incident.push_queued_at, "push", str(_("Push"))))
+    # A tier pages through several channels at once: its first page row marks the moment.
+    paged = {}
+    for level, at in (
+        incident.deliveries.filter(purpose=Delivery.Purpose.PAGE)
+        .order_by("created_at")
+        .values_list("tier_level", "created_at")
+    ):
+        paged.setdefault(level, at)
+    for level, at in paged.items():
+        markers.append((at, "page", str(_("Tier %(level)s") % {"level": level})))
+    if incident.acknowledged_at:
+        markers.append((incident.acknowledged_at, "acknowledged", str(_("Acknowledged"))))
+    if incident.resolved_at:
+        markers.append((incident.resolved_at, "resolved", str(_("Resolved"))))
     end = incident.resolved_at or now or timezone.now()
     return occurrence_chart(times, start=incident.opened_at, end=end, markers=markers)
