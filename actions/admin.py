@@ -1,6 +1,15 @@
+from datetime import timedelta
+
+from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from actions.models import Action, Service, Tier, TriggerRule, validate_tier_order
 
@@ -55,20 +64,34 @@ class TierInline(admin.TabularInline):
     fields = ["level", "name", "team", "after_occurrences", "after_minutes"]
 
 
+class DryRunForm(forms.Form):
+    days = forms.IntegerField(
+        label=_("Replay the last (days)"), min_value=1, max_value=90, initial=7
+    )
+    quiet_minutes = forms.IntegerField(
+        label=_("An incident ends after (quiet minutes)"),
+        min_value=1,
+        max_value=24 * 60,
+        initial=30,
+    )
+
+
 @admin.register(Action)
 class ActionAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "enabled", "covers", "summary"]
+    list_display = ["code", "name", "enabled", "covers", "summary", "dry_run_link"]
     list_filter = ["enabled", "rules__service"]
     search_fields = ["code", "name", "rules__service__slug", "rules__code"]
     inlines = [TriggerRuleInline, TierInline]
     fieldsets = [
         (None, {"fields": ["code", "name", "enabled"]}),
         (
-            "Customer push",
+            _("Customer push"),
             {
                 "fields": ["push_threshold", "push_message", "all_clear_message"],
-                "description": "One push to the customers of the failing service when the "
-                "incident reaches the threshold; the all-clear when it resolves.",
+                "description": _(
+                    "One push to the customers of the failing service when the "
+                    "incident reaches the threshold; the all-clear when it resolves."
+                ),
             },
         ),
         (
@@ -102,21 +125,82 @@ class ActionAdmin(admin.ModelAdmin):
             initial.setdefault("name", f"{request.GET['service']} {request.GET['code']}")
         return initial
 
-    @admin.display(description="Covers")
+    @admin.display(description=_("Covers"))
     def covers(self, action):
         return ", ".join(str(rule) for rule in action.rules.all())
 
-    @admin.display(description="Communication")
+    @admin.display(description=_("Communication"))
     def summary(self, action):
-        parts = [f"push at {action.push_threshold}"] if action.push_threshold else []
+        parts = [_("push at %(n)s") % {"n": action.push_threshold}] if action.push_threshold else []
         for tier in sorted(action.tiers.all(), key=lambda t: t.level):
             when = " / ".join(
                 text
                 for text in (
-                    tier.after_occurrences and f"{tier.after_occurrences} occ.",
+                    tier.after_occurrences and _("%(n)s occ.") % {"n": tier.after_occurrences},
                     tier.after_minutes is not None and f"{tier.after_minutes} min",
                 )
                 if text
             )
             parts.append(f"{tier.name} {when}")
         return "; ".join(parts)
+
+    @admin.display(description=_("Dry run"))
+    def dry_run_link(self, action):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:actions_action_dry_run", args=[action.pk]),
+            _("Replay"),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<uuid:object_id>/dry-run/",
+                self.admin_site.admin_view(self.dry_run_view),
+                name="actions_action_dry_run",
+            ),
+            *super().get_urls(),
+        ]
+
+    def dry_run_view(self, request, object_id):
+        """Show what the action, as saved now, would have done over recorded triggers."""
+        from incidents.escalation import policy_of
+        from incidents.selectors import action_occurrence_times
+        from incidents.simulation import replay
+        from notifications.models import Device
+
+        action = self.get_object(request, object_id)
+        if action is None:
+            raise Http404
+        if not self.has_view_permission(request, action):
+            raise PermissionDenied
+        form = DryRunForm(request.GET or {"days": 7, "quiet_minutes": 30})
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": action,
+            "title": _("Dry run of %(action)s") % {"action": action},
+            "form": form,
+        }
+        if form.is_valid():
+            now = timezone.now()
+            since = now - timedelta(days=form.cleaned_data["days"])
+            times = action_occurrence_times(action, since=since)
+            incidents = replay(
+                policy_of(action),
+                times,
+                quiet=timedelta(minutes=form.cleaned_data["quiet_minutes"]),
+                until=now,
+            )
+            services = action.rules.values("service_id")
+            context.update(
+                since=since,
+                occurrences=len(times),
+                incidents=incidents,
+                pushes=sum(1 for i in incidents if i.push_at),
+                pages=sum(len(i.pages) for i in incidents),
+                audience=Device.objects.filter(enabled=True, customer__services__in=services)
+                .distinct()
+                .count(),
+            )
+        return TemplateResponse(request, "admin/actions/action/dry_run.html", context)

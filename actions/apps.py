@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ActionsConfig(AppConfig):
     name = "actions"
-    verbose_name = "Actions (playbooks)"
+    verbose_name = _("Actions (playbooks)")

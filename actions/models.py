@@ -6,6 +6,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 CODE_CLASS_RE = re.compile(r"^[1-9]xx$")
 ANY_CODE = "*"
@@ -24,6 +25,8 @@ class Service(models.Model):
     name = models.CharField(max_length=200, help_text="As customers know it: Login no app")
 
     class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
         ordering = ["slug"]
 
     def __str__(self):
@@ -81,6 +84,8 @@ class Action(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("action")
+        verbose_name_plural = _("actions")
         ordering = ["code"]
 
     def __str__(self):
@@ -100,6 +105,8 @@ class TriggerRule(models.Model):
     )
 
     class Meta:
+        verbose_name = _("trigger rule")
+        verbose_name_plural = _("trigger rules")
         constraints = [
             models.UniqueConstraint(
                 fields=["service", "code", "action"], name="unique_rule_per_action"
@@ -129,6 +136,8 @@ class Tier(models.Model):
     after_minutes = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("tier")
+        verbose_name_plural = _("tiers")
         ordering = ["action", "level"]
         constraints = [
             models.UniqueConstraint(fields=["action", "level"], name="unique_tier_level"),

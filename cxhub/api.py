@@ -4,6 +4,8 @@ import io
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, permissions, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.parsers import JSONParser
@@ -35,16 +37,16 @@ class IntegrationTokenAuthentication(BaseAuthentication):
         if not parts or parts[0].lower() != self.keyword:
             return None
         if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Authorization: give 'Bearer <token>'.")
+            raise exceptions.AuthenticationFailed(_("Authorization: give 'Bearer <token>'."))
         try:
             token = parts[1].decode()
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Authorization: invalid token.") from None
+            raise exceptions.AuthenticationFailed(_("Authorization: invalid token.")) from None
         integration = Integration.objects.filter(token_hash=hash_token(token)).first()
         if integration is None:
-            raise exceptions.AuthenticationFailed("Authorization: invalid token.")
+            raise exceptions.AuthenticationFailed(_("Authorization: invalid token."))
         if not integration.enabled:
-            raise exceptions.PermissionDenied("This integration is disabled.")
+            raise exceptions.PermissionDenied(_("This integration is disabled."))
         return IntegrationPrincipal(integration), integration
 
     def authenticate_header(self, request):
@@ -53,7 +55,7 @@ class IntegrationTokenAuthentication(BaseAuthentication):
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is larger than 1 MiB."
+    default_detail = gettext_lazy("The request body is larger than 1 MiB.")
     default_code = "payload_too_large"
 
 
@@ -79,10 +81,20 @@ class IsIntegration(permissions.BasePermission):
         return isinstance(request.user, IntegrationPrincipal)
 
 
-class IsIntegrationOrStaff(permissions.BasePermission):
+class HasRequiredPermissions(permissions.BasePermission):
+    """Allow users holding every model permission in the view's `required_permissions`.
+
+    The role groups (support.roles) grant these; being staff alone is not enough.
+    """
+
     def has_permission(self, request, view):
         user = request.user
-        return isinstance(user, IntegrationPrincipal) or bool(user and user.is_staff)
+        return bool(
+            user
+            and user.is_authenticated
+            and not isinstance(user, IntegrationPrincipal)
+            and user.has_perms(getattr(view, "required_permissions", ()))
+        )
 
 
 def exception_handler(exc, context):

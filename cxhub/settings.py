@@ -49,6 +49,10 @@ INSTALLED_APPS = [
     "actions",
     "incidents",
     "notifications",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    # Last: its post_migrate handler creates the role groups from every app's permissions.
+    "support",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a person's saved language beats the browser's.
+    "support.middleware.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -113,6 +119,8 @@ LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", "English"), ("pt-br", "Português (Brasil)")]
 TIME_ZONE = env.str("TIME_ZONE", default="America/Sao_Paulo")
 USE_I18N = True
+# Compiled pt_BR messages are committed; `makemessages -l pt_BR` then `compilemessages`.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -128,14 +136,32 @@ LOGIN_URL = "admin:login"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header turns a missing or bad token into a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "cxhub.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# OpenAPI schema at /api/schema/; Swagger UI and ReDoc come from the sidecar's static files.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "cxhub API",
+    "DESCRIPTION": "Monitoring triggers in; incidents, customer pushes and team pages out.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.Incident.Status",
+        "DeliveryStatusEnum": "notifications.models.Delivery.Status",
+    },
 }
 
 # Celery. The broker only rings the doorbell: every piece of due work is a row in
@@ -200,6 +226,8 @@ CXHUB_TRIAGE_REPROCESS_WINDOW = timedelta(
     minutes=env.float("CXHUB_TRIAGE_REPROCESS_MINUTES", default=60)
 )
 CXHUB_MAX_TRIGGERS_PER_REQUEST = env.int("CXHUB_MAX_TRIGGERS_PER_REQUEST", default=1000)
+# How often an open incident's support page asks whether it changed, in seconds.
+CXHUB_SUPPORT_REFRESH_SECONDS = env.int("CXHUB_SUPPORT_REFRESH_SECONDS", default=5)
 
 # Push provider for customer pushes: console (logs), locmem (tests) or webhook
 # (the bank's push gateway: JSON POSTs of recipient batches, HMAC-signed).

@@ -1,6 +1,9 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from cxhub.schema import RedocView
 from incidents.api import (
     IncidentAcknowledgeApi,
     IncidentDetailApi,
@@ -9,19 +12,29 @@ from incidents.api import (
     IncidentSilenceApi,
     TriggerIngestApi,
 )
-from incidents.api_integrations import IntegrationIngestApi, PagerDutyEnqueueApi
+from incidents.api_integrations import (
+    IntegrationIngestApi,
+    IntegrationIngestTokenApi,
+    PagerDutyEnqueueApi,
+)
 from incidents.views import acknowledge_link
 from notifications.api import CustomerUpsertApi
 
+admin.site.site_header = "cxhub"
+admin.site.site_title = "cxhub"
+admin.site.site_url = "/support/"
+
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="support:incidents"), name="home"),
     path("admin/", admin.site.urls),
+    path("support/", include("support.urls")),
     path("api/v1/triggers", TriggerIngestApi.as_view(), name="api-triggers"),
     path("api/v1/incidents/", IncidentListApi.as_view(), name="api-incidents"),
     path("api/v1/incidents/<uuid:pk>/", IncidentDetailApi.as_view(), name="api-incident"),
     path("api/v1/integrations/<str:kind>/", IntegrationIngestApi.as_view(), name="api-integration"),
     path(
         "api/v1/integrations/<str:kind>/<str:token>",
-        IntegrationIngestApi.as_view(),
+        IntegrationIngestTokenApi.as_view(),
         name="api-integration-token",
     ),
     path("v2/enqueue", PagerDutyEnqueueApi.as_view(), name="api-pagerduty-enqueue"),
@@ -46,4 +59,7 @@ urlpatterns = [
         name="incident-acknowledge-link",
     ),
     path("api/v1/customers", CustomerUpsertApi.as_view(), name="api-customers"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="api-redoc"),
 ]

@@ -7,6 +7,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from actions.selectors import actions_matching
@@ -20,6 +21,7 @@ from incidents.models import (
     TriageAlert,
     Trigger,
 )
+from incidents.operations import RESPOND
 from notifications.models import Delivery
 
 
@@ -83,7 +85,9 @@ class IntegrationAdmin(admin.ModelAdmin):
         if token:
             self._show_token(request, obj, token)
 
-    @admin.action(description="Rotate the token of the selected integrations")
+    @admin.action(
+        description=_("Rotate the token of the selected integrations"), permissions=["change"]
+    )
     def rotate_token(self, request, queryset):
         for integration in queryset:
             token = integration.set_new_token()
@@ -93,9 +97,11 @@ class IntegrationAdmin(admin.ModelAdmin):
     def _show_token(self, request, integration, token):
         messages.warning(
             request,
-            f"Token for {integration.name}, shown only now: {token} "
-            f"(send it as 'Authorization: Bearer {token}' to {integration_url(integration)}, "
-            f"or post to {integration_url(integration)}{token})",
+            _(
+                "Token for %(name)s, shown only now: %(token)s (send it as "
+                "'Authorization: Bearer %(token)s' to %(url)s, or post to %(url)s%(token)s)"
+            )
+            % {"name": integration.name, "token": token, "url": integration_url(integration)},
         )
 
 
@@ -142,6 +148,7 @@ class IncidentAdmin(ReadOnlyAdmin):
         "held",
         "push_queued_at",
         "resolved_at",
+        "support_page",
     ]
     list_filter = ["status", "action", "opened_at"]
     search_fields = ["action__code", "action__name", "action__rules__service__slug"]
@@ -204,21 +211,35 @@ class IncidentAdmin(ReadOnlyAdmin):
             ),
         )
 
-    @admin.action(description="Acknowledge the selected incidents (stops tier pages)")
+    @admin.display(description=_("Support page"))
+    def support_page(self, incident):
+        url = reverse("support:incident", args=[incident.pk])
+        return format_html('<a href="{}">{}</a>', url, _("View"))
+
+    def has_respond_permission(self, request):
+        return request.user.has_perm(RESPOND)
+
+    @admin.action(
+        description=_("Acknowledge the selected incidents (stops tier pages)"),
+        permissions=["respond"],
+    )
     def acknowledge(self, request, queryset):
         done = sum(
             services.incident_acknowledge(incident_id=pk, by=request.user.get_username())
             for pk in queryset.values_list("pk", flat=True)
         )
-        messages.success(request, f"{done} incident(s) acknowledged.")
+        messages.success(request, _("%(n)d incident(s) acknowledged.") % {"n": done})
 
-    @admin.action(description="Resolve the selected incidents (sends the all-clear)")
+    @admin.action(
+        description=_("Resolve the selected incidents (sends the all-clear)"),
+        permissions=["respond"],
+    )
     def resolve(self, request, queryset):
         done = sum(
             services.incident_resolve(incident_id=pk, by=request.user.get_username())
             for pk in queryset.values_list("pk", flat=True)
         )
-        messages.success(request, f"{done} incident(s) resolved.")
+        messages.success(request, _("%(n)d incident(s) resolved.") % {"n": done})
 
     def _silence(self, request, queryset, minutes):
         done = sum(
@@ -304,7 +325,7 @@ class TriageAlertAdmin(ReadOnlyAdmin):
     search_fields = ["service", "code"]
     actions = ["reprocess"]
 
-    @admin.display(description="Action")
+    @admin.display(description=_("Action"))
     def create(self, alert):
         covering = actions_matching([(alert.service, alert.code)])[alert.service, alert.code]
         if covering:
@@ -317,7 +338,7 @@ class TriageAlertAdmin(ReadOnlyAdmin):
             )
         query = urlencode({"service": alert.service, "code": alert.code})
         url = f"{reverse('admin:actions_action_add')}?{query}"
-        return format_html('<a href="{}">Create an action</a>', url)
+        return format_html('<a href="{}">{}</a>', url, _("Create an action"))
 
     def get_urls(self):
         view = self.admin_site.admin_view(require_POST(self.reprocess_view))

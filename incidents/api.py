@@ -1,13 +1,27 @@
 from datetime import datetime, time, timedelta
 
 from django.utils import timezone
-from rest_framework import generics, status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cxhub.api import IntegrationTokenAuthentication, IsIntegration, LimitedJSONParser
+from cxhub.api import (
+    HasRequiredPermissions,
+    IntegrationTokenAuthentication,
+    IsIntegration,
+    LimitedJSONParser,
+)
+from cxhub.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, TOO_LARGE, UNAUTHORIZED
 from incidents import lifecycle, services
 from incidents.models import Incident
 from incidents.serializers import (
@@ -17,6 +31,7 @@ from incidents.serializers import (
     IncidentSilenceSerializer,
     TriggerBatchSerializer,
     TriggerOutSerializer,
+    TriggersAcceptedSerializer,
 )
 
 _DAY = timedelta(days=1)
@@ -29,6 +44,40 @@ class TriggerIngestApi(APIView):
     permission_classes = [IsIntegration]
     parser_classes = [LimitedJSONParser]
 
+    @extend_schema(
+        operation_id="triggers_create",
+        tags=["triggers"],
+        summary="Record a batch of triggers",
+        description="Give exactly one list: `gatilhos` (the original payload, "
+        "`servico`/`retorno`) or `triggers` (`service`/`code`). A code may be a string or "
+        "a number. One request is one occurrence per action it matches. At most "
+        "`CXHUB_MAX_TRIGGERS_PER_REQUEST` (1000) triggers and 1 MiB per request.",
+        request=TriggerBatchSerializer,
+        responses={
+            202: TriggersAcceptedSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            413: TOO_LARGE,
+        },
+        examples=[
+            OpenApiExample(
+                "The original payload",
+                request_only=True,
+                value={
+                    "gatilhos": [
+                        {"servico": "login", "retorno": "503"},
+                        {"servico": "login", "retorno": "404"},
+                    ]
+                },
+            ),
+            OpenApiExample(
+                "English keys",
+                request_only=True,
+                value={"triggers": [{"service": "pix", "code": 500}]},
+            ),
+        ],
+    )
     def post(self, request):
         if not isinstance(request.data, dict):
             raise ValidationError({"gatilhos": "The body must be a JSON object with a list."})
@@ -55,10 +104,37 @@ def _parse_date(params, name):
         raise ValidationError({name: "Use the form YYYY-MM-DD."}) from None
 
 
+def _date_parameter(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, OpenApiTypes.DATE, description=description)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="incidents_list",
+        tags=["incidents"],
+        summary="List incidents, newest first",
+        parameters=[
+            OpenApiParameter("status", str, enum=Incident.Status.values),
+            OpenApiParameter("service", str, description="A service slug, e.g. login."),
+            OpenApiParameter("action", str, description="An action code, e.g. 0001."),
+            _date_parameter("date", "Opened on this day (YYYY-MM-DD, server time zone)."),
+            _date_parameter("since", "Opened on or after this day."),
+            _date_parameter("until", "Opened on or before this day."),
+        ],
+        responses={
+            200: IncidentSerializer(many=True),
+            400: BAD_REQUEST,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+        },
+    )
+)
 class IncidentListApi(generics.ListAPIView):
     """Incidents, newest first; filter by status, service, action, date, since, until."""
 
     serializer_class = IncidentSerializer
+    permission_classes = [HasRequiredPermissions]
+    required_permissions = ["incidents.view_incident"]
 
     def get_queryset(self):
         params = self.request.query_params
@@ -88,15 +164,68 @@ INCIDENT_DETAIL = Incident.objects.select_related("action").prefetch_related(
 )
 
 
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="incidents_retrieve",
+        tags=["incidents"],
+        summary="One incident with its timeline and deliveries",
+        responses={
+            200: IncidentDetailSerializer,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    )
+)
 class IncidentDetailApi(generics.RetrieveAPIView):
+    """One incident with its frozen policy, timeline and deliveries."""
+
     serializer_class = IncidentDetailSerializer
+    permission_classes = [HasRequiredPermissions]
+    required_permissions = ["incidents.view_incident"]
     queryset = INCIDENT_DETAIL
 
 
+CONFLICT = inline_serializer(
+    "IncidentConflict",
+    fields={"detail": serializers.CharField(), "status": serializers.CharField()},
+)
+
+
+def command_schema(summary, request=IncidentNoteSerializer):
+    """Document one lifecycle step: the incident on success, 409 when it cannot apply."""
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=None,
+            tags=["incidents"],
+            summary=summary,
+            request=request,
+            responses={
+                200: IncidentDetailSerializer,
+                400: BAD_REQUEST,
+                401: UNAUTHORIZED,
+                403: FORBIDDEN,
+                404: NOT_FOUND,
+                409: CONFLICT,
+            },
+        )
+    )
+
+
 class IncidentCommandApi(APIView):
-    """POST a lifecycle step to one incident: 200 with the incident, 404, or 409 with why."""
+    """POST a lifecycle step to one incident: 200 with the incident, 404, or 409 with why.
+
+    Responding to incidents is the Support role's `incidents.change_incident`.
+    """
 
     serializer_class = IncidentNoteSerializer
+    permission_classes = [HasRequiredPermissions]
+    required_permissions = ["incidents.change_incident"]
+    operation = ""
+
+    def permission_denied(self, request, message=None, code=None):
+        message = message or f"You may not {self.operation} incidents."
+        super().permission_denied(request, message=message, code=code)
 
     def post(self, request, pk):
         incident = get_object_or_404(Incident, pk=pk)
@@ -119,24 +248,32 @@ class IncidentCommandApi(APIView):
         return f"The incident is already acknowledged (by {incident.acknowledged_by})."
 
 
+@command_schema("Acknowledge an incident (stops further tier pages)")
 class IncidentAcknowledgeApi(IncidentCommandApi):
     """Stop further tier pages; the teams already paged are told who acknowledged."""
+
+    operation = "acknowledge"
 
     def perform(self, incident, *, by, note):
         return services.incident_acknowledge(incident_id=incident.pk, by=by, note=note)
 
 
+@command_schema("Resolve an incident (all-clear to the customers pushed)")
 class IncidentResolveApi(IncidentCommandApi):
     """Resolve: stop escalation, tell the paged teams, queue the customers' all-clear."""
+
+    operation = "resolve"
 
     def perform(self, incident, *, by, note):
         return services.incident_resolve(incident_id=incident.pk, by=by, note=note)
 
 
+@command_schema("Silence an incident's pages for some minutes", IncidentSilenceSerializer)
 class IncidentSilenceApi(IncidentCommandApi):
     """Hold pages for `minutes` (0 ends the silence); occurrences still count."""
 
     serializer_class = IncidentSilenceSerializer
+    operation = "silence"
 
     def perform(self, incident, *, by, note, minutes):
         return lifecycle.incident_silence(

@@ -1,6 +1,8 @@
 """Ingest in the monitoring tools' own languages: /api/v1/integrations/<kind>/ and /v2/enqueue."""
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.authentication import get_authorization_header
 from rest_framework.exceptions import ParseError
@@ -9,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxhub.api import LimitedJSONParser, PayloadTooLarge
+from cxhub.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, TOO_LARGE, UNAUTHORIZED
 from incidents import inbound, services
 from incidents.models import Integration, hash_token
 from incidents.serializers import TriggerBatchSerializer, TriggerOutSerializer
@@ -23,6 +26,39 @@ class Rejected(Exception):
         self.headers = headers or {}
 
 
+def ingest_schema(operation_id: str, summary: str, methods=("post", "put")):
+    """Document a sender's webhook: its own JSON in, 202 out, every rejection named."""
+    responses = {
+        202: OpenApiResponse(
+            OpenApiTypes.OBJECT,
+            description="Accepted: the triggers recorded (PagerDuty: status and dedup_key).",
+        ),
+        400: BAD_REQUEST,
+        401: UNAUTHORIZED,
+        403: FORBIDDEN,
+        404: NOT_FOUND,
+        413: TOO_LARGE,
+        429: OpenApiResponse(
+            OpenApiTypes.OBJECT, description="Over the integration's rate limit; see Retry-After."
+        ),
+    }
+    return extend_schema_view(
+        **{
+            method: extend_schema(
+                operation_id=operation_id if method == "post" else f"{operation_id}_{method}",
+                tags=["integrations"],
+                summary=summary,
+                request=OpenApiTypes.OBJECT,
+                responses=responses,
+                # Checked in the view (header, path or routing_key), not by DRF.
+                auth=[{"integrationToken": []}],
+            )
+            for method in methods
+        }
+    )
+
+
+@ingest_schema("integrations_ingest", "Receive a monitoring tool's webhook (token as Bearer)")
 class IntegrationIngestApi(APIView):
     """Accept a sender's own payload, authenticated by its integration token.
 
@@ -54,7 +90,9 @@ class IntegrationIngestApi(APIView):
         except Rejected as rejected:
             return self._rejection(kind, rejected)
 
-    put = post  # Grafana contact points may be set to PUT.
+    def put(self, request, kind, token=None):
+        """Grafana contact points may be set to PUT."""
+        return self.post(request, kind, token)
 
     def _body(self, request):
         try:
@@ -165,6 +203,14 @@ class IntegrationIngestApi(APIView):
         return Response(body, status=rejected.code, headers=rejected.headers)
 
 
+@ingest_schema(
+    "integrations_ingest_token", "Receive a monitoring tool's webhook (token in the path)"
+)
+class IntegrationIngestTokenApi(IntegrationIngestApi):
+    """The same, for senders that cannot set headers: the token is the last path segment."""
+
+
+@ingest_schema("pagerduty_enqueue", "PagerDuty Events API v2 (routing_key = token)", ("post",))
 class PagerDutyEnqueueApi(IntegrationIngestApi):
     """`POST /v2/enqueue`, the PagerDuty Events API v2 path, for tools with it built in."""
 

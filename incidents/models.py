@@ -6,6 +6,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def hash_token(token: str) -> str:
@@ -49,6 +50,8 @@ class Integration(models.Model):
     rate_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
+        verbose_name = _("integration")
+        verbose_name_plural = _("integrations")
         ordering = ["name"]
 
     def __str__(self):
@@ -80,6 +83,8 @@ class Report(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
         ordering = ["-received_at"]
         indexes = [
             # The sweep: Report.objects.filter(processed_at=None, received_at__lte=…).
@@ -96,9 +101,9 @@ class Report(models.Model):
 
 class Trigger(models.Model):
     class Status(models.TextChoices):
-        FIRING = "firing", "Firing"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        RESOLVED = "resolved", "Resolved"
+        FIRING = "firing", _("Firing")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RESOLVED = "resolved", _("Resolved")
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="triggers")
     service = models.CharField(max_length=100)
@@ -126,6 +131,8 @@ class Trigger(models.Model):
     )
 
     class Meta:
+        verbose_name = _("trigger")
+        verbose_name_plural = _("triggers")
         ordering = ["-received_at", "-id"]
         indexes = [
             # Recent triggers of one service/code (triage, support search).
@@ -184,9 +191,9 @@ class Incident(models.Model):
     """One episode of an action failing, from its first trigger until resolved."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        RESOLVED = "resolved", "Resolved"
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RESOLVED = "resolved", _("Resolved")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     action = models.ForeignKey("actions.Action", on_delete=models.PROTECT, related_name="incidents")
@@ -238,6 +245,8 @@ class Incident(models.Model):
     resolved_by = models.CharField(max_length=150, blank=True)
 
     class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
         ordering = ["-opened_at"]
         constraints = [
             models.UniqueConstraint(
@@ -265,26 +274,26 @@ class Incident(models.Model):
 
 class TimelineEvent(models.Model):
     class Kind(models.TextChoices):
-        OPENED = "opened", "Opened"
-        OCCURRENCE = "occurrence", "Occurrence milestone"
-        PUSH_QUEUED = "push_queued", "Push queued"
-        TIER_PAGED = "tier_paged", "Tier paged"
-        DELIVERY_SENT = "delivery_sent", "Delivery sent"
-        DELIVERY_RETRY = "delivery_retry", "Delivery failed, will retry"
-        DELIVERY_FAILED = "delivery_failed", "Delivery failed"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        RESOLVED = "resolved", "Resolved"
-        ALL_CLEAR_QUEUED = "all_clear_queued", "All-clear queued"
-        ALERT_FIRING = "alert_firing", "Alert firing"
-        ALERT_RESOLVED = "alert_resolved", "Alert resolved"
-        REPEAT_PAGED = "repeat_paged", "Tier paged again"
-        TEAMS_TOLD = "teams_told", "Paged teams told"
-        ACK_EXPIRED = "ack_expired", "Acknowledgement timed out"
-        SILENCED = "silenced", "Silenced"
-        SILENCE_ENDED = "silence_ended", "Silence ended"
-        MAINTENANCE = "maintenance", "Held by maintenance"
-        MAINTENANCE_ENDED = "maintenance_ended", "Maintenance ended"
-        REOPENED = "reopened", "Reopened"
+        OPENED = "opened", _("Opened")
+        OCCURRENCE = "occurrence", _("Occurrence milestone")
+        PUSH_QUEUED = "push_queued", _("Push queued")
+        TIER_PAGED = "tier_paged", _("Tier paged")
+        DELIVERY_SENT = "delivery_sent", _("Delivery sent")
+        DELIVERY_RETRY = "delivery_retry", _("Delivery failed, will retry")
+        DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RESOLVED = "resolved", _("Resolved")
+        ALL_CLEAR_QUEUED = "all_clear_queued", _("All-clear queued")
+        ALERT_FIRING = "alert_firing", _("Alert firing")
+        ALERT_RESOLVED = "alert_resolved", _("Alert resolved")
+        REPEAT_PAGED = "repeat_paged", _("Tier paged again")
+        TEAMS_TOLD = "teams_told", _("Paged teams told")
+        ACK_EXPIRED = "ack_expired", _("Acknowledgement timed out")
+        SILENCED = "silenced", _("Silenced")
+        SILENCE_ENDED = "silence_ended", _("Silence ended")
+        MAINTENANCE = "maintenance", _("Held by maintenance")
+        MAINTENANCE_ENDED = "maintenance_ended", _("Maintenance ended")
+        REOPENED = "reopened", _("Reopened")
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
@@ -293,6 +302,8 @@ class TimelineEvent(models.Model):
     detail = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
         ordering = ["at", "id"]
 
     def __str__(self):
@@ -311,6 +322,8 @@ class TriageAlert(models.Model):
     pages = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("triage alert")
+        verbose_name_plural = _("triage alerts")
         ordering = ["-last_seen_at"]
         constraints = [
             models.UniqueConstraint(fields=["service", "code"], name="one_triage_alert_per_code"),

@@ -70,7 +70,12 @@ class TriggerOutSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     service = serializers.CharField()
     code = serializers.CharField()
-    matched = serializers.BooleanField()
+    matched = serializers.BooleanField(help_text="Whether an enabled action covers it.")
+
+
+class TriggersAcceptedSerializer(serializers.Serializer):
+    report = serializers.UUIDField(help_text="The recorded request; its triggers count once.")
+    triggers = TriggerOutSerializer(many=True)
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):

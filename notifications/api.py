@@ -1,11 +1,18 @@
 from django.db import transaction
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from actions.models import Service
-from cxhub.api import IntegrationTokenAuthentication, IsIntegrationOrStaff, LimitedJSONParser
+from cxhub.api import (
+    HasRequiredPermissions,
+    IntegrationTokenAuthentication,
+    IsIntegration,
+    LimitedJSONParser,
+)
+from cxhub.schema import BAD_REQUEST, FORBIDDEN, TOO_LARGE, UNAUTHORIZED
 from notifications import services
 from notifications.models import Device
 
@@ -30,6 +37,13 @@ class CustomerInSerializer(serializers.Serializer):
         return slugs
 
 
+class CustomerOutSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    created = serializers.BooleanField()
+    devices = serializers.IntegerField(help_text="Enabled devices now registered.")
+    services = serializers.ListField(child=serializers.SlugField())
+
+
 class CustomerUpsertApi(APIView):
     """Create or update a customer by external id, with devices and services used.
 
@@ -41,9 +55,38 @@ class CustomerUpsertApi(APIView):
         SessionAuthentication,
         TokenAuthentication,
     ]
-    permission_classes = [IsIntegrationOrStaff]
+    permission_classes = [IsIntegration | HasRequiredPermissions]
+    required_permissions = ["notifications.add_customer", "notifications.change_customer"]
     parser_classes = [LimitedJSONParser]
 
+    @extend_schema(
+        operation_id="customers_upsert",
+        tags=["customers"],
+        summary="Create or update a customer",
+        description="Integration token, or a user with the CX staff role. The services and "
+        "devices given replace the stored ones.",
+        request=CustomerInSerializer,
+        responses={
+            200: CustomerOutSerializer,
+            201: CustomerOutSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            413: TOO_LARGE,
+        },
+        examples=[
+            OpenApiExample(
+                "A login customer with one phone",
+                request_only=True,
+                value={
+                    "external_id": "cust-123",
+                    "locale": "pt-BR",
+                    "services": ["login"],
+                    "devices": [{"platform": "android", "token": "fcm-token"}],
+                },
+            )
+        ],
+    )
     def post(self, request):
         serializer = CustomerInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -3,6 +3,7 @@
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from notifications.channels import CHANNEL_CHOICES
 
@@ -12,6 +13,8 @@ class Team(models.Model):
     name = models.CharField(max_length=200)
 
     class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
         ordering = ["name"]
 
     def __str__(self):
@@ -30,6 +33,8 @@ class Channel(models.Model):
     enabled = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
         ordering = ["team", "id"]
 
     def __str__(self):
@@ -54,6 +59,8 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         ordering = ["external_id"]
 
     def __str__(self):
@@ -73,6 +80,8 @@ class Device(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
         ordering = ["id"]
 
     def __str__(self):
@@ -87,18 +96,18 @@ class Delivery(models.Model):
     """
 
     class Purpose(models.TextChoices):
-        PUSH = "push", "Customer push"
-        ALL_CLEAR = "all_clear", "Customer all-clear"
-        PAGE = "page", "Tier page"
-        TRIAGE = "triage", "Triage page"
-        NOTICE = "notice", "Notice to paged teams"
+        PUSH = "push", _("Customer push")
+        ALL_CLEAR = "all_clear", _("Customer all-clear")
+        PAGE = "page", _("Tier page")
+        TRIAGE = "triage", _("Triage page")
+        NOTICE = "notice", _("Notice to paged teams")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     key = models.CharField(max_length=200, unique=True)
@@ -126,8 +135,9 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
         ordering = ["created_at"]
-        verbose_name_plural = "deliveries"
         indexes = [
             # The sweep: Delivery.objects.filter(status__in=[pending, sending], due_at__lte=…).
             models.Index(

@@ -1,6 +1,7 @@
 """Writes of the delivery side: queue pages and push batches, send them, retry."""
 
 import logging
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -31,7 +32,8 @@ def deliveries_queue(deliveries: list[Delivery]) -> None:
 
 
 def incident_link(incident) -> str:
-    path = reverse("admin:incidents_incident_change", args=[incident.pk])
+    """Return the incident's support page: its story, chart and acknowledge button."""
+    path = reverse("support:incident", args=[incident.pk])
     return f"{settings.CXHUB_BASE_URL}{path}"
 
 
@@ -232,6 +234,49 @@ def page_triage(alert, *, now) -> int:
     return len(channels)
 
 
+def team_send_test_page(team: Team, *, by: str, now=None) -> int:
+    """Queue a test page to every enabled channel of a team; return how many.
+
+    Each request gets its own keys, so asking again sends again; the pages go
+    through the same send task, channels and retries as real ones.
+    """
+    now = now or timezone.now()
+    request_id = uuid.uuid4().hex
+    channels = list(team.channels.filter(enabled=True))
+    deliveries_queue(
+        [
+            Delivery(
+                key=f"test-page:{team.pk}:{channel.pk}:{request_id}",
+                purpose=Delivery.Purpose.PAGE,
+                team=team,
+                channel=channel,
+                title=f"[cxhub] Test page for {team.name}",
+                message=f"This is a test page sent by {by} from the cxhub admin. "
+                "If you read it, this channel works.",
+                due_at=now,
+            )
+            for channel in channels
+        ]
+    )
+    return len(channels)
+
+
+def device_send_test_push(device: Device, *, by: str, now=None) -> Delivery:
+    """Queue a test push to one device through the configured push provider."""
+    now = now or timezone.now()
+    delivery = Delivery(
+        key=f"test-push:{device.pk}:{uuid.uuid4().hex}",
+        purpose=Delivery.Purpose.PUSH,
+        provider=settings.CXHUB_PUSH_PROVIDER,
+        title="cxhub",
+        message=f"Test push from cxhub (sent by {by}).",
+        recipients=[device.pk],
+        due_at=now,
+    )
+    deliveries_queue([delivery])
+    return delivery
+
+
 def backoff(attempts: int) -> timedelta:
     """Return the wait before retry number `attempts`: 2, 4, 8 ... seconds, at most 5 min."""
     return timedelta(seconds=min(2**attempts, 300))
@@ -272,6 +317,7 @@ def delivery_send(delivery_id) -> Delivery | None:
             kind, detail = TimelineEvent.Kind.DELIVERY_SENT, _describe(delivery)
             if (
                 delivery.purpose == Delivery.Purpose.PUSH
+                and delivery.incident_id  # a test push has no incident
                 and delivery.incident.status == Incident.Status.RESOLVED
             ):
                 deliveries_queue([all_clear_for(delivery, now=done)])

@@ -1,3 +1,4 @@
+from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from actions.models import Action
@@ -5,14 +6,31 @@ from incidents.models import Integration, hash_token
 from notifications.models import Customer, Team
 
 
-def test_demo_is_idempotent_and_uses_the_given_token_and_password(db, monkeypatch, capsys):
+def test_demo_is_idempotent_and_uses_the_given_token_and_password(
+    db, monkeypatch, capsys, settings, tmp_path
+):
+    # Keep the demo's credential files away from the real var/ of a local run.
+    settings.VAR_DIR = tmp_path
     monkeypatch.setenv("CXHUB_DEMO_TOKEN", "demo-token-for-tests")
     monkeypatch.setenv("CXHUB_DEMO_PASSWORD", "demo-password-for-tests")
+    monkeypatch.setenv("CXHUB_DEMO_SUPPORT_PASSWORD", "support-password-for-tests")
     call_command("demo")
     call_command("demo")
     out = capsys.readouterr().out
     assert "admin / demo-password-for-tests" in out
     assert "Bearer demo-token-for-tests" in out
+    assert "Support: login support / support-password-for-tests" in out
+    cx_password = (tmp_path / "demo_cx_password").read_text().strip()
+    assert f"CX staff: login cx / {cx_password}" in out
+    support = User.objects.get(username="support")
+    assert support.check_password("support-password-for-tests")
+    assert support.is_staff and not support.is_superuser
+    assert [g.name for g in support.groups.all()] == ["Support"]
+    assert support.has_perm("incidents.change_incident")
+    assert not support.has_perm("actions.change_action")
+    cx = User.objects.get(username="cx")
+    assert [g.name for g in cx.groups.all()] == ["CX staff"]
+    assert cx.has_perm("actions.add_action") and not cx.has_perm("incidents.change_incident")
     action = Action.objects.get(code="0001")
     assert action.name == "MS de Login sem resposta"
     assert [

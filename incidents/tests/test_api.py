@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -147,8 +147,9 @@ def token_client(user):
     return client
 
 
-def test_incident_list_and_detail_for_staff_token(incident):
+def test_incident_list_and_detail_for_support_token(incident):
     staff = User.objects.create_user("support", is_staff=True)
+    staff.groups.add(Group.objects.get(name="Support"))
     client = token_client(staff)
     listed = client.get("/api/v1/incidents/").json()
     assert listed["count"] == 1
@@ -187,6 +188,9 @@ def test_incident_api_needs_staff(incident, integration_token):
     assert APIClient().get("/api/v1/incidents/").status_code in (401, 403)
     customer_user = User.objects.create_user("someone")
     assert token_client(customer_user).get("/api/v1/incidents/").status_code == 403
+    # Staff without the Support (or CX staff) role may not read incidents either.
+    bare_staff = User.objects.create_user("bare", is_staff=True)
+    assert token_client(bare_staff).get("/api/v1/incidents/").status_code == 403
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {integration_token}")
     assert client.get("/api/v1/incidents/").status_code in (401, 403)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -38,6 +38,7 @@ def send_all():
 @pytest.fixture
 def staff_client(db):
     user = User.objects.create_user("ana", is_staff=True)
+    user.groups.add(Group.objects.get(name="Support"))
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client

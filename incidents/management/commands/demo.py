@@ -5,12 +5,14 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from actions.models import Action, Service, Tier, TriggerRule
 from incidents.models import Integration, hash_token
 from notifications.models import Channel, Customer, Device, Team
+from support.roles import CX_STAFF, SUPPORT, groups_ensure
 
 TEAMS = [
     ("n1", "Analista N1"),
@@ -23,6 +25,11 @@ TIERS = [
     (1, "Analista N1", "n1", 10, 5),
     (2, "Analista N2", "n2", 20, 20),
     (3, "Coordenação", "coordenacao", None, 60),
+]
+# (username, role group, password environment variable, file under var/).
+DEMO_ROLE_USERS = [
+    ("cx", CX_STAFF, "CXHUB_DEMO_CX_PASSWORD", "demo_cx_password"),
+    ("support", SUPPORT, "CXHUB_DEMO_SUPPORT_PASSWORD", "demo_support_password"),
 ]
 PUSH_MESSAGE = "Infelizmente nosso app está indisponível, avisaremos quando voltar"
 CUSTOMERS = [
@@ -95,7 +102,12 @@ class Command(BaseCommand):
             for kind in Integration.Kind.values
             if kind != Integration.Kind.CXHUB
         }
-        password = self._admin_password()
+        password = self._user("admin", "CXHUB_DEMO_PASSWORD", "demo_password", superuser=True)
+        groups_ensure()
+        role_passwords = {
+            username: self._user(username, env_name, file_name, role=role)
+            for username, role, env_name, file_name in DEMO_ROLE_USERS
+        }
         if options["quiet"]:
             return
         base = settings.CXHUB_BASE_URL
@@ -103,6 +115,9 @@ class Command(BaseCommand):
             self.style.SUCCESS("Demo scenario ready: action 0001 'MS de Login sem resposta'.")
         )
         self.stdout.write(f"  Admin:  {base}/admin/  login admin / {password}")
+        self.stdout.write(f"  Support pages: {base}/support/")
+        for username, role, *_ in DEMO_ROLE_USERS:
+            self.stdout.write(f"  {role}: login {username} / {role_passwords[username]}")
         self.stdout.write(f"  Token:  {token}")
         self.stdout.write(
             f"  Try:    curl -X POST {base}/api/v1/triggers -H 'Authorization: Bearer {token}' "
@@ -135,10 +150,14 @@ class Command(BaseCommand):
             integration.save()
         return token
 
-    def _admin_password(self) -> str:
-        """Use CXHUB_DEMO_PASSWORD, or keep the generated one from var/ across runs."""
-        password_file = settings.VAR_DIR / "demo_password"
-        password = os.environ.get("CXHUB_DEMO_PASSWORD") or (
+    def _user(self, username, env_name, file_name, *, superuser=False, role=None) -> str:
+        """Create or update a demo user; return its password.
+
+        The password is `env_name` from the environment, or the one generated on
+        an earlier run and kept in var/`file_name`, or a new random one.
+        """
+        password_file = settings.VAR_DIR / file_name
+        password = os.environ.get(env_name) or (
             password_file.read_text().strip()
             if password_file.exists()
             else secrets.token_urlsafe(12)
@@ -146,10 +165,13 @@ class Command(BaseCommand):
         password_file.write_text(password)
         password_file.chmod(0o600)
         user, _ = get_user_model().objects.get_or_create(
-            username="admin", defaults={"is_staff": True, "is_superuser": True}
+            username=username, defaults={"is_staff": True, "is_superuser": superuser}
         )
-        if not user.check_password(password):
+        if not user.check_password(password) or not user.is_staff:
             user.set_password(password)
-            user.is_staff = user.is_superuser = True
+            user.is_staff = True
+            user.is_superuser = superuser
             user.save()
+        if role:
+            user.groups.set([Group.objects.get(name=role)])
         return password

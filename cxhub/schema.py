@@ -1,0 +1,69 @@
+"""OpenAPI pieces shared by every endpoint: auth schemes and the error answers.
+
+Importing this module (the API views do) registers the integration-token scheme
+with drf-spectacular; DRF's `Token` user auth is known to it already.
+"""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularRedocView
+from rest_framework import serializers
+
+
+class IntegrationTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "cxhub.api.IntegrationTokenAuthentication"
+    name = "integrationToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An integration's token (admin → Integrations), sent as "
+            "`Authorization: Bearer <token>`. Shown once when created or rotated.",
+        }
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, in words.")
+
+
+def _detail(description: str, example: str) -> OpenApiResponse:
+    return OpenApiResponse(
+        response=ErrorSerializer,
+        description=description,
+        examples=[OpenApiExample(description, value={"detail": example})],
+    )
+
+
+BAD_REQUEST = OpenApiResponse(
+    response=OpenApiTypes.OBJECT,
+    description="Invalid input: an object mapping each bad field to its messages.",
+    examples=[
+        OpenApiExample(
+            "A missing field",
+            value={"gatilhos": {"0": {"retorno": ["This field is required."]}}},
+        )
+    ],
+)
+UNAUTHORIZED = _detail("No or an invalid token.", "Authorization: invalid token.")
+FORBIDDEN = _detail(
+    "Authenticated, but not allowed (a disabled integration, or a user without the role).",
+    "You do not have permission to perform this action.",
+)
+NOT_FOUND = _detail("No such object.", "No Incident matches the given query.")
+TOO_LARGE = _detail("The body is over 1 MiB.", "The request body is larger than 1 MiB.")
+
+
+class RedocView(SpectacularRedocView):
+    """ReDoc from our static files, with its one hard-coded CDN image blocked.
+
+    The bundle always renders Redocly's logo from cdn.redoc.ly; the policy keeps
+    the browser from fetching it, so the docs page makes no outside request.
+    """
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response["Content-Security-Policy"] = "img-src 'self' data:"
+        return response

@@ -1,0 +1,31 @@
+"""A staff member's own settings for the support pages and the admin."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def language_choices():
+    return settings.LANGUAGES
+
+
+class Preference(models.Model):
+    """What a person chose once and expects on every device: their language."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cxhub_preference"
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=language_choices,
+        blank=True,
+        help_text=_("Empty: follow the browser."),
+    )
+
+    class Meta:
+        verbose_name = _("preference")
+        verbose_name_plural = _("preferences")
+
+    def __str__(self):
+        return f"{self.user}: {self.language or '-'}"

@@ -1,0 +1,85 @@
+"""The two staff roles, as auth groups created from code after every migrate.
+
+CX staff configure what cxhub does (actions, teams, audiences, integrations);
+Support read what happened and respond to incidents (acknowledge, resolve,
+silence). Both are `is_staff` users: the admin shows each only what its
+group's model permissions allow.
+"""
+
+from django.apps import apps as global_apps
+from django.contrib.auth.models import Group, Permission
+from django.utils.translation import gettext_lazy as _
+
+CX_STAFF = "CX staff"
+SUPPORT = "Support"
+
+VIEW_INCIDENTS = "incidents.view_incident"
+
+ALL = ("add", "change", "delete", "view")
+
+# Models whose rows cxhub writes itself: people only read them.
+HISTORY = {
+    ("incidents", "incident"),
+    ("incidents", "trigger"),
+    ("incidents", "report"),
+    ("incidents", "timelineevent"),
+    ("incidents", "triagealert"),
+    ("notifications", "delivery"),
+}
+
+
+def _cx_staff_grants(app_label: str, model: str) -> tuple[str, ...]:
+    if (app_label, model) in HISTORY:
+        return ("view",)
+    if app_label in ("actions", "notifications") or (app_label, model) == (
+        "incidents",
+        "integration",
+    ):
+        return ALL
+    if (app_label, model) == ("authtoken", "tokenproxy"):
+        return ("view",)
+    return ()
+
+
+def _support_grants(app_label: str, model: str) -> tuple[str, ...]:
+    if (app_label, model) == ("incidents", "incident"):
+        return ("view", "change")
+    if (app_label, model) in HISTORY:
+        return ("view",)
+    # What an incident refers to: its action, the tiers and teams paged.
+    if app_label == "actions" or (app_label, model) in {
+        ("notifications", "team"),
+        ("notifications", "channel"),
+    }:
+        return ("view",)
+    return ()
+
+
+ROLES = {CX_STAFF: _cx_staff_grants, SUPPORT: _support_grants}
+ROLE_LABELS = {CX_STAFF: _("CX staff"), SUPPORT: _("Support")}
+
+
+def role_permissions(role: str, using: str = "default") -> list[Permission]:
+    """Return the model permissions a role's group holds, from the models installed now."""
+    grants = ROLES[role]
+    wanted = set()
+    for model in global_apps.get_models():
+        meta = model._meta
+        for verb in grants(meta.app_label, meta.model_name):
+            wanted.add((meta.app_label, f"{verb}_{meta.model_name}"))
+    return [
+        perm
+        for perm in Permission.objects.using(using).select_related("content_type")
+        if (perm.content_type.app_label, perm.codename) in wanted
+    ]
+
+
+def groups_ensure(using: str = "default", **kwargs) -> None:
+    """Create or update the role groups so they hold exactly their permissions.
+
+    Connected to post_migrate of the last app, after Django has created every
+    model's permissions; running it again changes nothing.
+    """
+    for role in ROLES:
+        group, _created = Group.objects.using(using).get_or_create(name=role)
+        group.permissions.set(role_permissions(role, using))

@@ -1,0 +1,163 @@
+"""Support pages: incident history and one incident's story, for logged-in staff."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+from django.views.generic import DetailView, ListView
+from django.views.i18n import set_language
+
+from actions.models import Action, Service
+from incidents.models import Incident
+from incidents.operations import OPERATIONS, operations_for
+from support import selectors
+from support.models import Preference
+from support.roles import VIEW_INCIDENTS
+
+
+class IncidentFilterForm(forms.Form):
+    q = forms.CharField(required=False, label=_("Search"), max_length=100)
+    status = forms.ChoiceField(
+        required=False, label=_("Status"), choices=[("", _("Any status")), *Incident.Status.choices]
+    )
+    service = forms.ChoiceField(required=False, label=_("Service"))
+    action = forms.ChoiceField(required=False, label=_("Action"))
+    period = forms.ChoiceField(
+        required=False,
+        label=_("Period"),
+        choices=[("", _("Any time")), *selectors.PERIODS.items()],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].choices = [
+            ("", _("Any service")),
+            *((s.slug, f"{s.slug} · {s.name}") for s in Service.objects.all()),
+        ]
+        self.fields["action"].choices = [
+            ("", _("Any action")),
+            *((a.code, str(a)) for a in Action.objects.all()),
+        ]
+
+
+def _refresh_seconds() -> int:
+    return settings.CXHUB_SUPPORT_REFRESH_SECONDS
+
+
+class IncidentListView(PermissionRequiredMixin, ListView):
+    permission_required = VIEW_INCIDENTS
+    template_name = "support/incident_list.html"
+    context_object_name = "incidents"
+    paginate_by = 25
+
+    def get_queryset(self):
+        self.form = IncidentFilterForm(self.request.GET or None)
+        # An invalid field (a stale choice in a bookmarked URL) is dropped, not the others.
+        self.form.is_valid()
+        filters = getattr(self.form, "cleaned_data", {})
+        return selectors.incident_search(**{k: v for k, v in filters.items() if v})
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        context.update(
+            form=self.form,
+            query=params.urlencode(),
+            periods=selectors.PERIODS,
+            current_period=self.request.GET.get("period", ""),
+            current_service=self.request.GET.get("service", ""),
+            recent_services=selectors.recent_services(now=timezone.now()),
+            refresh_url=reverse("support:incidents-state"),
+            refresh_version=selectors.incidents_version(),
+            refresh_seconds=_refresh_seconds(),
+        )
+        return context
+
+
+class IncidentDetailView(PermissionRequiredMixin, DetailView):
+    permission_required = VIEW_INCIDENTS
+    template_name = "support/incident_detail.html"
+    context_object_name = "incident"
+    queryset = Incident.objects.select_related("action")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        incident = self.object
+        tiers = incident.policy.get("tiers", [])
+        context.update(
+            counts=selectors.incident_counts(incident),
+            pages=selectors.incident_pages(incident),
+            pushes=selectors.push_progress(incident),
+            chart=selectors.incident_chart(incident),
+            timeline=incident.events.all(),
+            operations=operations_for(self.request.user, incident),
+            tiers=tiers,
+            services=[str(rule) for rule in incident.action.rules.select_related("service")],
+            refresh_url=(
+                None
+                if incident.is_resolved
+                else reverse("support:incident-state", args=[incident.pk])
+            ),
+            refresh_version=selectors.incident_version(incident),
+            refresh_seconds=_refresh_seconds(),
+        )
+        return context
+
+
+@require_POST
+@login_required
+def incident_operate(request, pk, operation):
+    """Run one operation (acknowledge, resolve, ...) on an incident, if allowed."""
+    op = OPERATIONS.get(operation)
+    if op is None:
+        raise Http404
+    if not request.user.has_perm(op.permission):
+        raise PermissionDenied
+    incident = get_object_or_404(Incident, pk=pk)
+    if op.run(incident_id=incident.pk, by=request.user.get_username()):
+        messages.success(request, op.done_message)
+    else:
+        messages.warning(
+            request,
+            _("Nothing changed: the incident is %(status)s.")
+            % {"status": incident.get_status_display().lower()},
+        )
+    return redirect("support:incident", pk=incident.pk)
+
+
+@require_GET
+@permission_required(VIEW_INCIDENTS, raise_exception=True)
+def incidents_state(request):
+    return JsonResponse({"version": selectors.incidents_version()})
+
+
+@require_GET
+@permission_required(VIEW_INCIDENTS, raise_exception=True)
+def incident_state(request, pk):
+    """Tell the incident page whether it changed, so it reloads only when needed."""
+    incident = get_object_or_404(Incident, pk=pk)
+    return JsonResponse(
+        {
+            "version": selectors.incident_version(incident),
+            "status": incident.status,
+            "occurrences": incident.occurrences,
+        }
+    )
+
+
+@require_POST
+def language_set(request):
+    """Switch the language for this browser and, when logged in, save it for the person."""
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        Preference.objects.update_or_create(user=request.user, defaults={"language": language})
+    return set_language(request)
