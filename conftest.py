@@ -25,10 +25,13 @@ def _clean_outboxes(settings):
     locmem.outbox.clear()
     locmem.failures.clear()
     providers.outbox.clear()
+    providers.locmem_failures.clear()
     yield
     locmem.outbox.clear()
     locmem.failures.clear()
     providers.outbox.clear()
+    providers.locmem_failures.clear()
+    providers.fcm_forget_tokens()
 
 
 @pytest.fixture

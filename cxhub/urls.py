@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path
 
 from incidents.api import IncidentDetailApi, IncidentListApi, TriggerIngestApi
-from notifications.api import CustomerUpsertApi
+from notifications.api import CustomerBulkUpsertApi, CustomerUpsertApi
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -10,4 +10,5 @@ urlpatterns = [
     path("api/v1/incidents/", IncidentListApi.as_view(), name="api-incidents"),
     path("api/v1/incidents/<uuid:pk>/", IncidentDetailApi.as_view(), name="api-incident"),
     path("api/v1/customers", CustomerUpsertApi.as_view(), name="api-customers"),
+    path("api/v1/customers/bulk", CustomerBulkUpsertApi.as_view(), name="api-customers-bulk"),
 ]
