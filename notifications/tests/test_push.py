@@ -1,12 +1,10 @@
 from datetime import timedelta
 
-import pytest
 import time_machine
 from django.utils import timezone
 
 from actions.models import PushTemplate
 from incidents import services as incidents
-from incidents.models import Incident, Integration
 from notifications import providers
 from notifications.models import Customer, Delivery, Device, PushRecord, Tag
 from notifications.providers import PushFailure
@@ -17,37 +15,7 @@ from notifications.services import (
     push_switch_set,
     pushes_cancel_queued,
 )
-
-
-@pytest.fixture
-def integration(db):
-    return Integration.objects.create(name="m", token_hash="h")
-
-
-def post(integration, times=5):
-    for _ in range(times):
-        report, _ = incidents.report_ingest(
-            integration=integration, triggers=[{"service": "login", "code": "503"}], payload={}
-        )
-        incidents.report_process(report.id)
-    return Incident.objects.exclude(status="resolved").get()
-
-
-def send_pending(purpose):
-    sent = []
-    for delivery in Delivery.objects.filter(purpose=purpose, status="pending").order_by("key"):
-        sent.append(delivery_send(delivery.pk))
-    return sent
-
-
-def ledger(purpose, **filters):
-    return sorted(
-        PushRecord.objects.filter(purpose=purpose, **filters).values_list("device__token", "status")
-    )
-
-
-def outbox_tokens():
-    return sorted(token for push in providers.outbox for token in push["tokens"])
+from notifications.tests.helpers import ledger, outbox_tokens, post, send_pending
 
 
 def test_every_push_is_recorded_in_the_customer_language(scenario, integration):
