@@ -108,6 +108,13 @@ class IncidentAdmin(ReadOnlyAdmin):
     list_select_related = ["action"]
     inlines = [TimelineInline, DeliveryInline]
     actions = ["acknowledge", "resolve"]
+    readonly_fields = ["push_progress"]
+
+    @admin.display(description="Customer push progress (devices)")
+    def push_progress(self, incident):
+        from notifications.selectors import push_progress
+
+        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in push_progress(incident).items())
 
     @admin.action(description="Acknowledge the selected incidents (stops tier pages)")
     def acknowledge(self, request, queryset):

@@ -131,6 +131,17 @@ class IncidentSerializer(serializers.ModelSerializer):
 class IncidentDetailSerializer(IncidentSerializer):
     timeline = TimelineEventSerializer(source="events", many=True)
     deliveries = DeliverySerializer(many=True)
+    push_progress = serializers.SerializerMethodField()
 
     class Meta(IncidentSerializer.Meta):
-        fields = IncidentSerializer.Meta.fields + ["policy", "timeline", "deliveries"]
+        fields = IncidentSerializer.Meta.fields + [
+            "policy",
+            "push_progress",
+            "timeline",
+            "deliveries",
+        ]
+
+    def get_push_progress(self, incident) -> dict:
+        from notifications.selectors import push_progress
+
+        return push_progress(incident)
