@@ -1,8 +1,9 @@
 """Push providers: how a customer push batch reaches devices.
 
 One interface: `send(messages=[PushMessage(device, body)], title, reference)`
-returns the failures by device id (a device absent from it was sent), or raises
-DeliveryError when the whole batch failed (transient ones are retried). The
+returns the failures by device id (a device absent from it was sent; transient
+failures are retried for those devices only), or raises DeliveryError when the
+whole batch failed (retried unless permanent). The
 provider is chosen per action, else by CXHUB_PUSH_PROVIDER.
 """
 
@@ -41,13 +42,6 @@ class PushFailure:
     unregistered: bool = False
     # A per-token failure worth retrying (rate limit, provider 5xx).
     transient: bool = False
-
-
-def _all_transient(messages, failures) -> None:
-    """Raise a retryable DeliveryError when every message failed transiently."""
-    if messages and len(failures) == len(messages) and all(f.transient for f in failures.values()):
-        sample = next(iter(failures.values())).error
-        raise DeliveryError(f"Every message of the batch failed, e.g. {sample}")
 
 
 class ConsolePushProvider:
@@ -185,9 +179,7 @@ class ApprisePushProvider:
 
         with ThreadPoolExecutor(max_workers=settings.CXHUB_PUSH_CONCURRENCY) as pool:
             results = list(pool.map(one, messages))
-        failures = {m.device.pk: f for m, f in zip(messages, results, strict=True) if f}
-        _all_transient(messages, failures)
-        return failures
+        return {m.device.pk: f for m, f in zip(messages, results, strict=True) if f}
 
 
 FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
@@ -323,9 +315,7 @@ class FcmPushProvider:
 
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 results = list(pool.map(one, messages))
-        failures = {m.device.pk: f for m, f in zip(messages, results, strict=True) if f}
-        _all_transient(messages, failures)
-        return failures
+        return {m.device.pk: f for m, f in zip(messages, results, strict=True) if f}
 
 
 def _by_body(messages) -> dict[str, list]:

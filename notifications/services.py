@@ -278,7 +278,7 @@ def delivery_send(delivery_id) -> Delivery | None:
     Returns the delivery, or None when another worker got there first or it is
     not due. The network call happens outside any transaction.
     """
-    from incidents.models import Incident, TimelineEvent
+    from incidents.models import TimelineEvent
     from incidents.services import event_add
 
     now = timezone.now()
@@ -310,28 +310,6 @@ def delivery_send(delivery_id) -> Delivery | None:
             mine.update(status=Delivery.Status.SENT, sent_at=done, last_error="")
             delivery.status = Delivery.Status.SENT
             kind, detail = TimelineEvent.Kind.DELIVERY_SENT, _describe(delivery) + summary
-            if delivery.purpose == Delivery.Purpose.PUSH:
-                # Locking the incident orders this with a concurrent resolve: either the
-                # resolve's all-clear fan-out sees this batch's ledger rows, or this sees
-                # the resolve and queues the all-clear for the batch itself.
-                status = (
-                    Incident.objects.select_for_update()
-                    .filter(pk=delivery.incident_id)
-                    .values_list("status", flat=True)
-                    .first()
-                )
-                if status == Incident.Status.RESOLVED:
-                    all_clear_fan_out(
-                        delivery.incident,
-                        now=done,
-                        key_prefix=f"all_clear:{delivery.incident_id}:late:{delivery.key}",
-                        device_ids=PushRecord.objects.filter(
-                            delivery=delivery, status=PushRecord.Status.SENT
-                        )
-                        .exclude(device=None)
-                        .order_by("device_id")
-                        .values_list("device_id", flat=True),
-                    )
         elif error.permanent or delivery.attempts >= settings.CXHUB_DELIVERY_MAX_ATTEMPTS:
             mine.update(status=Delivery.Status.FAILED, last_error=error.message)
             delivery.status = Delivery.Status.FAILED
@@ -351,10 +329,40 @@ def delivery_send(delivery_id) -> Delivery | None:
             enqueue_on_commit(
                 send_delivery, str(delivery.pk), countdown=backoff(delivery.attempts).seconds
             )
+        if delivery.purpose == Delivery.Purpose.PUSH and not isinstance(error, PushCancelled):
+            _all_clear_if_resolved(delivery, now=done)
         if delivery.incident_id and kind:
             event_add(delivery.incident, kind, detail, at=done)
     delivery.last_error = "" if error is None else error.message
     return delivery
+
+
+def _all_clear_if_resolved(delivery: Delivery, *, now) -> None:
+    """Queue the all-clear for what a push batch sent if its incident resolved meanwhile.
+
+    Locking the incident orders this with a concurrent resolve: either the resolve's
+    all-clear fan-out saw this batch's ledger rows, or this sees the resolve. The
+    ledger's unique constraint keeps a device from getting the all-clear twice.
+    """
+    from incidents.models import Incident
+
+    status = (
+        Incident.objects.select_for_update()
+        .filter(pk=delivery.incident_id)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status != Incident.Status.RESOLVED:
+        return
+    all_clear_fan_out(
+        delivery.incident,
+        now=now,
+        key_prefix=f"all_clear:{delivery.incident_id}:late:{delivery.key}:{delivery.attempts}",
+        device_ids=PushRecord.objects.filter(delivery=delivery, status=PushRecord.Status.SENT)
+        .exclude(device=None)
+        .order_by("device_id")
+        .values_list("device_id", flat=True),
+    )
 
 
 def _describe(delivery: Delivery) -> str:
@@ -441,13 +449,22 @@ def push_batch_send(delivery: Delivery) -> str:
         raise  # a transient error leaves the rows pending for the retry
     done = timezone.now()
     mine.exclude(device_id__in=list(failures)).update(status=PushRecord.Status.SENT, sent_at=done)
+    retry = {d: f for d, f in failures.items() if f.transient and not f.unregistered}
     by_error = defaultdict(list)
     for device_id, failure in failures.items():
-        by_error[failure.error].append(device_id)
+        if device_id not in retry:
+            by_error[failure.error].append(device_id)
     for error, device_ids in by_error.items():
         mine.filter(device_id__in=device_ids).update(status=PushRecord.Status.FAILED, error=error)
     dead = {device_id: f.error for device_id, f in failures.items() if f.unregistered}
     devices_disable(dead, provider=provider.name, now=done)
+    if retry:
+        # Their rows stay pending: the batch's retry sends to them, and only to them.
+        sample = next(iter(retry.values())).error
+        raise DeliveryError(
+            f"{len(retry)} of {len(records)} device(s) failed transiently (e.g. {sample}); "
+            f"{len(records) - len(failures)} sent"
+        )
     return f": {len(records) - len(failures)} sent, {len(failures)} failed, {len(dead)} disabled"
 
 

@@ -32,6 +32,7 @@ class FakeFcm:
         self.messages = []
         self.rejected = []
         self.access_token = "ya29.fake-access-token"
+        self.busy = True  # whether busy-* tokens get UNAVAILABLE
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -115,7 +116,7 @@ class FakeFcm:
             "bad-": (400, "INVALID_ARGUMENT"),
             "busy-": (503, "UNAVAILABLE"),
         }.items():
-            if token.startswith(prefix):
+            if token.startswith(prefix) and (prefix != "busy-" or self.busy):
                 self.rejected.append(body)
                 return status, _fcm_error(status, code, f"{code} for {token}")
         self.messages.append(message)

@@ -1,8 +1,11 @@
 import json
+from datetime import timedelta
 
 import pytest
+import time_machine
 
 from notifications.models import Customer, Delivery, Device, PushRecord
+from notifications.services import delivery_send
 from notifications.tests.fakes import FakeFcm, FakeGateway
 from notifications.tests.helpers import ledger, post, send_pending
 
@@ -71,9 +74,30 @@ def test_fcm_batch_is_retried_when_every_token_is_unavailable(scenario, integrat
     post(integration)
     [delivery] = send_pending("push")
     assert delivery.status == "pending"
-    assert delivery.last_error.startswith("Every message of the batch failed, e.g. UNAVAILABLE")
+    assert delivery.last_error.startswith("2 of 2 device(s) failed transiently (e.g. UNAVAILABLE")
     assert ledger("outage") == [("busy-1", "pending"), ("busy-2", "pending")]
     assert Device.objects.filter(enabled=True).count() == 2
+
+
+def test_fcm_retries_only_the_tokens_that_failed_transiently(scenario, integration, fcm, settings):
+    settings.CXHUB_PUSH_PROVIDER = "fcm"
+    add_devices("busy-1", "dead-1")
+    post(integration)
+    [delivery] = send_pending("push")
+    assert delivery.status == "pending" and delivery.attempts == 1
+    assert ledger("outage") == [
+        ("busy-1", "pending"),
+        ("dead-1", "failed"),
+        ("tok-c1-a", "sent"),
+        ("tok-c1-b", "sent"),
+        ("tok-c2", "sent"),
+    ]
+    fcm.busy = False
+    delivery.refresh_from_db()
+    with time_machine.travel(delivery.due_at + timedelta(seconds=1)):
+        assert delivery_send(delivery.pk).status == "sent"
+    assert sorted(m["token"] for m in fcm.messages) == ["busy-1", "tok-c1-a", "tok-c1-b", "tok-c2"]
+    assert ("busy-1", "sent") in ledger("outage")
 
 
 def test_fcm_refuses_a_jwt_signed_with_another_key(scenario, integration, fcm, settings):
