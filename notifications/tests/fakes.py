@@ -144,9 +144,10 @@ def _fcm_error(status, code, text):
 class FakeGateway:
     """The bank's push gateway: checks X-Cxhub-Signature and reports dead tokens."""
 
-    def __init__(self, secret: str, unregistered=()):
+    def __init__(self, secret: str, unregistered=(), failed=None):
         self.secret = secret
         self.unregistered = list(unregistered)
+        self.failed = dict(failed or {})
         self.accepted = []
         self.refused = 0
         gateway = self
@@ -165,7 +166,10 @@ class FakeGateway:
                 gateway.accepted.append(batch)
                 tokens = {r["device"] for r in batch["recipients"]}
                 answer = json.dumps(
-                    {"unregistered": [t for t in gateway.unregistered if t in tokens]}
+                    {
+                        "unregistered": [t for t in gateway.unregistered if t in tokens],
+                        "failed": {t: e for t, e in gateway.failed.items() if t in tokens},
+                    }
                 ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -180,6 +184,10 @@ class FakeGateway:
         self.url = f"http://127.0.0.1:{self.server.server_port}/push"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def received(self) -> list[str]:
+        """Return every device token of every accepted batch, sorted."""
+        return sorted(r["device"] for batch in self.accepted for r in batch["recipients"])
 
     def close(self):
         self.server.shutdown()

@@ -88,3 +88,29 @@ def test_incident_shows_push_progress_in_admin_and_api(scenario, admin_client, i
     assert body["push_progress"]["queued"] == 3
     assert body["push_progress"]["sent"] == 3
     assert body["push_progress"]["batches_pending"] == 0
+
+
+def test_admin_saves_an_audience_narrowed_by_tag_platform_and_locale(scenario, admin_client):
+    from actions.models import Action
+    from actions.tests.test_admin import action_form
+    from notifications.models import Tag
+
+    vip = Tag.objects.create(slug="vip")
+    data = action_form([(1, "Analista N1", 10, 5)])
+    data.update(
+        audience_scope="all",
+        audience_tags=[vip.pk],
+        audience_platforms=["ios", "android"],
+        audience_locales="en, pt-BR,",
+        push_provider="fcm",
+    )
+    response = admin_client.post("/admin/actions/action/add/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    action = Action.objects.get(code="0009")
+    assert action.audience_platforms == ["android", "ios"]
+    assert action.audience_locales == ["en", "pt-BR"]
+    assert list(action.audience_tags.all()) == [vip]
+    assert action.push_provider == "fcm"
+    page = admin_client.get(f"/admin/actions/action/{action.pk}/change/").content.decode()
+    assert 'value="en, pt-BR"' in page
+    assert "0 customer(s), 0 device(s)" in page  # nobody is tagged vip yet

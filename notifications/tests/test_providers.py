@@ -6,7 +6,7 @@ import time_machine
 
 from notifications.models import Customer, Delivery, Device, PushRecord
 from notifications.services import delivery_send
-from notifications.tests.fakes import FakeFcm, FakeGateway
+from notifications.tests.fakes import FakeFcm
 from notifications.tests.helpers import ledger, post, send_pending
 
 
@@ -115,16 +115,6 @@ def test_fcm_refuses_a_jwt_signed_with_another_key(scenario, integration, fcm, s
     assert "Signature verification failed" in delivery.last_error
     assert fcm.messages == []
     assert {status for _, status in ledger("outage")} == {"failed"}
-
-
-@pytest.fixture
-def gateway(settings):
-    fake = FakeGateway("s3cret", unregistered=["tok-c2"])
-    settings.CXHUB_PUSH_PROVIDER = "webhook"
-    settings.CXHUB_PUSH_WEBHOOK_URL = fake.url
-    settings.CXHUB_PUSH_WEBHOOK_SECRET = "s3cret"
-    yield fake
-    fake.close()
 
 
 def test_gateway_verifies_the_hmac_and_reports_dead_tokens(scenario, integration, gateway):
