@@ -486,9 +486,9 @@ def _apply_frequency_cap(incident, records, *, now) -> None:
             .order_by("pk")
             .values_list("pk", "last_outage_push_at", "last_outage_incident_id")
         )
-        fresh = [pk for pk, at, _ in rows if at is None or at < window_start]
-        same = [pk for pk, at, inc in rows if inc == incident.pk and pk not in set(fresh)]
-        capped = set(customer_ids) - set(fresh) - set(same)
+        fresh = {pk for pk, at, _ in rows if at is None or at < window_start}
+        same = {pk for pk, _, last_incident in rows if last_incident == incident.pk}
+        capped = set(customer_ids) - fresh - same
         Customer.objects.filter(pk__in=fresh).update(
             last_outage_push_at=now, last_outage_incident=incident
         )

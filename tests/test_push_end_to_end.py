@@ -100,11 +100,11 @@ def test_demo_push_reaches_each_impacted_device_once_and_the_all_clear_follows(
         message="outage push sent through FCM",
     )
     incident = Incident.objects.get()
-    wait_for(
-        lambda: incident.deliveries.filter(purpose="push", status="pending").count() == 0,
-        timeout=30,
-        message="every push batch finished",
-    )
+
+    def all_finished():
+        return not incident.deliveries.filter(status__in=["pending", "sending"]).exists()
+
+    wait_for(all_finished, timeout=30, message="every push batch finished")
     outage = {m["token"]: m["notification"]["body"] for m in fcm.messages}
     assert len(fcm.messages) == len(impacted)  # exactly one per device
     assert set(outage) == set(impacted)
@@ -119,6 +119,7 @@ def test_demo_push_reaches_each_impacted_device_once_and_the_all_clear_follows(
         timeout=60,
         message="all-clear sent through FCM",
     )
+    wait_for(all_finished, timeout=30, message="every all-clear batch finished")
     all_clear = {m["token"]: m["notification"]["body"] for m in fcm.messages[len(impacted) :]}
     assert len(fcm.messages) == 2 * len(impacted)
     assert set(all_clear) == set(impacted)
