@@ -114,3 +114,22 @@ def test_admin_saves_an_audience_narrowed_by_tag_platform_and_locale(scenario, a
     page = admin_client.get(f"/admin/actions/action/{action.pk}/change/").content.decode()
     assert 'value="en, pt-BR"' in page
     assert "0 customer(s), 0 device(s)" in page  # nobody is tagged vip yet
+
+
+def test_customer_pages_of_the_admin_open(scenario, admin_client, integration):
+    incident = post(integration)
+    send_pending("push")
+    record = PushRecord.objects.first()
+    for url in [
+        "/admin/notifications/customer/",
+        "/admin/notifications/customer/?tags__id__exact=1",
+        f"/admin/notifications/customer/{record.customer_id}/change/",
+        "/admin/notifications/tag/",
+        "/admin/notifications/pushrecord/",
+        f"/admin/notifications/pushrecord/?incident__id__exact={incident.pk}",
+        f"/admin/notifications/pushrecord/{record.pk}/change/",
+        "/admin/notifications/pushswitch/",
+        "/admin/notifications/pushswitch/add/",
+        "/admin/actions/action/add/",
+    ]:
+        assert admin_client.get(url).status_code == 200, url
