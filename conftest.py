@@ -46,10 +46,13 @@ def _isolated(settings, tmp_path):
     locmem.outbox.clear()
     locmem.failures.clear()
     providers.outbox.clear()
+    providers.locmem_failures.clear()
     yield
     locmem.outbox.clear()
     locmem.failures.clear()
     providers.outbox.clear()
+    providers.locmem_failures.clear()
+    providers.fcm_forget_tokens()
 
 
 @pytest.fixture

@@ -1,17 +1,27 @@
 from datetime import timedelta
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from actions.models import Action, Service, Tier, TriggerRule, validate_tier_order
+from actions.models import (
+    Action,
+    PushTemplate,
+    Service,
+    Tier,
+    TriggerRule,
+    validate_tier_order,
+)
+from notifications.audiences import audience_of, text_for, texts_of
+from notifications.models import Device
+from notifications.selectors import audience_estimate
 
 
 @admin.register(Service)
@@ -76,22 +86,70 @@ class DryRunForm(forms.Form):
     )
 
 
+class PushTemplateInline(admin.TabularInline):
+    model = PushTemplate
+    extra = 0
+    fields = ["purpose", "locale", "text"]
+
+
+class ActionForm(forms.ModelForm):
+    audience_platforms = forms.MultipleChoiceField(
+        choices=Device.Platform.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only these platforms (none ticked: all).",
+    )
+    audience_locales = forms.CharField(
+        required=False,
+        help_text="Only customers with these locales, comma-separated, e.g. pt-BR, en "
+        "(empty: all).",
+    )
+
+    class Meta:
+        model = Action
+        fields = ["audience_platforms", "audience_locales"]  # the admin adds its fieldsets
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["audience_locales"] = ", ".join(self.instance.audience_locales or [])
+
+    def clean_audience_platforms(self):
+        return sorted(self.cleaned_data["audience_platforms"])
+
+    def clean_audience_locales(self):
+        locales = [x.strip() for x in self.cleaned_data["audience_locales"].split(",")]
+        bad = [x for x in locales if x and len(x) > 10]
+        if bad:
+            raise ValidationError(f"Not a locale: {', '.join(bad)}")
+        return sorted({x for x in locales if x})
+
+
 @admin.register(Action)
 class ActionAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "enabled", "covers", "summary", "dry_run_link"]
-    list_filter = ["enabled", "rules__service"]
+    form = ActionForm
+    list_display = ["code", "name", "enabled", "covers", "summary", "push_paused", "dry_run_link"]
+    list_filter = ["enabled", "push_paused", "rules__service"]
     search_fields = ["code", "name", "rules__service__slug", "rules__code"]
-    inlines = [TriggerRuleInline, TierInline]
+    inlines = [TriggerRuleInline, TierInline, PushTemplateInline]
+    readonly_fields = ["audience_size", "push_preview"]
+    filter_horizontal = ["audience_tags"]
     fieldsets = [
         (None, {"fields": ["code", "name", "enabled"]}),
         (
             _("Customer push"),
             {
-                "fields": ["push_threshold", "push_message", "all_clear_message"],
-                "description": _(
-                    "One push to the customers of the failing service when the "
-                    "incident reaches the threshold; the all-clear when it resolves."
-                ),
+                "fields": [
+                    "push_threshold",
+                    "push_message",
+                    "all_clear_message",
+                    "push_provider",
+                    "push_paused",
+                ],
+                "description": "One push to the audience when the incident reaches the "
+                "threshold; the all-clear, when it resolves, to those it reached. The texts "
+                "here are the default (pt-BR); add one per language below. Variables: "
+                "{service}, {action}, {started_at}, {link}.",
             },
         ),
         (
@@ -107,7 +165,66 @@ class ActionAdmin(admin.ModelAdmin):
                 "when it opens.",
             },
         ),
+        (
+            "Audience",
+            {
+                "fields": [
+                    "audience_scope",
+                    "audience_tags",
+                    "audience_platforms",
+                    "audience_locales",
+                    "audience_size",
+                    "push_preview",
+                ],
+                "description": "Who gets the push; size and texts as they stand when saved.",
+            },
+        ),
     ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if obj.push_paused and "push_paused" in form.changed_data:
+            from notifications.services import pushes_cancel_queued
+
+            cancelled = pushes_cancel_queued(
+                action_id=obj.pk,
+                reason=f"Stopped by the action's push kill switch ({request.user}).",
+            )
+            messages.warning(
+                request, f"Pushes of {obj} are paused; {cancelled} queued batch(es) cancelled."
+            )
+
+    @admin.display(description="Audience size now")
+    def audience_size(self, action):
+        if not action.pk:
+            return "Save the action to see its audience."
+        size = audience_estimate(audience_of(action))
+        return f"{size['customers']} customer(s), {size['devices']} device(s)"
+
+    @admin.display(description="Preview")
+    def push_preview(self, action):
+        if not action.pk:
+            return "-"
+        services = ", ".join(sorted({rule.service.name for rule in action.rules.all()}))
+        variables = {
+            "service": services or action.name,
+            "action": action.name,
+            "started_at": f"{timezone.localtime():%d/%m/%Y %H:%M}",
+            "link": "https://cxhub.example/admin/incidents/incident/…/change/",
+        }
+        texts = texts_of(action)
+        locales = ["pt-BR", "en"] + sorted(
+            {t.locale for t in action.push_templates.all()} - {"pt-BR", "en"}
+        )
+        rows = [
+            (locale, purpose, text_for(texts, purpose, locale, variables))
+            for locale in locales
+            for purpose in ("outage", "all_clear")
+        ]
+        return format_html(
+            "<table>{}</table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("rules__service", "tiers")

@@ -8,6 +8,9 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from notifications.messages import TemplateError, check_template
+from notifications.providers import PUSH_PROVIDER_CHOICES
+
 CODE_CLASS_RE = re.compile(r"^[1-9]xx$")
 ANY_CODE = "*"
 
@@ -31,6 +34,11 @@ class Service(models.Model):
 
     def __str__(self):
         return self.slug
+
+
+class AudienceScope(models.TextChoices):
+    SERVICE = "service", "Customers of the failing service"
+    ALL = "all", "All customers"
 
 
 class Action(models.Model):
@@ -80,6 +88,31 @@ class Action(models.Model):
         help_text="An acknowledged incident not resolved this many minutes later is open "
         "again and escalation resumes where it was; empty: an acknowledgement holds.",
     )
+    push_provider = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=PUSH_PROVIDER_CHOICES,
+        help_text="Empty: the global CXHUB_PUSH_PROVIDER.",
+    )
+    push_paused = models.BooleanField(
+        default=False,
+        help_text="Kill switch: queued pushes of this action are cancelled, none is sent.",
+    )
+    audience_scope = models.CharField(
+        max_length=10, choices=AudienceScope.choices, default=AudienceScope.SERVICE
+    )
+    audience_tags = models.ManyToManyField(
+        "notifications.Tag",
+        blank=True,
+        related_name="actions",
+        help_text="Only customers with at least one of these tags (empty: no narrowing).",
+    )
+    audience_platforms = models.JSONField(
+        default=list, blank=True, help_text="Only these platforms (empty: all)."
+    )
+    audience_locales = models.JSONField(
+        default=list, blank=True, help_text="Only customers with these locales (empty: all)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -94,6 +127,44 @@ class Action(models.Model):
     def clean(self):
         if self.push_threshold and not self.push_message.strip():
             raise ValidationError({"push_message": "A push threshold needs a push message."})
+        errors = {}
+        for field in ("push_message", "all_clear_message"):
+            try:
+                check_template(getattr(self, field))
+            except TemplateError as exc:
+                errors[field] = str(exc)
+        if errors:
+            raise ValidationError(errors)
+
+
+class PushTemplate(models.Model):
+    """The text of an action's push in one language; the action's own text is the fallback."""
+
+    class Purpose(models.TextChoices):
+        OUTAGE = "outage", "Outage push"
+        ALL_CLEAR = "all_clear", "All-clear"
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="push_templates")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    locale = models.CharField(max_length=10, help_text="pt-BR, en, es ...")
+    text = models.TextField(help_text="Variables: {service}, {action}, {started_at}, {link}.")
+
+    class Meta:
+        ordering = ["action", "purpose", "locale"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["action", "purpose", "locale"], name="one_push_text_per_locale"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} ({self.locale})"
+
+    def clean(self):
+        try:
+            check_template(self.text)
+        except TemplateError as exc:
+            raise ValidationError({"text": str(exc)}) from None
 
 
 class TriggerRule(models.Model):

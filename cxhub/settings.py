@@ -236,6 +236,20 @@ CXHUB_PUSH_WEBHOOK_URL = env.str("CXHUB_PUSH_WEBHOOK_URL", default="")
 CXHUB_PUSH_WEBHOOK_SECRET = env.str("CXHUB_PUSH_WEBHOOK_SECRET", default="")
 CXHUB_PUSH_BATCH_SIZE = env.int("CXHUB_PUSH_BATCH_SIZE", default=500)
 CXHUB_HTTP_TIMEOUT = env.float("CXHUB_HTTP_TIMEOUT", default=10.0)
+# More providers (docs/customers.md): apprise (a URL with {token}) and fcm (HTTP v1).
+CXHUB_PUSH_APPRISE_URL = env.str("CXHUB_PUSH_APPRISE_URL", default="")
+CXHUB_FCM_CREDENTIALS_FILE = env.str("CXHUB_FCM_CREDENTIALS_FILE", default="")
+CXHUB_FCM_BASE_URL = env.str("CXHUB_FCM_BASE_URL", default="https://fcm.googleapis.com")
+CXHUB_FCM_TOKEN_URI = env.str("CXHUB_FCM_TOKEN_URI", default="")  # empty: the account's
+CXHUB_PUSH_CONCURRENCY = env.int("CXHUB_PUSH_CONCURRENCY", default=16)
+# Stops every customer push at send time (the admin's kill switch does the same).
+CXHUB_PUSH_KILL_SWITCH = env.bool("CXHUB_PUSH_KILL_SWITCH", default=False)
+# At most one outage push per customer in this window, across incidents.
+CXHUB_PUSH_CAP_WINDOW = timedelta(hours=env.float("CXHUB_PUSH_CAP_HOURS", default=6.0))
+CXHUB_MAX_CUSTOMERS_PER_REQUEST = env.int("CXHUB_MAX_CUSTOMERS_PER_REQUEST", default=500)
+for _name in ("CXHUB_PUSH_BATCH_SIZE", "CXHUB_PUSH_CONCURRENCY", "CXHUB_MAX_CUSTOMERS_PER_REQUEST"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
 
 LOGGING = {
     "version": 1,

@@ -18,7 +18,7 @@ from incidents.api_integrations import (
     PagerDutyEnqueueApi,
 )
 from incidents.views import acknowledge_link
-from notifications.api import CustomerUpsertApi
+from notifications.api import CustomerBulkUpsertApi, CustomerUpsertApi
 
 admin.site.site_header = "cxhub"
 admin.site.site_title = "cxhub"
@@ -59,6 +59,7 @@ urlpatterns = [
         name="incident-acknowledge-link",
     ),
     path("api/v1/customers", CustomerUpsertApi.as_view(), name="api-customers"),
+    path("api/v1/customers/bulk", CustomerBulkUpsertApi.as_view(), name="api-customers-bulk"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="api-redoc"),

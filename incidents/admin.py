@@ -154,9 +154,15 @@ class IncidentAdmin(ReadOnlyAdmin):
     search_fields = ["action__code", "action__name", "action__rules__service__slug"]
     date_hierarchy = "opened_at"
     list_select_related = ["action"]
-    readonly_fields = ["frozen_policy", "payloads"]
+    readonly_fields = ["frozen_policy", "push_progress", "payloads"]
     inlines = [TimelineInline, DeliveryInline]
     actions = ["acknowledge", "resolve", "silence_30", "silence_120", "end_silence"]
+
+    @admin.display(description="Customer push progress (devices)")
+    def push_progress(self, incident):
+        from notifications.selectors import push_progress
+
+        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in push_progress(incident).items())
 
     @admin.display(description="Held")
     def held(self, incident):

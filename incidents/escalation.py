@@ -9,6 +9,8 @@ The policy is the snapshot an incident keeps from its action (see `policy_of`):
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from notifications.audiences import push_policy_of
+
 
 @dataclass(frozen=True)
 class Due:
@@ -132,4 +134,6 @@ def policy_of(action) -> dict:
             }
             for tier in action.tiers.order_by("level")
         ],
+        # Audience, provider and per-language texts: frozen like the tiers.
+        **push_policy_of(action),
     }

@@ -150,9 +150,21 @@ class IncidentDetailSerializer(IncidentSerializer):
     timeline = TimelineEventSerializer(source="events", many=True)
     deliveries = DeliverySerializer(many=True)
     reports = serializers.SerializerMethodField()
+    push_progress = serializers.SerializerMethodField()
 
     class Meta(IncidentSerializer.Meta):
-        fields = IncidentSerializer.Meta.fields + ["policy", "timeline", "deliveries", "reports"]
+        fields = IncidentSerializer.Meta.fields + [
+            "policy",
+            "push_progress",
+            "timeline",
+            "deliveries",
+            "reports",
+        ]
+
+    def get_push_progress(self, incident) -> dict:
+        from notifications.selectors import push_progress
+
+        return push_progress(incident)
 
     def get_reports(self, incident) -> list[dict]:
         """Return the raw payloads that opened, counted, acknowledged or resolved it."""

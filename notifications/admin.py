@@ -1,9 +1,22 @@
+import csv
+
 from django.contrib import admin, messages
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from notifications import services
-from notifications.models import Channel, Customer, Delivery, Device, Team
+from notifications.models import (
+    Channel,
+    Customer,
+    Delivery,
+    Device,
+    PushRecord,
+    PushSwitch,
+    Tag,
+    Team,
+)
 
 
 class ChannelInline(admin.TabularInline):
@@ -50,15 +63,26 @@ class TeamAdmin(admin.ModelAdmin):
 class DeviceInline(admin.TabularInline):
     model = Device
     extra = 0
+    fields = ["platform", "token", "enabled", "disabled_at", "disabled_reason"]
+    readonly_fields = ["disabled_at", "disabled_reason"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["slug"]
+    search_fields = ["slug"]
 
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "locale", "created_at"]
-    list_filter = ["locale", "services"]
+    list_display = ["external_id", "locale", "created_at", "last_outage_push_at"]
+    list_filter = ["locale", "services", "tags"]
     search_fields = ["external_id"]
-    filter_horizontal = ["services"]
+    filter_horizontal = ["services", "tags"]
+    readonly_fields = ["last_outage_push_at"]
     inlines = [DeviceInline]
+    # A million customers: no full count for the paginator.
+    show_full_result_count = False
 
 
 @admin.register(Device)
@@ -86,7 +110,17 @@ class DeviceAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "purpose", "tier_level", "team", "status", "attempts", "sent_at"]
+    list_display = [
+        "created_at",
+        "purpose",
+        "tier_level",
+        "team",
+        "provider",
+        "size",
+        "status",
+        "attempts",
+        "sent_at",
+    ]
     list_filter = ["purpose", "status", "team"]
     search_fields = ["key", "title"]
     list_select_related = ["team"]
@@ -100,3 +134,106 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming csv.writer output."""
+
+    def write(self, value):
+        return value
+
+
+LEDGER_COLUMNS = [
+    ("incident_id", "incident"),
+    ("incident__action__code", "action"),
+    ("customer_ref", "customer"),
+    ("device_id", "device"),
+    ("token_tail", "token_tail"),
+    ("platform", "platform"),
+    ("locale", "locale"),
+    ("purpose", "purpose"),
+    ("message", "message"),
+    ("provider", "provider"),
+    ("status", "status"),
+    ("error", "error"),
+    ("created_at", "queued_at"),
+    ("sent_at", "sent_at"),
+]
+
+
+def ledger_csv(queryset):
+    """Yield the ledger rows of `queryset` as CSV lines, streamed from the database."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow([label for _, label in LEDGER_COLUMNS])
+    rows = queryset.order_by("created_at", "id").values_list(*[f for f, _ in LEDGER_COLUMNS])
+    for row in rows.iterator(chunk_size=2000):
+        yield writer.writerow(
+            [value.isoformat() if hasattr(value, "isoformat") else value for value in row]
+        )
+
+
+@admin.register(PushRecord)
+class PushRecordAdmin(admin.ModelAdmin):
+    """The push ledger for compliance: read-only, exportable as CSV."""
+
+    list_display = [
+        "created_at",
+        "incident",
+        "customer_ref",
+        "token_tail",
+        "purpose",
+        "provider",
+        "status",
+        "sent_at",
+    ]
+    list_filter = ["purpose", "status", "provider", "created_at"]
+    search_fields = ["customer_ref", "=incident__id"]
+    list_select_related = ["incident__action"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = ["export_csv"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    @admin.action(description="Export the selected pushes as CSV")
+    def export_csv(self, request, queryset):
+        # "Select all" passes the whole filtered ledger; it is streamed, never loaded.
+        response = StreamingHttpResponse(ledger_csv(queryset), content_type="text/csv")
+        name = f"cxhub-push-ledger-{timezone.now():%Y%m%d-%H%M%S}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+@admin.register(PushSwitch)
+class PushSwitchAdmin(admin.ModelAdmin):
+    """The global kill switch: pausing cancels every queued customer push at once."""
+
+    list_display = ["__str__", "changed_by", "changed_at"]
+    fields = ["paused", "changed_by", "changed_at"]
+    readonly_fields = ["changed_by", "changed_at"]
+
+    def has_add_permission(self, request):
+        return not PushSwitch.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        from notifications.services import push_switch_set
+
+        cancelled = push_switch_set(paused=obj.paused, by=request.user.get_username())
+        obj.pk = 1
+        if obj.paused:
+            messages.warning(request, f"Pushes paused; {cancelled} queued batch(es) cancelled.")
+        else:
+            messages.success(request, "Pushes allowed again.")

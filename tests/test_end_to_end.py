@@ -68,7 +68,9 @@ def test_original_scenario_with_a_real_worker(worker, http_sink):
         t for t, d in scenario["devices"].items() if d.customer.external_id in ("c1", "c2")
     )
     assert sorted(r["device"] for r in push["recipients"]) == login_tokens
-    assert push["message"] == "Infelizmente nosso app está indisponível, avisaremos quando voltar"
+    assert {r["message"] for r in push["recipients"]} == {
+        "Infelizmente nosso app está indisponível, avisaremos quando voltar"
+    }
     assert len(http_sink.json("/n1")) == 1
     assert "Analista N1" in http_sink.json("/n1")[0]["title"]
 

@@ -19,6 +19,9 @@ def action_form(tiers, rules=(("login", "503"),)):
         "rules-INITIAL_FORMS": "0",
         "tiers-TOTAL_FORMS": str(len(tiers)),
         "tiers-INITIAL_FORMS": "0",
+        "push_templates-TOTAL_FORMS": "0",
+        "push_templates-INITIAL_FORMS": "0",
+        "audience_scope": "service",
     }
     for i, (service, code) in enumerate(rules):
         data[f"rules-{i}-service"] = Service.objects.get(slug=service).pk

@@ -17,6 +17,7 @@ API_PATHS = {
     "/api/v1/incidents/{id}/resolve",
     "/api/v1/incidents/{id}/silence",
     "/api/v1/customers",
+    "/api/v1/customers/bulk",
 }
 # Endpoints that take a sender's body: they document 413 as well.
 INGEST_PATHS = {
@@ -24,6 +25,7 @@ INGEST_PATHS = {
     "/api/v1/integrations/{kind}/",
     "/api/v1/integrations/{kind}/{token}",
     "/api/v1/customers",
+    "/api/v1/customers/bulk",
     "/v2/enqueue",
 }
 

@@ -15,6 +15,7 @@ def test_customer_upsert_creates_then_replaces(scenario, ingest_client):
         "created": True,
         "devices": 2,
         "services": ["login"],
+        "tags": [],
     }
     body["devices"] = [{"platform": "ios", "token": "t1"}]
     response = ingest_client.post("/api/v1/customers", body, format="json")

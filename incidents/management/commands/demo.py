@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from actions.models import Action, Service, Tier, TriggerRule
+from actions.models import Action, PushTemplate, Service, Tier, TriggerRule
 from incidents.models import Integration, hash_token
 from notifications.models import Channel, Customer, Device, Team
 from support.roles import CX_STAFF, SUPPORT, groups_ensure
@@ -32,6 +32,11 @@ DEMO_ROLE_USERS = [
     ("support", SUPPORT, "CXHUB_DEMO_SUPPORT_PASSWORD", "demo_support_password"),
 ]
 PUSH_MESSAGE = "Infelizmente nosso app está indisponível, avisaremos quando voltar"
+# Customers whose locale is en get these; everyone else the action's pt-BR texts.
+ENGLISH = {
+    "outage": "{service} is unavailable since {started_at}; we will let you know when it is back.",
+    "all_clear": "{service} is working again.",
+}
 CUSTOMERS = [
     ("demo-customer-1", "pt-BR", [("android", "demo-token-android-1")]),
     ("demo-customer-2", "pt-BR", [("ios", "demo-token-ios-2")]),
@@ -73,6 +78,10 @@ class Command(BaseCommand):
         )
         for code in ("503", "404"):
             TriggerRule.objects.get_or_create(action=action, service=login, code=code)
+        for purpose, text in ENGLISH.items():
+            PushTemplate.objects.update_or_create(
+                action=action, purpose=purpose, locale="en", defaults={"text": text}
+            )
         for level, name, team, occurrences, minutes in TIERS:
             Tier.objects.update_or_create(
                 action=action,

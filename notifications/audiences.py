@@ -1,0 +1,42 @@
+"""Who an action's push reaches and in which words, frozen into an incident's policy."""
+
+from notifications.messages import pick_text, render
+
+
+def audience_of(action) -> dict:
+    """Return the action's audience as plain data (service ids, tag slugs, filters)."""
+    return {
+        "scope": action.audience_scope,
+        "service_ids": sorted({rule.service_id for rule in action.rules.all()}),
+        "tags": sorted(tag.slug for tag in action.audience_tags.all()) if action.pk else [],
+        "platforms": sorted(action.audience_platforms or []),
+        "locales": sorted(action.audience_locales or []),
+    }
+
+
+def texts_of(action) -> dict:
+    """Return {purpose: {"default": text, locale: text, ...}} of the action's push texts."""
+    texts = {
+        "outage": {"default": action.push_message},
+        "all_clear": {"default": action.all_clear_message},
+    }
+    if action.pk:
+        for template in action.push_templates.all():
+            texts[template.purpose][template.locale] = template.text
+    return texts
+
+
+def push_policy_of(action) -> dict:
+    """Return the push part of an incident's policy: provider, audience, texts."""
+    return {
+        "provider": action.push_provider,
+        "audience": audience_of(action),
+        "texts": texts_of(action),
+    }
+
+
+def text_for(texts: dict, purpose: str, locale: str, variables: dict) -> str:
+    """Render the text of `purpose` in the language closest to `locale`."""
+    choices = dict(texts.get(purpose, {}))
+    default = choices.pop("default", "")
+    return render(pick_text(choices, locale, default), variables)

@@ -1,0 +1,116 @@
+"""Import customers and their devices from a CSV file, streamed, written in batches."""
+
+import csv
+import io
+import os
+import re
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from tqdm import tqdm
+
+from actions.models import Service
+from notifications.models import Device
+from notifications.services import customers_upsert
+
+SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
+PLATFORMS = set(Device.Platform.values)
+
+
+def parse_row(row: dict, known_services: set) -> tuple[dict | None, str]:
+    """Return (item for customers_upsert, "") or (None, "field: why") for one CSV row."""
+    external_id = (row.get("external_id") or "").strip()
+    if not external_id or len(external_id) > 100:
+        return None, "external_id: required, at most 100 characters"
+    locale = (row.get("locale") or "").strip() or "pt-BR"
+    if len(locale) > 10:
+        return None, "locale: at most 10 characters"
+    lists = {}
+    for field in ("services", "tags"):
+        values = [v.strip().lower() for v in (row.get(field) or "").split("|") if v.strip()]
+        bad = [v for v in values if not SLUG.match(v)]
+        if bad:
+            return None, f"{field}: not a slug: {', '.join(bad)}"
+        lists[field] = values
+    unknown = [slug for slug in lists["services"] if slug not in known_services]
+    if unknown:
+        return None, f"services: unknown service(s): {', '.join(unknown)}"
+    token = (row.get("token") or "").strip()
+    platform = (row.get("platform") or "").strip().lower()
+    devices = []
+    if token:
+        if platform not in PLATFORMS:
+            return None, f"platform: one of {', '.join(sorted(PLATFORMS))}"
+        if len(token) > 4096:
+            return None, "token: at most 4096 characters"
+        devices.append({"platform": platform, "token": token})
+    return {"external_id": external_id, "locale": locale, "devices": devices, **lists}, ""
+
+
+class Command(BaseCommand):
+    help = (
+        "Import customers from a CSV with columns external_id, locale, services, tags, "
+        "platform, token (one row per device; services and tags separated by |). "
+        "Adds to what is stored: nothing is removed."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path")
+        parser.add_argument("--batch-size", type=int, default=1000)
+        parser.add_argument("--no-progress", action="store_true")
+
+    def handle(self, path, batch_size, no_progress, **options):
+        if not os.path.exists(path):
+            raise CommandError(f"No such file: {path}")
+        known = set(Service.objects.values_list("slug", flat=True))
+        totals = {"rows": 0, "skipped": 0, "created": 0, "updated": 0, "devices": 0}
+        batch: dict[str, dict] = {}
+
+        def flush():
+            with transaction.atomic():
+                result = customers_upsert(list(batch.values()), replace=False)
+            for key in ("created", "updated", "devices"):
+                totals[key] += result[key]
+            batch.clear()
+
+        with (
+            open(path, "rb") as raw,
+            tqdm(
+                total=os.path.getsize(path),
+                unit="B",
+                unit_scale=True,
+                desc="import",
+                file=sys.stderr,
+                disable=no_progress,
+                mininterval=0.5,
+            ) as bar,
+        ):
+            reader = csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
+            missing = {"external_id"} - set(reader.fieldnames or [])
+            if missing:
+                raise CommandError("The CSV needs a header row with at least external_id.")
+            done = 0
+            for line, row in enumerate(reader, start=2):
+                totals["rows"] += 1
+                item, error = parse_row(row, known)
+                if item is None:
+                    totals["skipped"] += 1
+                    self.stderr.write(f"line {line}: {error}")
+                    continue
+                merged = batch.setdefault(item["external_id"], item)
+                if merged is not item:
+                    merged["locale"] = item["locale"]
+                    for field in ("services", "tags", "devices"):
+                        merged[field] = merged[field] + item[field]
+                if len(batch) >= batch_size:
+                    flush()
+                    bar.update(raw.tell() - done)
+                    done = raw.tell()
+            if batch:
+                flush()
+            bar.update(os.path.getsize(path) - done)
+        self.stdout.write(
+            "{rows} row(s): {created} customer(s) created, {updated} updated, "
+            "{devices} device(s) stored, {skipped} row(s) skipped".format(**totals)
+        )
