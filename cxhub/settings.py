@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost after security: a lost database answers 503 + Retry-After, not 500.
+    "cxhub.middleware.DatabaseUnavailableMiddleware",
     # Static files (admin CSS, later the support pages) come from the app itself: no CDN.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -188,7 +190,9 @@ CELERY_BEAT_SCHEDULE = {
 # Work that a lost broker message left behind is picked up by the sweep after this grace.
 CXHUB_STALE_AFTER = timedelta(seconds=env.float("CXHUB_STALE_SECONDS", default=10.0))
 # A delivery claimed longer ago than this belonged to a worker that died mid-send.
-CXHUB_DELIVERY_LEASE = timedelta(seconds=env.float("CXHUB_DELIVERY_LEASE_SECONDS", default=60.0))
+# It must exceed the slowest send (CXHUB_HTTP_TIMEOUT, Apprise's own timeouts); a
+# shorter lease would re-send a page that is merely slow.
+CXHUB_DELIVERY_LEASE = timedelta(seconds=env.float("CXHUB_DELIVERY_LEASE_SECONDS", default=30.0))
 CXHUB_DELIVERY_MAX_ATTEMPTS = env.int("CXHUB_DELIVERY_MAX_ATTEMPTS", default=5)
 CXHUB_TRIAGE_TEAM = env.str("CXHUB_TRIAGE_TEAM", default="triage")
 CXHUB_TRIAGE_INTERVAL = timedelta(minutes=env.float("CXHUB_TRIAGE_INTERVAL_MINUTES", default=60))
