@@ -46,14 +46,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_prometheus",
     "actions",
     "incidents",
     "notifications",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Outermost after security: a lost database answers 503 + Retry-After, not 500.
+    # a lost database answers 503 + Retry-After, not 500.
     "cxhub.middleware.DatabaseUnavailableMiddleware",
     # Static files (admin CSS, later the support pages) come from the app itself: no CDN.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -64,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "cxhub.urls"
@@ -185,7 +188,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=CXHUB_SWEEP_SECONDS),
         "options": {"expires": CXHUB_SWEEP_SECONDS},
     },
+    "prune": {
+        "task": "incidents.tasks.prune",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3600},
+    },
 }
+# Processed reports/triggers and delivery message bodies older than this are pruned.
+CXHUB_RETENTION_DAYS = env.int("CXHUB_RETENTION_DAYS", default=30)
+if CXHUB_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("CXHUB_RETENTION_DAYS must be at least 1.")
 
 # Work that a lost broker message left behind is picked up by the sweep after this grace.
 CXHUB_STALE_AFTER = timedelta(seconds=env.float("CXHUB_STALE_SECONDS", default=10.0))
@@ -206,11 +218,17 @@ CXHUB_PUSH_WEBHOOK_SECRET = env.str("CXHUB_PUSH_WEBHOOK_SECRET", default="")
 CXHUB_PUSH_BATCH_SIZE = env.int("CXHUB_PUSH_BATCH_SIZE", default=500)
 CXHUB_HTTP_TIMEOUT = env.float("CXHUB_HTTP_TIMEOUT", default=10.0)
 
+CXHUB_LOG_FORMAT = env.str("CXHUB_LOG_FORMAT", default="plain")
+if CXHUB_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("CXHUB_LOG_FORMAT must be 'plain' or 'json'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "cxhub.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": CXHUB_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -218,3 +236,14 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+
+# HTTPS in production (docs/operations.md lists the variables). Probes and the
+# metrics scrape come from inside the network over plain HTTP, so they are exempt.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if env.bool("CXHUB_BEHIND_TLS_PROXY", default=False):
+    # Only behind a proxy that sets this header itself and strips it from clients.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
