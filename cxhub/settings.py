@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_prometheus",
+    "drf_spectacular",
     "actions",
     "incidents",
     "notifications",
@@ -106,6 +107,9 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Failed-authentication counts (cxhub.api.FailedAuthLimit). Per process by default;
+# point it at Redis (rediscache://127.0.0.1:6379/1) to share them across web processes.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -140,6 +144,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "cxhub.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "cxhub API",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.Incident.Status",
+        "DeliveryStatusEnum": "notifications.models.Delivery.Status",
+    },
 }
 
 # Celery. The broker only rings the doorbell: every piece of due work is a row in
@@ -209,6 +223,11 @@ CXHUB_DELIVERY_MAX_ATTEMPTS = env.int("CXHUB_DELIVERY_MAX_ATTEMPTS", default=5)
 CXHUB_TRIAGE_TEAM = env.str("CXHUB_TRIAGE_TEAM", default="triage")
 CXHUB_TRIAGE_INTERVAL = timedelta(minutes=env.float("CXHUB_TRIAGE_INTERVAL_MINUTES", default=60))
 CXHUB_MAX_TRIGGERS_PER_REQUEST = env.int("CXHUB_MAX_TRIGGERS_PER_REQUEST", default=1000)
+# Failed token checks allowed per client address and minute before 429 (0: no limit).
+CXHUB_AUTH_FAILURES_PER_MINUTE = env.int("CXHUB_AUTH_FAILURES_PER_MINUTE", default=30)
+# Integration tokens and rule matches are cached this long per web process: a
+# disabled token or a new rule takes effect on other processes within it.
+CXHUB_HOT_CACHE_SECONDS = env.float("CXHUB_HOT_CACHE_SECONDS", default=5.0)
 
 # Push provider for customer pushes: console (logs), locmem (tests) or webhook
 # (the bank's push gateway: JSON POSTs of recipient batches, HMAC-signed).
@@ -244,6 +263,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
-if env.bool("CXHUB_BEHIND_TLS_PROXY", default=False):
+CXHUB_BEHIND_TLS_PROXY = env.bool("CXHUB_BEHIND_TLS_PROXY", default=False)
+if CXHUB_BEHIND_TLS_PROXY:
     # Only behind a proxy that sets this header itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,17 +1,20 @@
 from datetime import datetime, time, timedelta
 
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxhub.api import IntegrationTokenAuthentication, IsIntegration, LimitedJSONParser
+from cxhub.schema import GET_ERRORS, POST_ERRORS
 from incidents import services
 from incidents.models import Incident
 from incidents.serializers import (
     IncidentDetailSerializer,
     IncidentSerializer,
+    TriggerAcceptedSerializer,
     TriggerBatchSerializer,
     TriggerOutSerializer,
 )
@@ -26,6 +29,10 @@ class TriggerIngestApi(APIView):
     permission_classes = [IsIntegration]
     parser_classes = [LimitedJSONParser]
 
+    @extend_schema(
+        request=TriggerBatchSerializer,
+        responses={202: TriggerAcceptedSerializer, **POST_ERRORS},
+    )
     def post(self, request):
         if not isinstance(request.data, dict):
             raise ValidationError({"gatilhos": "The body must be a JSON object with a list."})
@@ -52,6 +59,15 @@ def _parse_date(params, name):
         raise ValidationError({name: "Use the form YYYY-MM-DD."}) from None
 
 
+@extend_schema_view(
+    get=extend_schema(
+        responses={
+            200: IncidentSerializer(many=True),
+            400: POST_ERRORS[400],
+            **GET_ERRORS,
+        }
+    )
+)
 class IncidentListApi(generics.ListAPIView):
     """Incidents, newest first; filter by status, service, action, date, since, until."""
 
@@ -80,6 +96,15 @@ class IncidentListApi(generics.ListAPIView):
         return incidents.order_by("-opened_at")
 
 
+@extend_schema_view(
+    get=extend_schema(
+        responses={
+            200: IncidentDetailSerializer,
+            404: OpenApiResponse(description="No such incident."),
+            **GET_ERRORS,
+        }
+    )
+)
 class IncidentDetailApi(generics.RetrieveAPIView):
     serializer_class = IncidentDetailSerializer
     queryset = Incident.objects.select_related("action").prefetch_related(

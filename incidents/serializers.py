@@ -73,6 +73,11 @@ class TriggerOutSerializer(serializers.Serializer):
     matched = serializers.BooleanField()
 
 
+class TriggerAcceptedSerializer(serializers.Serializer):
+    report = serializers.UUIDField()
+    triggers = TriggerOutSerializer(many=True)
+
+
 class TimelineEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = TimelineEvent

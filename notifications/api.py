@@ -1,4 +1,5 @@
 from django.db import transaction
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.response import Response
@@ -6,6 +7,7 @@ from rest_framework.views import APIView
 
 from actions.models import Service
 from cxhub.api import IntegrationTokenAuthentication, IsIntegrationOrStaff, LimitedJSONParser
+from cxhub.schema import POST_ERRORS
 from notifications import services
 from notifications.models import Device
 
@@ -30,6 +32,13 @@ class CustomerInSerializer(serializers.Serializer):
         return slugs
 
 
+class CustomerOutSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    created = serializers.BooleanField()
+    devices = serializers.IntegerField()
+    services = serializers.ListField(child=serializers.CharField())
+
+
 class CustomerUpsertApi(APIView):
     """Create or update a customer by external id, with devices and services used.
 
@@ -44,6 +53,10 @@ class CustomerUpsertApi(APIView):
     permission_classes = [IsIntegrationOrStaff]
     parser_classes = [LimitedJSONParser]
 
+    @extend_schema(
+        request=CustomerInSerializer,
+        responses={200: CustomerOutSerializer, 201: CustomerOutSerializer, **POST_ERRORS},
+    )
     def post(self, request):
         serializer = CustomerInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
