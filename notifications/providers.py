@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections import Counter
 
 import requests
 from django.conf import settings
@@ -23,11 +24,13 @@ class ConsolePushProvider:
     name = "console"
 
     def send(self, *, devices, title, body, reference):
+        # Counts per platform only: device tokens and customer ids stay out of logs.
+        platforms = Counter(d.platform for d in devices)
         logger.warning(
             "PUSH %s to %d device(s) [%s] | %s",
             reference,
             len(devices),
-            ", ".join(f"{d.platform}:…{d.token[-6:]}" for d in devices),
+            ", ".join(f"{platform}: {n}" for platform, n in sorted(platforms.items())),
             body,
         )
 
