@@ -5,9 +5,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from actions.models import Action, Service, Tier, TriggerRule
+from cxhub import hotcache
 from cxhub.celery import app as celery_app
 from incidents.models import Integration
 from notifications import providers
@@ -43,6 +45,10 @@ def _isolated(settings, tmp_path):
     """Send pushes to memory and keep demo credentials out of the checkout's var/."""
     settings.CXHUB_PUSH_PROVIDER = "locmem"
     settings.VAR_DIR = tmp_path
+    # Rows cached by one test are rolled back with it: never let the next test see them.
+    hotcache.integrations.clear()
+    hotcache.rule_matches.clear()
+    cache.clear()
     locmem.outbox.clear()
     locmem.failures.clear()
     providers.outbox.clear()

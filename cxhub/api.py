@@ -1,8 +1,11 @@
 """Shared API pieces: integration-token authentication and error format."""
 
 import io
+import re
+import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -10,6 +13,8 @@ from rest_framework import exceptions, permissions, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.parsers import JSONParser
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from cxhub import hotcache
 
 
 class IntegrationPrincipal:
@@ -36,14 +41,22 @@ class IntegrationTokenAuthentication(BaseAuthentication):
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword:
             return None
+        guard = FailedAuthLimit(request)
+        guard.check()
         if len(parts) != 2:
+            guard.failed()
             raise exceptions.AuthenticationFailed(_("Authorization: give 'Bearer <token>'."))
         try:
             token = parts[1].decode()
         except UnicodeDecodeError:
+            guard.failed()
             raise exceptions.AuthenticationFailed(_("Authorization: invalid token.")) from None
-        integration = Integration.objects.filter(token_hash=hash_token(token)).first()
+        digest = hash_token(token)
+        integration = hotcache.integrations.get(
+            digest, lambda: Integration.objects.filter(token_hash=digest).first()
+        )
         if integration is None:
+            guard.failed()
             raise exceptions.AuthenticationFailed(_("Authorization: invalid token."))
         if not integration.enabled:
             raise exceptions.PermissionDenied(_("This integration is disabled."))
@@ -51,6 +64,45 @@ class IntegrationTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="cxhub"'
+
+
+def client_ip(request) -> str:
+    """Return the client's address: REMOTE_ADDR, or the proxy's last X-Forwarded-For hop."""
+    if settings.CXHUB_BEHIND_TLS_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            # The last hop is what the trusted proxy appended; earlier ones are hearsay.
+            return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class FailedAuthLimit:
+    """Answer 429 to a client address after too many failed token checks in a minute.
+
+    Tokens are 256 random bits, so guessing cannot succeed; the limit keeps a
+    scanner from costing a database query per guess. Counts live in the Django
+    cache (CACHE_URL): per process by default, shared when it points at Redis.
+    """
+
+    def __init__(self, request):
+        self.window = int(time.time() // 60)
+        self.key = f"cxhub:authfail:{client_ip(request)}:{self.window}"
+
+    def check(self):
+        limit = settings.CXHUB_AUTH_FAILURES_PER_MINUTE
+        if limit and cache.get(self.key, 0) >= limit:
+            raise exceptions.Throttled(
+                wait=60 - time.time() % 60,
+                detail="Too many failed authentications from this address; retry later.",
+            )
+
+    def failed(self):
+        if cache.add(self.key, 1, timeout=120):
+            return
+        try:
+            cache.incr(self.key)
+        except ValueError:  # expired between add and incr
+            cache.add(self.key, 1, timeout=120)
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -71,7 +123,42 @@ class LimitedJSONParser(JSONParser):
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
             raise PayloadTooLarge()
-        return super().parse(io.BytesIO(body), media_type, parser_context)
+        try:
+            data = super().parse(io.BytesIO(body), media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+        check_json(data)
+        return data
+
+
+# Real monitoring payloads nest a few levels; deeper is an attack on whatever
+# walks the document later (serializers, PostgreSQL's jsonb parser).
+MAX_JSON_DEPTH = 32
+# NUL and unpaired surrogates are valid JSON escapes that PostgreSQL text/jsonb
+# and UTF-8 cannot store: refuse them up front instead of failing on insert.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def check_json(data) -> None:
+    """Raise ParseError for too-deep nesting or unstorable characters, without recursion."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if UNSTORABLE.search(value):
+                raise exceptions.ParseError(
+                    "JSON parse error - NUL characters and unpaired surrogates are not allowed."
+                )
+        elif isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise exceptions.ParseError(
+                    f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels."
+                )
+            if isinstance(value, dict):
+                stack.extend((key, depth) for key in value)
+                stack.extend((child, depth + 1) for child in value.values())
+            else:
+                stack.extend((child, depth + 1) for child in value)
 
 
 class IsIntegration(permissions.BasePermission):

@@ -67,3 +67,28 @@ class RedocView(SpectacularRedocView):
         response = super().get(request, *args, **kwargs)
         response["Content-Security-Policy"] = "img-src 'self' data:"
         return response
+
+
+UNSUPPORTED = _detail("The body is not application/json.", 'Unsupported media type "text/plain".')
+THROTTLED = _detail(
+    "Too many requests: failed authentications from this address, or the integration's "
+    "rate limit; retry after Retry-After seconds.",
+    "Request was throttled.",
+)
+UNAVAILABLE = _detail(
+    "The database is unavailable; retry after Retry-After seconds.",
+    "The service is temporarily unavailable.",
+)
+
+# The 4xx/5xx every JSON POST endpoint can answer; bodies are DRF's error objects.
+POST_ERRORS = {
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    403: FORBIDDEN,
+    413: TOO_LARGE,
+    415: UNSUPPORTED,
+    429: THROTTLED,
+    503: UNAVAILABLE,
+}
+# What an authenticated read can answer besides 200.
+GET_ERRORS = {401: UNAUTHORIZED, 403: FORBIDDEN, 503: UNAVAILABLE}

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_prometheus",
     "actions",
     "incidents",
     "notifications",
@@ -56,7 +57,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A lost database answers 503 + Retry-After, not 500.
+    "cxhub.middleware.DatabaseUnavailableMiddleware",
     # Static files (admin CSS, later the support pages) come from the app itself: no CDN.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -68,6 +72,7 @@ MIDDLEWARE = [
     "support.middleware.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "cxhub.urls"
@@ -107,6 +112,9 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Failed-authentication counts (cxhub.api.FailedAuthLimit). Per process by default;
+# point it at Redis (rediscache://127.0.0.1:6379/1) to share them across web processes.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -210,12 +218,23 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=CXHUB_SWEEP_SECONDS),
         "options": {"expires": CXHUB_SWEEP_SECONDS},
     },
+    "prune": {
+        "task": "incidents.tasks.prune",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3600},
+    },
 }
+# Processed reports/triggers and delivery message bodies older than this are pruned.
+CXHUB_RETENTION_DAYS = env.int("CXHUB_RETENTION_DAYS", default=30)
+if CXHUB_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("CXHUB_RETENTION_DAYS must be at least 1.")
 
 # Work that a lost broker message left behind is picked up by the sweep after this grace.
 CXHUB_STALE_AFTER = timedelta(seconds=env.float("CXHUB_STALE_SECONDS", default=10.0))
 # A delivery claimed longer ago than this belonged to a worker that died mid-send.
-CXHUB_DELIVERY_LEASE = timedelta(seconds=env.float("CXHUB_DELIVERY_LEASE_SECONDS", default=60.0))
+# It must exceed the slowest send (CXHUB_HTTP_TIMEOUT, Apprise's own timeouts); a
+# shorter lease would re-send a page that is merely slow.
+CXHUB_DELIVERY_LEASE = timedelta(seconds=env.float("CXHUB_DELIVERY_LEASE_SECONDS", default=30.0))
 CXHUB_DELIVERY_MAX_ATTEMPTS = env.int("CXHUB_DELIVERY_MAX_ATTEMPTS", default=5)
 CXHUB_TRIAGE_TEAM = env.str("CXHUB_TRIAGE_TEAM", default="triage")
 CXHUB_TRIAGE_INTERVAL = timedelta(minutes=env.float("CXHUB_TRIAGE_INTERVAL_MINUTES", default=60))
@@ -228,6 +247,11 @@ CXHUB_TRIAGE_REPROCESS_WINDOW = timedelta(
 CXHUB_MAX_TRIGGERS_PER_REQUEST = env.int("CXHUB_MAX_TRIGGERS_PER_REQUEST", default=1000)
 # How often an open incident's support page asks whether it changed, in seconds.
 CXHUB_SUPPORT_REFRESH_SECONDS = env.int("CXHUB_SUPPORT_REFRESH_SECONDS", default=5)
+# Failed token checks allowed per client address and minute before 429 (0: no limit).
+CXHUB_AUTH_FAILURES_PER_MINUTE = env.int("CXHUB_AUTH_FAILURES_PER_MINUTE", default=30)
+# Integration tokens and rule matches are cached this long per web process: a
+# disabled token or a new rule takes effect on other processes within it.
+CXHUB_HOT_CACHE_SECONDS = env.float("CXHUB_HOT_CACHE_SECONDS", default=5.0)
 
 # Push provider for customer pushes: console (logs), locmem (tests) or webhook
 # (the bank's push gateway: JSON POSTs of recipient batches, HMAC-signed).
@@ -251,11 +275,17 @@ for _name in ("CXHUB_PUSH_BATCH_SIZE", "CXHUB_PUSH_CONCURRENCY", "CXHUB_MAX_CUST
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1.")
 
+CXHUB_LOG_FORMAT = env.str("CXHUB_LOG_FORMAT", default="plain")
+if CXHUB_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("CXHUB_LOG_FORMAT must be 'plain' or 'json'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "cxhub.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": CXHUB_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -263,3 +293,15 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+
+# HTTPS in production (docs/operations.md lists the variables). Probes and the
+# metrics scrape come from inside the network over plain HTTP, so they are exempt.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+CXHUB_BEHIND_TLS_PROXY = env.bool("CXHUB_BEHIND_TLS_PROXY", default=False)
+if CXHUB_BEHIND_TLS_PROXY:
+    # Only behind a proxy that sets this header itself and strips it from clients.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

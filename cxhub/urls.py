@@ -1,8 +1,12 @@
 from django.contrib import admin
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views.defaults import page_not_found
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from cxhub.health import healthz, readyz
+from cxhub.metrics import metrics
 from cxhub.schema import RedocView
 from incidents.api import (
     IncidentAcknowledgeApi,
@@ -28,6 +32,9 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="support:incidents"), name="home"),
     path("admin/", admin.site.urls),
     path("support/", include("support.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("api/v1/triggers", TriggerIngestApi.as_view(), name="api-triggers"),
     path("api/v1/incidents/", IncidentListApi.as_view(), name="api-incidents"),
     path("api/v1/incidents/<uuid:pk>/", IncidentDetailApi.as_view(), name="api-incident"),
@@ -64,3 +71,13 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="api-redoc"),
 ]
+
+
+def api_not_found(request, exception):
+    """Answer unknown API URLs (a malformed id, say) in JSON like the API; pages in HTML."""
+    if request.path.startswith(("/api/", "/v2/")):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = api_not_found

@@ -21,7 +21,14 @@ from cxhub.api import (
     IsIntegration,
     LimitedJSONParser,
 )
-from cxhub.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, TOO_LARGE, UNAUTHORIZED
+from cxhub.schema import (
+    BAD_REQUEST,
+    FORBIDDEN,
+    GET_ERRORS,
+    NOT_FOUND,
+    POST_ERRORS,
+    UNAUTHORIZED,
+)
 from incidents import lifecycle, services
 from incidents.models import Incident
 from incidents.serializers import (
@@ -53,13 +60,7 @@ class TriggerIngestApi(APIView):
         "a number. One request is one occurrence per action it matches. At most "
         "`CXHUB_MAX_TRIGGERS_PER_REQUEST` (1000) triggers and 1 MiB per request.",
         request=TriggerBatchSerializer,
-        responses={
-            202: TriggersAcceptedSerializer,
-            400: BAD_REQUEST,
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
-            413: TOO_LARGE,
-        },
+        responses={202: TriggersAcceptedSerializer, **POST_ERRORS},
         examples=[
             OpenApiExample(
                 "The original payload",
@@ -121,12 +122,7 @@ def _date_parameter(name: str, description: str) -> OpenApiParameter:
             _date_parameter("since", "Opened on or after this day."),
             _date_parameter("until", "Opened on or before this day."),
         ],
-        responses={
-            200: IncidentSerializer(many=True),
-            400: BAD_REQUEST,
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
-        },
+        responses={200: IncidentSerializer(many=True), 400: BAD_REQUEST, **GET_ERRORS},
     )
 )
 class IncidentListApi(generics.ListAPIView):
@@ -169,12 +165,7 @@ INCIDENT_DETAIL = Incident.objects.select_related("action").prefetch_related(
         operation_id="incidents_retrieve",
         tags=["incidents"],
         summary="One incident with its timeline and deliveries",
-        responses={
-            200: IncidentDetailSerializer,
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
+        responses={200: IncidentDetailSerializer, 404: NOT_FOUND, **GET_ERRORS},
     )
 )
 class IncidentDetailApi(generics.RetrieveAPIView):

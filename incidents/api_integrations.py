@@ -11,7 +11,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxhub.api import LimitedJSONParser, PayloadTooLarge
-from cxhub.schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, TOO_LARGE, UNAUTHORIZED
 from incidents import inbound, services
 from incidents.models import Integration, hash_token
 from incidents.serializers import TriggerBatchSerializer, TriggerOutSerializer
@@ -28,19 +27,27 @@ class Rejected(Exception):
 
 def ingest_schema(operation_id: str, summary: str, methods=("post", "put")):
     """Document a sender's webhook: its own JSON in, 202 out, every rejection named."""
+    # Rejections are `{"detail"}`, or PagerDuty's `{"status", "message", "errors"}` for
+    # PagerDuty events, so their bodies are documented as free-form objects.
+    rejected = {
+        400: "Invalid payload; the message names the field.",
+        401: "Missing or invalid token.",
+        403: "The integration is disabled, or the token is of another kind.",
+        404: "Unknown integration kind.",
+        413: "The body is larger than 1 MiB.",
+        415: "The body is not application/json.",
+        429: "Over the integration's rate limit, or too many failed tokens; see Retry-After.",
+        503: "The database is unavailable; retry after Retry-After seconds.",
+    }
     responses = {
         202: OpenApiResponse(
             OpenApiTypes.OBJECT,
             description="Accepted: the triggers recorded (PagerDuty: status and dedup_key).",
         ),
-        400: BAD_REQUEST,
-        401: UNAUTHORIZED,
-        403: FORBIDDEN,
-        404: NOT_FOUND,
-        413: TOO_LARGE,
-        429: OpenApiResponse(
-            OpenApiTypes.OBJECT, description="Over the integration's rate limit; see Retry-After."
-        ),
+        **{
+            code: OpenApiResponse(OpenApiTypes.OBJECT, description=text)
+            for code, text in rejected.items()
+        },
     }
     return extend_schema_view(
         **{

@@ -78,6 +78,11 @@ class TriggersAcceptedSerializer(serializers.Serializer):
     triggers = TriggerOutSerializer(many=True)
 
 
+class TriggerAcceptedSerializer(serializers.Serializer):
+    report = serializers.UUIDField()
+    triggers = TriggerOutSerializer(many=True)
+
+
 class TimelineEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = TimelineEvent

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from actions.models import Action
 from actions.selectors import actions_matching
+from cxhub import hotcache
 from cxhub.enqueue import enqueue_on_commit
 from incidents import lifecycle
 from incidents.escalation import evaluate, policy_of
@@ -42,7 +43,9 @@ def report_ingest(*, integration, triggers: list[dict], payload) -> tuple[Report
     from incidents.tasks import process_report
 
     now = timezone.now()
-    matches = actions_matching((t["service"], t["code"]) for t in triggers)
+    pairs = frozenset((t["service"], t["code"]) for t in triggers)
+    # `matched` is informative (the worker matches again), so a cached answer will do.
+    matches = hotcache.rule_matches.get(pairs, lambda: actions_matching(pairs))
     with transaction.atomic():
         report = Report.objects.create(integration=integration, received_at=now, payload=payload)
         rows = Trigger.objects.bulk_create(

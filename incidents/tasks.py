@@ -13,3 +13,11 @@ def process_report(report_id: str) -> None:
 def sweep() -> dict:
     """Find due work in the database (beat runs this every few seconds)."""
     return services.sweep()
+
+
+@shared_task(name="incidents.tasks.prune")
+def prune() -> dict:
+    """Apply the retention policy (beat runs this hourly)."""
+    from incidents.retention import retention_prune
+
+    return retention_prune()

@@ -1,5 +1,6 @@
 import csv
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -19,8 +20,35 @@ from notifications.models import (
 )
 
 
+class ChannelForm(forms.ModelForm):
+    """Edit a channel without ever sending its stored target (an Apprise URL holds secrets).
+
+    The field shows empty with the masked value as a hint; left empty, the stored
+    target is kept.
+    """
+
+    class Meta:
+        model = Channel
+        fields = ["kind", "target", "enabled"]
+        widgets = {"target": forms.PasswordInput(render_value=False, attrs={"size": 60})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.target:
+            self.fields["target"].widget.attrs["placeholder"] = (
+                f"{self.instance.masked_target} (unchanged if left empty)"
+            )
+
+    def clean_target(self):
+        value = self.cleaned_data["target"]
+        if not value and self.instance.pk:
+            return self.instance.target
+        return value
+
+
 class ChannelInline(admin.TabularInline):
     model = Channel
+    form = ChannelForm
     extra = 0
 
 

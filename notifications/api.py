@@ -14,7 +14,7 @@ from cxhub.api import (
     IsIntegration,
     LimitedJSONParser,
 )
-from cxhub.schema import BAD_REQUEST, FORBIDDEN, TOO_LARGE, UNAUTHORIZED
+from cxhub.schema import BAD_REQUEST, FORBIDDEN, POST_ERRORS, TOO_LARGE, UNAUTHORIZED
 from notifications import services
 from notifications.models import Device
 
@@ -93,14 +93,7 @@ class CustomerUpsertApi(APIView):
         description="Integration token, or a user with the CX staff role. The services and "
         "devices given replace the stored ones.",
         request=CustomerInSerializer,
-        responses={
-            200: CustomerOutSerializer,
-            201: CustomerOutSerializer,
-            400: BAD_REQUEST,
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
-            413: TOO_LARGE,
-        },
+        responses={200: CustomerOutSerializer, 201: CustomerOutSerializer, **POST_ERRORS},
         examples=[
             OpenApiExample(
                 "A login customer with one phone",

@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -49,12 +50,14 @@ class ConsolePushProvider:
     label = "Console (log only)"
 
     def send(self, *, messages, title, reference):
+        # Counts per platform only: device tokens and customer ids stay out of logs.
         for body, group in _by_body(messages).items():
+            platforms = Counter(m.device.platform for m in group)
             logger.warning(
                 "PUSH %s to %d device(s) [%s] | %s",
                 reference,
                 len(group),
-                ", ".join(f"{m.device.platform}:…{m.device.token[-6:]}" for m in group),
+                ", ".join(f"{platform}: {n}" for platform, n in sorted(platforms.items())),
                 body,
             )
         return {}

@@ -1,0 +1,83 @@
+"""The SQL cost of a trigger is a constant: it does not grow with actions or incidents."""
+
+import math
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from actions.models import Action, Service, Tier, TriggerRule
+from incidents import services
+from incidents.models import Incident, Report, Trigger
+
+pytestmark = pytest.mark.django_db
+
+# With the integration and rule match cached: report insert, trigger bulk insert,
+# integration counter update, and the transaction's own statements (savepoints here,
+# as each test runs inside a transaction).
+INGEST_QUERIES = 6
+# Report (arrival-order check), claim, report, its triggers, rule match, occurrence
+# count, incident, link triggers, the maintenance window lookup, the incident's
+# unresolved triggers (lifecycle), and the transaction's two statements.
+PROCESS_QUERIES = 12
+
+
+def trigger_inserts(n: int) -> int:
+    """Return how many INSERTs Django needs for n triggers.
+
+    One on PostgreSQL; SQLite's 999-parameter limit splits a big batch, which is
+    a per-trigger chunking of the backend, not a cost that grows with actions.
+    """
+    fields = [f for f in Trigger._meta.concrete_fields if not f.primary_key]
+    return math.ceil(n / connection.ops.bulk_batch_size(fields, [None] * n))
+
+
+def crowd(scenario, n):
+    """Add n actions on other services, each with an open incident and a tier."""
+    now = timezone.now()
+    others = Service.objects.bulk_create(Service(slug=f"svc{i}", name=f"s{i}") for i in range(n))
+    actions = Action.objects.bulk_create(Action(code=f"X{i}", name=f"x{i}") for i in range(n))
+    TriggerRule.objects.bulk_create(
+        TriggerRule(action=a, service=s, code="503") for a, s in zip(actions, others, strict=True)
+    )
+    Tier.objects.bulk_create(
+        Tier(action=a, level=1, name="N1", team=scenario["teams"]["n1"], after_occurrences=99)
+        for a in actions
+    )
+    Incident.objects.bulk_create(
+        Incident(action=a, occurrences=1, opened_at=now, last_occurrence_at=now, policy={})
+        for a in actions
+    )
+
+
+def post(client, n):
+    body = {"gatilhos": [{"servico": "login", "retorno": "503"}] * n}
+    response = client.post("/api/v1/triggers", body, format="json")
+    assert response.status_code == 202
+    return Report.objects.get(id=response.json()["report"])
+
+
+@pytest.mark.parametrize("triggers", [1, 100])
+@pytest.mark.parametrize("others", [0, 200])
+def test_ingest_costs_a_constant_number_of_queries(
+    ingest_client, scenario, django_assert_num_queries, triggers, others
+):
+    crowd(scenario, others)
+    post(ingest_client, 1)  # warms the per-process caches
+    with django_assert_num_queries(INGEST_QUERIES - 1 + trigger_inserts(triggers)):
+        post(ingest_client, triggers)
+
+
+@pytest.mark.parametrize("triggers", [1, 100])
+@pytest.mark.parametrize("others", [0, 200])
+def test_processing_a_report_costs_a_constant_number_of_queries(
+    ingest_client, scenario, django_assert_num_queries, triggers, others
+):
+    crowd(scenario, others)
+    # The incident is open and past its push and tier 1 thresholds (steady state).
+    for _ in range(12):
+        services.report_process(post(ingest_client, 1).id)
+    report = post(ingest_client, triggers)
+    with django_assert_num_queries(PROCESS_QUERIES):
+        assert services.report_process(report.id)
+    assert Incident.objects.get(action=scenario["action"]).occurrences == 13

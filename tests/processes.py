@@ -1,0 +1,210 @@
+"""Real servers for fault drills and benchmarks: Redis, a PostgreSQL cluster, gunicorn.
+
+Each binds 127.0.0.1 on a free port, is started as a subprocess of its own, and
+is stopped (and its files removed) by `stop()`; every wait has a deadline.
+"""
+
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.worker import ROOT, wait_for
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def redis_binary() -> str | None:
+    return shutil.which("redis-server")
+
+
+def postgres_bindir() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+class RedisServer:
+    """A throwaway redis-server: no persistence, so a restart starts empty."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                redis_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(lambda: port_open(self.port), timeout=10, message="redis-server listening")
+        return self
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        wait_for(lambda: not port_open(self.port), timeout=10, message="redis-server stopped")
+
+
+class PostgresCluster:
+    """A throwaway PostgreSQL cluster run by the `postgres` OS user when started as root."""
+
+    def __init__(self):
+        self.bindir = postgres_bindir()
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="cxhub-pg-"))
+        self.data = self.dir / "data"
+        self.as_postgres = os.geteuid() == 0
+        if self.as_postgres:
+            shutil.chown(self.dir, "postgres", "postgres")
+        self.user = "postgres"
+
+    @property
+    def url(self) -> str:
+        return f"postgres://{self.user}@127.0.0.1:{self.port}/cxhub"
+
+    def _run(self, *args, check=True, timeout=60):
+        command = [str(self.bindir / args[0]), *args[1:]]
+        if self.as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(
+            command, check=check, timeout=timeout, capture_output=True, text=True, cwd=self.dir
+        )
+
+    def init(self):
+        self._run("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust", "-E", "UTF8")
+        return self
+
+    def start(self):
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "log"),
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "-w",
+            "-t",
+            "30",
+            "start",
+        )
+        return self
+
+    def createdb(self, name="cxhub"):
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, name)
+
+    def stop(self, mode="fast"):
+        if (self.data / "postmaster.pid").exists():
+            self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop")
+
+    def destroy(self):
+        try:
+            self.stop(mode="immediate")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Gunicorn:
+    """cxhub (or another WSGI app) under gunicorn on a free port."""
+
+    def __init__(self, log_path: Path, env: dict, *, workers=2, threads=8, app="cxhub.wsgi"):
+        self.port = free_port()
+        self.log_path = log_path
+        self.env = {**os.environ, **env}
+        self.workers = workers
+        self.threads = threads
+        self.app = app
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                self.app,
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--threads",
+                str(self.threads),
+                "--graceful-timeout",
+                "5",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for(
+            lambda: port_open(self.port) or self.process.poll() is not None,
+            timeout=60,
+            message="gunicorn listening",
+        )
+        assert self.process.poll() is None, f"gunicorn exited:\n{self.output()}"
+        return self
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        if self.process:
+            self.log.close()
+
+
+def timed(fn):
+    """Call fn() and return (result, seconds)."""
+    start = time.monotonic()
+    result = fn()
+    return result, time.monotonic() - start
