@@ -244,6 +244,10 @@ CXHUB_ACK_LINK_MAX_AGE = timedelta(hours=env.float("CXHUB_ACK_LINK_HOURS", defau
 CXHUB_TRIAGE_REPROCESS_WINDOW = timedelta(
     minutes=env.float("CXHUB_TRIAGE_REPROCESS_MINUTES", default=60)
 )
+# At most this many waiting cxhub-JSON reports are counted in one worker transaction.
+CXHUB_REPORT_BATCH = env.int("CXHUB_REPORT_BATCH", default=200)
+if CXHUB_REPORT_BATCH < 1:
+    raise ImproperlyConfigured("CXHUB_REPORT_BATCH must be at least 1.")
 CXHUB_MAX_TRIGGERS_PER_REQUEST = env.int("CXHUB_MAX_TRIGGERS_PER_REQUEST", default=1000)
 # How often an open incident's support page asks whether it changed, in seconds.
 CXHUB_SUPPORT_REFRESH_SECONDS = env.int("CXHUB_SUPPORT_REFRESH_SECONDS", default=5)

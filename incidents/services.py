@@ -86,7 +86,7 @@ def report_process(report_id) -> bool:
     integration = report.integration
     if integration is None or integration.kind == Integration.Kind.CXHUB:
         with transaction.atomic():
-            return _report_claim_and_process(report_id, now=now)
+            return _plain_reports_process(report_id, now=now)
     with transaction.atomic():
         Integration.objects.select_for_update().filter(pk=integration.pk).first()
         waiting = Report.objects.filter(
@@ -97,6 +97,62 @@ def report_process(report_id) -> bool:
             processed = _report_claim_and_process(earlier_id, now=now)
             done = done or (processed and earlier_id == report.id)
         return done
+
+
+def _plain_reports_process(report_id, *, now) -> bool:
+    """Count this report and other waiting plain (cxhub JSON) reports in one batch.
+
+    Under a monitoring storm one transaction per report makes every worker queue on
+    the incident's row lock; a batch takes it once. Rows are locked with SKIP
+    LOCKED, so concurrent workers take disjoint batches, and each report is still
+    claimed by a conditional UPDATE in this transaction. Each report remains one
+    occurrence per action it matches; the incident opens at its earliest report.
+    Returns whether this call processed `report_id`.
+    """
+    plain = Report.objects.filter(processed_at__isnull=True).filter(
+        Q(integration__isnull=True)
+        | Q(integration_id__in=Integration.objects.filter(kind=Integration.Kind.CXHUB).values("id"))
+    )
+    locked = plain.select_for_update(skip_locked=True)
+    ids = list(locked.filter(id=report_id).values_list("id", flat=True))
+    ids += list(
+        locked.exclude(id=report_id)
+        .order_by("received_at", "id")
+        .values_list("id", flat=True)[: settings.CXHUB_REPORT_BATCH - len(ids)]
+    )
+    if not ids or not Report.objects.filter(id__in=ids, processed_at__isnull=True).update(
+        processed_at=now
+    ):
+        return False
+    received = dict(Report.objects.filter(id__in=ids).values_list("id", "received_at"))
+    firing = list(
+        Trigger.objects.filter(report_id__in=ids, status=Trigger.Status.FIRING).only(
+            "id", "report_id", "service", "code"
+        )
+    )
+    matches = actions_matching((t.service, t.code) for t in firing)
+    reports_by_action, triggers_by_action = defaultdict(set), defaultdict(list)
+    unmatched = Counter()
+    for trigger in firing:
+        action_ids = matches[trigger.service, trigger.code]
+        if not action_ids:
+            unmatched[trigger.service, trigger.code] += 1
+        for action_id in action_ids:
+            reports_by_action[action_id].add(trigger.report_id)
+            triggers_by_action[action_id].append(trigger.id)
+    # A fixed order keeps two batches touching the same actions from deadlocking.
+    for action_id in sorted(reports_by_action, key=str):
+        times = sorted(received[r] for r in reports_by_action[action_id])
+        incident = incident_count_occurrence(
+            action_id=action_id, at=times[-1], first_at=times[0], count=len(times)
+        )
+        Trigger.objects.filter(id__in=triggers_by_action[action_id], incident=None).update(
+            incident=incident
+        )
+        incident_evaluate(incident, now=now)
+    for (service, code), count in sorted(unmatched.items()):
+        triage_record(service=service, code=code, count=count, now=now)
+    return report_id in received
 
 
 def _report_claim_and_process(report_id, *, now) -> bool:
@@ -291,8 +347,11 @@ def alerts_acknowledge(report, trigger, *, now) -> list:
     ]
 
 
-def incident_count_occurrence(*, action_id, at, count=1) -> Incident:
+def incident_count_occurrence(*, action_id, at, count=1, first_at=None) -> Incident:
     """Add occurrences (one unless told) to the action's unresolved incident, opening one if needed.
+
+    `at` is when the latest of them arrived, `first_at` the earliest (a new
+    incident opens then; default `at`).
 
     The F() update takes the incident's row lock until commit, so concurrent
     reports are counted one after the other; the partial unique constraint makes a
@@ -305,8 +364,10 @@ def incident_count_occurrence(*, action_id, at, count=1) -> Incident:
         incident = unresolved.select_related("action").get()
         occurrence_milestone(incident, added=count)
         return incident
-    reopened = lifecycle.incident_reopen_flapping(action_id=action_id, at=at, count=count)
+    first_at = first_at or at
+    reopened = lifecycle.incident_reopen_flapping(action_id=action_id, at=first_at, count=count)
     if reopened is not None:
+        occurrence_milestone(reopened, added=count)
         return reopened
     action = Action.objects.get(id=action_id)
     try:
@@ -314,13 +375,14 @@ def incident_count_occurrence(*, action_id, at, count=1) -> Incident:
             incident = Incident.objects.create(
                 action=action,
                 occurrences=count,
-                opened_at=at,
+                opened_at=first_at,
                 last_occurrence_at=at,
                 policy=policy_of(action),
             )
     except IntegrityError:
-        return incident_count_occurrence(action_id=action_id, at=at, count=count)
-    event_add(incident, TimelineEvent.Kind.OPENED, f"Opened by action {action}", at=at)
+        return incident_count_occurrence(action_id=action_id, at=at, count=count, first_at=first_at)
+    event_add(incident, TimelineEvent.Kind.OPENED, f"Opened by action {action}", at=first_at)
+    occurrence_milestone(incident, added=count)  # a batch may open it past 10 already
     return incident
 
 

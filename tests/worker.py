@@ -11,8 +11,6 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import connection
 
-from cxhub import settings as base_settings
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,6 +40,10 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.1, message: str =
 
 class Worker:
     def __init__(self, tmp_path: Path, env: dict | None = None):
+        # Imported here, not at module level: importing the settings module reads the
+        # environment, and scripts (bench/) set it up before configuring Django.
+        from cxhub import settings as base_settings
+
         self.log_path = tmp_path / "worker.log"
         self.env = {
             **os.environ,

@@ -16,10 +16,11 @@ pytestmark = pytest.mark.django_db
 # integration counter update, and the transaction's own statements (savepoints here,
 # as each test runs inside a transaction).
 INGEST_QUERIES = 6
-# Report (arrival-order check), claim, report, its triggers, rule match, occurrence
-# count, incident, link triggers, the maintenance window lookup, the incident's
-# unresolved triggers (lifecycle), and the transaction's two statements.
-PROCESS_QUERIES = 12
+# Per batch of waiting reports: the report (its kind), the batch's two locking
+# selects, claim, arrival times, triggers, rule match, occurrence count, incident,
+# link triggers, the maintenance window lookup, the incident's unresolved
+# triggers (lifecycle), and the transaction's two statements.
+PROCESS_QUERIES = 13
 
 
 def trigger_inserts(n: int) -> int:
@@ -81,3 +82,18 @@ def test_processing_a_report_costs_a_constant_number_of_queries(
     with django_assert_num_queries(PROCESS_QUERIES):
         assert services.report_process(report.id)
     assert Incident.objects.get(action=scenario["action"]).occurrences == 13
+
+
+def test_waiting_reports_are_counted_in_one_batch_at_the_cost_of_one(
+    ingest_client, scenario, django_assert_num_queries
+):
+    for _ in range(12):
+        services.report_process(post(ingest_client, 1).id)
+    # Seven more stay below N2's 20 occurrences, so the batch only counts.
+    waiting = [post(ingest_client, 1) for _ in range(7)]
+    with django_assert_num_queries(PROCESS_QUERIES):
+        assert services.report_process(waiting[-1].id)
+    assert not Report.objects.filter(processed_at=None).exists()
+    assert Incident.objects.get(action=scenario["action"]).occurrences == 19
+    # Each was one occurrence; a later task for any of them finds nothing to do.
+    assert not services.report_process(waiting[0].id)

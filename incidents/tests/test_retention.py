@@ -31,8 +31,9 @@ def test_prune_drops_old_triggers_and_delivery_details_but_keeps_incidents(
     long_ago = timezone.now() - timedelta(days=31)
     Report.objects.update(received_at=long_ago)
     Delivery.objects.update(created_at=long_ago)
-    unprocessed = Report.objects.create(received_at=long_ago, payload={})
     ingest(ingest_client, django_capture_on_commit_callbacks, 1)
+    # Created after the last processing batch, so it is still waiting.
+    unprocessed = Report.objects.create(received_at=long_ago, payload={})
 
     result = retention_prune()
 
