@@ -10,9 +10,8 @@ import requests
 
 from actions.models import TriggerRule
 from conftest import make_scenario
-from cxhub.celery import app as celery_app
 from incidents.models import AlertInstance, Incident, Integration, Report
-from tests.worker import Worker, wait_for
+from tests.worker import Worker, purge_queues, wait_for
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 
@@ -102,8 +101,7 @@ class Alertmanager:
 
 @pytest.fixture
 def worker(transactional_db, tmp_path):
-    with celery_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")
+    purge_queues()
     worker = Worker(tmp_path)
     try:
         yield worker.start()

@@ -23,7 +23,6 @@ from django.db import connection
 from django.utils import timezone
 
 from conftest import ORIGINAL_PAYLOAD, make_scenario
-from cxhub.celery import app as celery_app
 from incidents import services
 from incidents.models import Incident, Integration, Report, Trigger
 from notifications.models import Channel, Delivery
@@ -34,7 +33,7 @@ from tests.processes import (
     postgres_bindir,
     redis_binary,
 )
-from tests.worker import ROOT, Worker, database_url, wait_for
+from tests.worker import ROOT, Worker, database_url, purge_queues, wait_for
 
 pytestmark = [pytest.mark.drill, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -65,8 +64,7 @@ def web_env(tmp_path, **extra) -> dict:
 
 
 def purge_suite_broker():
-    with celery_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")
+    purge_queues()
 
 
 @needs_redis

@@ -9,18 +9,16 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from conftest import ORIGINAL_PAYLOAD, make_scenario
-from cxhub.celery import app as celery_app
 from incidents.models import Incident, Integration
 from notifications.models import Delivery
-from tests.worker import Worker, wait_for
+from tests.worker import Worker, purge_queues, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def worker(transactional_db, tmp_path, http_sink):
-    with celery_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")
+    purge_queues()
     worker = Worker(
         tmp_path,
         env={

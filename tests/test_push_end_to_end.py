@@ -9,12 +9,11 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from conftest import ORIGINAL_PAYLOAD
-from cxhub.celery import app as celery_app
 from incidents import services as incidents
 from incidents.models import Incident, Integration
 from notifications.models import Device, PushRecord
 from notifications.tests.fakes import FakeFcm
-from tests.worker import Worker, wait_for
+from tests.worker import Worker, purge_queues, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -30,8 +29,7 @@ def fcm(tmp_path):
 def worker(transactional_db, tmp_path, fcm):
     account = tmp_path / "service-account.json"
     account.write_text(json.dumps(fcm.service_account()))
-    with celery_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")
+    purge_queues()
     worker = Worker(
         tmp_path,
         env={

@@ -26,6 +26,15 @@ def database_url() -> str:
     return f"postgres://{auth}@{host}/{db['NAME']}"
 
 
+def purge_queues() -> None:
+    """Drop messages earlier tests left in the broker (every queue the app declares)."""
+    from cxhub.celery import app
+
+    with app.connection_for_write() as conn:
+        for queue in app.conf.task_queues or ["celery"]:
+            conn.default_channel.queue_purge(getattr(queue, "name", queue))
+
+
 def wait_for(predicate, *, timeout: float, interval: float = 0.1, message: str = ""):
     """Poll `predicate` until it returns something truthy or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
