@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxhub.api import (
+    UNSTORABLE,
     HasRequiredPermissions,
     IntegrationTokenAuthentication,
     IsIntegration,
@@ -134,6 +135,10 @@ class IncidentListApi(generics.ListAPIView):
 
     def get_queryset(self):
         params = self.request.query_params
+        for name, value in params.items():
+            # PostgreSQL cannot compare text with NUL or lone surrogates: a 400, not a 500.
+            if UNSTORABLE.search(value):
+                raise ValidationError({name: "NUL characters are not allowed."})
         incidents = Incident.objects.select_related("action")
         if value := params.get("status"):
             if value not in Incident.Status.values:

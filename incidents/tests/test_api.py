@@ -194,3 +194,9 @@ def test_incident_api_needs_staff(incident, integration_token):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {integration_token}")
     assert client.get("/api/v1/incidents/").status_code in (401, 403)
+
+
+def test_incident_list_rejects_nul_in_filters(incident, admin_client):
+    response = admin_client.get("/api/v1/incidents/?service=lo%00gin")
+    assert response.status_code == 400
+    assert "service" in response.json()
