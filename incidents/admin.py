@@ -105,6 +105,18 @@ class IntegrationAdmin(admin.ModelAdmin):
         )
 
 
+# The keys of notifications.selectors.push_progress, as the admin shows them.
+PUSH_PROGRESS_LABELS = {
+    "queued": _("queued"),
+    "batches_pending": _("batches pending"),
+    "sent": _("sent"),
+    "failed": _("failed"),
+    "capped": _("capped"),
+    "cancelled": _("cancelled"),
+    "all_clear_sent": _("all clear sent"),
+}
+
+
 class TimelineInline(admin.TabularInline):
     model = TimelineEvent
     fields = ["at", "kind", "actor", "detail"]
@@ -162,7 +174,10 @@ class IncidentAdmin(ReadOnlyAdmin):
     def push_progress(self, incident):
         from notifications.selectors import push_progress
 
-        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in push_progress(incident).items())
+        return ", ".join(
+            f"{PUSH_PROGRESS_LABELS.get(k, k.replace('_', ' '))} {v}"
+            for k, v in push_progress(incident).items()
+        )
 
     @admin.display(description=_("Held"))
     def held(self, incident):
@@ -208,7 +223,7 @@ class IncidentAdmin(ReadOnlyAdmin):
             return "-"
         return format_html_join(
             "",
-            "<p>{} from {}</p><pre>{}</pre>",
+            _("<p>{} from {}</p><pre>{}</pre>"),
             (
                 (
                     f"{r.received_at:%Y-%m-%d %H:%M:%S}",
