@@ -97,10 +97,12 @@ class ActionForm(forms.ModelForm):
         choices=Device.Platform.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
+        label=_("Audience platforms"),
         help_text=_("Only these platforms (none ticked: all)."),
     )
     audience_locales = forms.CharField(
         required=False,
+        label=_("Audience locales"),
         help_text=_(
             "Only customers with these locales, comma-separated, e.g. pt-BR, en (empty: all)."
         ),

@@ -195,6 +195,8 @@ class PushTemplate(models.Model):
     )
 
     class Meta:
+        verbose_name = _("push template")
+        verbose_name_plural = _("push templates")
         ordering = ["action", "purpose", "locale"]
         constraints = [
             models.UniqueConstraint(

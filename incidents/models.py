@@ -6,6 +6,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -215,6 +216,8 @@ class AlertInstance(models.Model):
     )
 
     class Meta:
+        verbose_name = _("alert instance")
+        verbose_name_plural = _("alert instances")
         ordering = ["-first_seen_at"]
         constraints = [
             # Alertmanager and Grafana: one row per alert episode (fingerprint + startsAt).
@@ -341,7 +344,10 @@ class Incident(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.action.code} since {self.opened_at:%Y-%m-%d %H:%M}"
+        return gettext("%(code)s since %(opened_at)s") % {
+            "code": self.action.code,
+            "opened_at": f"{self.opened_at:%Y-%m-%d %H:%M}",
+        }
 
     @property
     def is_resolved(self) -> bool:
@@ -444,6 +450,8 @@ class MaintenanceWindow(models.Model):
     )
 
     class Meta:
+        verbose_name = _("maintenance window")
+        verbose_name_plural = _("maintenance windows")
         ordering = ["-starts_at"]
         constraints = [
             models.CheckConstraint(

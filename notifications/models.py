@@ -63,6 +63,8 @@ class Tag(models.Model):
     slug = models.SlugField(max_length=50, unique=True, verbose_name=_("slug"))
 
     class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
         ordering = ["slug"]
 
     def __str__(self):
@@ -151,6 +153,7 @@ class PushSwitch(models.Model):
 
     class Meta:
         verbose_name = _("push kill switch")
+        verbose_name_plural = _("push kill switches")
 
     def __str__(self):
         return gettext("Pushes paused") if self.paused else gettext("Pushes allowed")
@@ -273,7 +276,7 @@ class PushRecord(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("customer")
     )
-    customer_ref = models.CharField("customer external id", max_length=100)
+    customer_ref = models.CharField(_("customer external id"), max_length=100)
     device = models.ForeignKey(
         Device, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("device")
     )
@@ -291,6 +294,8 @@ class PushRecord(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:
+        verbose_name = _("push record")
+        verbose_name_plural = _("push records")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
