@@ -65,7 +65,7 @@ class TierInline(admin.TabularInline):
     model = Tier
     formset = TierFormSet
     extra = 0
-    verbose_name_plural = (
+    verbose_name_plural = _(
         "Escalation tiers — each incident keeps the tiers (and the lifecycle settings) it "
         "opened with: editing them here applies to the next incident, never re-pages or "
         "skips anyone in a running one"
@@ -97,12 +97,15 @@ class ActionForm(forms.ModelForm):
         choices=Device.Platform.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Only these platforms (none ticked: all).",
+        label=_("Audience platforms"),
+        help_text=_("Only these platforms (none ticked: all)."),
     )
     audience_locales = forms.CharField(
         required=False,
-        help_text="Only customers with these locales, comma-separated, e.g. pt-BR, en "
-        "(empty: all).",
+        label=_("Audience locales"),
+        help_text=_(
+            "Only customers with these locales, comma-separated, e.g. pt-BR, en (empty: all)."
+        ),
     )
 
     class Meta:
@@ -121,7 +124,7 @@ class ActionForm(forms.ModelForm):
         locales = [x.strip() for x in self.cleaned_data["audience_locales"].split(",")]
         bad = [x for x in locales if x and len(x) > 10]
         if bad:
-            raise ValidationError(f"Not a locale: {', '.join(bad)}")
+            raise ValidationError(_("Not a locale: %(locales)s") % {"locales": ", ".join(bad)})
         return sorted({x for x in locales if x})
 
 
@@ -146,14 +149,16 @@ class ActionAdmin(admin.ModelAdmin):
                     "push_provider",
                     "push_paused",
                 ],
-                "description": "One push to the audience when the incident reaches the "
-                "threshold; the all-clear, when it resolves, to those it reached. The texts "
-                "here are the default (pt-BR); add one per language below. Variables: "
-                "{service}, {action}, {started_at}, {link}.",
+                "description": _(
+                    "One push to the audience when the incident reaches the "
+                    "threshold; the all-clear, when it resolves, to those it reached. The texts "
+                    "here are the default (pt-BR); add one per language below. Variables: "
+                    "{service}, {action}, {started_at}, {link}."
+                ),
             },
         ),
         (
-            "Lifecycle",
+            _("Lifecycle"),
             {
                 "fields": [
                     "quiet_minutes",
@@ -161,12 +166,13 @@ class ActionAdmin(admin.ModelAdmin):
                     "repeat_minutes",
                     "ack_timeout_minutes",
                 ],
-                "description": "Optional timers. Each incident freezes them with its tiers "
-                "when it opens.",
+                "description": _(
+                    "Optional timers. Each incident freezes them with its tiers when it opens."
+                ),
             },
         ),
         (
-            "Audience",
+            _("Audience"),
             {
                 "fields": [
                     "audience_scope",
@@ -176,7 +182,7 @@ class ActionAdmin(admin.ModelAdmin):
                     "audience_size",
                     "push_preview",
                 ],
-                "description": "Who gets the push; size and texts as they stand when saved.",
+                "description": _("Who gets the push; size and texts as they stand when saved."),
             },
         ),
     ]
@@ -191,17 +197,19 @@ class ActionAdmin(admin.ModelAdmin):
                 reason=f"Stopped by the action's push kill switch ({request.user}).",
             )
             messages.warning(
-                request, f"Pushes of {obj} are paused; {cancelled} queued batch(es) cancelled."
+                request,
+                _("Pushes of %(action)s are paused; %(n)s queued batch(es) cancelled.")
+                % {"action": obj, "n": cancelled},
             )
 
-    @admin.display(description="Audience size now")
+    @admin.display(description=_("Audience size now"))
     def audience_size(self, action):
         if not action.pk:
-            return "Save the action to see its audience."
+            return _("Save the action to see its audience.")
         size = audience_estimate(audience_of(action))
-        return f"{size['customers']} customer(s), {size['devices']} device(s)"
+        return _("%(customers)s customer(s), %(devices)s device(s)") % size
 
-    @admin.display(description="Preview")
+    @admin.display(description=_("Preview"))
     def push_preview(self, action):
         if not action.pk:
             return "-"

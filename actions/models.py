@@ -24,8 +24,15 @@ def code_keys(code: str) -> list[str]:
 
 
 class Service(models.Model):
-    slug = models.SlugField(max_length=100, unique=True, help_text="As monitoring names it: login")
-    name = models.CharField(max_length=200, help_text="As customers know it: Login no app")
+    slug = models.SlugField(
+        max_length=100,
+        unique=True,
+        help_text=_("As monitoring names it: login"),
+        verbose_name=_("slug"),
+    )
+    name = models.CharField(
+        max_length=200, help_text=_("As customers know it: Login no app"), verbose_name=_("name")
+    )
 
     class Meta:
         verbose_name = _("service")
@@ -37,84 +44,116 @@ class Service(models.Model):
 
 
 class AudienceScope(models.TextChoices):
-    SERVICE = "service", "Customers of the failing service"
-    ALL = "all", "All customers"
+    SERVICE = "service", _("Customers of the failing service")
+    ALL = "all", _("All customers")
 
 
 class Action(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    code = models.CharField(max_length=20, unique=True, help_text="Short reference, e.g. 0001")
-    name = models.CharField(max_length=200)
-    enabled = models.BooleanField(default=True)
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("id")
+    )
+    code = models.CharField(
+        max_length=20,
+        unique=True,
+        help_text=_("Short reference, e.g. 0001"),
+        verbose_name=_("code"),
+    )
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    enabled = models.BooleanField(default=True, verbose_name=_("enabled"))
     push_threshold = models.PositiveIntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
-        help_text="Push to impacted customers at this many occurrences; empty: never push.",
+        help_text=_("Push to impacted customers at this many occurrences; empty: never push."),
+        verbose_name=_("push threshold"),
     )
     push_message = models.TextField(
-        blank=True, default="Infelizmente nosso app está indisponível, avisaremos quando voltar"
+        blank=True,
+        default="Infelizmente nosso app está indisponível, avisaremos quando voltar",
+        verbose_name=_("push message"),
     )
-    all_clear_message = models.TextField(blank=True, default="Voltamos a funcionar")
+    all_clear_message = models.TextField(
+        blank=True, default="Voltamos a funcionar", verbose_name=_("all clear message")
+    )
     quiet_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
-        verbose_name="quiet period (minutes)",
-        help_text="Resolve the incident by itself after this many minutes without an "
-        "occurrence; empty: only by hand or a resolved signal.",
+        verbose_name=_("quiet period (minutes)"),
+        help_text=_(
+            "Resolve the incident by itself after this many minutes without an "
+            "occurrence; empty: only by hand or a resolved signal."
+        ),
     )
     flap_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
-        verbose_name="flap window (minutes)",
-        help_text="A trigger within this many minutes after resolution reopens the same "
-        "incident; empty: it always opens a new one.",
+        verbose_name=_("flap window (minutes)"),
+        help_text=_(
+            "A trigger within this many minutes after resolution reopens the same "
+            "incident; empty: it always opens a new one."
+        ),
     )
     repeat_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
-        verbose_name="repeat page every (minutes)",
-        help_text="Page the highest paged tier again every this many minutes until someone "
-        "acknowledges or it resolves; empty: page each tier once.",
+        verbose_name=_("repeat page every (minutes)"),
+        help_text=_(
+            "Page the highest paged tier again every this many minutes until someone "
+            "acknowledges or it resolves; empty: page each tier once."
+        ),
     )
     ack_timeout_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
-        verbose_name="acknowledgement timeout (minutes)",
-        help_text="An acknowledged incident not resolved this many minutes later is open "
-        "again and escalation resumes where it was; empty: an acknowledgement holds.",
+        verbose_name=_("acknowledgement timeout (minutes)"),
+        help_text=_(
+            "An acknowledged incident not resolved this many minutes later is open "
+            "again and escalation resumes where it was; empty: an acknowledgement holds."
+        ),
     )
     push_provider = models.CharField(
         max_length=20,
         blank=True,
         choices=PUSH_PROVIDER_CHOICES,
-        help_text="Empty: the global CXHUB_PUSH_PROVIDER.",
+        help_text=_("Empty: the global CXHUB_PUSH_PROVIDER."),
+        verbose_name=_("push provider"),
     )
     push_paused = models.BooleanField(
         default=False,
-        help_text="Kill switch: queued pushes of this action are cancelled, none is sent.",
+        help_text=_("Kill switch: queued pushes of this action are cancelled, none is sent."),
+        verbose_name=_("push paused"),
     )
     audience_scope = models.CharField(
-        max_length=10, choices=AudienceScope.choices, default=AudienceScope.SERVICE
+        max_length=10,
+        choices=AudienceScope.choices,
+        default=AudienceScope.SERVICE,
+        verbose_name=_("audience scope"),
     )
     audience_tags = models.ManyToManyField(
         "notifications.Tag",
         blank=True,
         related_name="actions",
-        help_text="Only customers with at least one of these tags (empty: no narrowing).",
+        help_text=_("Only customers with at least one of these tags (empty: no narrowing)."),
+        verbose_name=_("audience tags"),
     )
     audience_platforms = models.JSONField(
-        default=list, blank=True, help_text="Only these platforms (empty: all)."
+        default=list,
+        blank=True,
+        help_text=_("Only these platforms (empty: all)."),
+        verbose_name=_("audience platforms"),
     )
     audience_locales = models.JSONField(
-        default=list, blank=True, help_text="Only customers with these locales (empty: all)."
+        default=list,
+        blank=True,
+        help_text=_("Only customers with these locales (empty: all)."),
+        verbose_name=_("audience locales"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("action")
@@ -126,7 +165,7 @@ class Action(models.Model):
 
     def clean(self):
         if self.push_threshold and not self.push_message.strip():
-            raise ValidationError({"push_message": "A push threshold needs a push message."})
+            raise ValidationError({"push_message": _("A push threshold needs a push message.")})
         errors = {}
         for field in ("push_message", "all_clear_message"):
             try:
@@ -141,15 +180,23 @@ class PushTemplate(models.Model):
     """The text of an action's push in one language; the action's own text is the fallback."""
 
     class Purpose(models.TextChoices):
-        OUTAGE = "outage", "Outage push"
-        ALL_CLEAR = "all_clear", "All-clear"
+        OUTAGE = "outage", _("Outage push")
+        ALL_CLEAR = "all_clear", _("All-clear")
 
-    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="push_templates")
-    purpose = models.CharField(max_length=10, choices=Purpose.choices)
-    locale = models.CharField(max_length=10, help_text="pt-BR, en, es ...")
-    text = models.TextField(help_text="Variables: {service}, {action}, {started_at}, {link}.")
+    action = models.ForeignKey(
+        Action, on_delete=models.CASCADE, related_name="push_templates", verbose_name=_("action")
+    )
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, verbose_name=_("purpose"))
+    locale = models.CharField(
+        max_length=10, help_text=_("pt-BR, en, es ..."), verbose_name=_("locale")
+    )
+    text = models.TextField(
+        help_text=_("Variables: {service}, {action}, {started_at}, {link}."), verbose_name=_("text")
+    )
 
     class Meta:
+        verbose_name = _("push template")
+        verbose_name_plural = _("push templates")
         ordering = ["action", "purpose", "locale"]
         constraints = [
             models.UniqueConstraint(
@@ -168,11 +215,16 @@ class PushTemplate(models.Model):
 
 
 class TriggerRule(models.Model):
-    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="rules")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="rules")
+    action = models.ForeignKey(
+        Action, on_delete=models.CASCADE, related_name="rules", verbose_name=_("action")
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="rules", verbose_name=_("service")
+    )
     code = models.CharField(
         max_length=64,
-        help_text="An exact code (503, timeout), a class (5xx) or * for any code.",
+        help_text=_("An exact code (503, timeout), a class (5xx) or * for any code."),
+        verbose_name=_("code"),
     )
 
     class Meta:
@@ -197,14 +249,25 @@ class TriggerRule(models.Model):
 
 
 class Tier(models.Model):
-    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="tiers")
-    level = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
-    name = models.CharField(max_length=100, help_text="Analista N1")
-    team = models.ForeignKey("notifications.Team", on_delete=models.PROTECT, related_name="tiers")
-    after_occurrences = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)]
+    action = models.ForeignKey(
+        Action, on_delete=models.CASCADE, related_name="tiers", verbose_name=_("action")
     )
-    after_minutes = models.PositiveIntegerField(null=True, blank=True)
+    level = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1)], verbose_name=_("level")
+    )
+    name = models.CharField(max_length=100, help_text=_("Analista N1"), verbose_name=_("name"))
+    team = models.ForeignKey(
+        "notifications.Team", on_delete=models.PROTECT, related_name="tiers", verbose_name=_("team")
+    )
+    after_occurrences = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        verbose_name=_("after occurrences"),
+    )
+    after_minutes = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("after minutes")
+    )
 
     class Meta:
         verbose_name = _("tier")
@@ -225,7 +288,7 @@ class Tier(models.Model):
     def clean(self):
         if self.after_occurrences is None and self.after_minutes is None:
             raise ValidationError(
-                "Give the tier an occurrence count, a number of minutes, or both."
+                _("Give the tier an occurrence count, a number of minutes, or both.")
             )
 
 
@@ -237,13 +300,27 @@ def validate_tier_order(tiers) -> None:
     ordered = sorted(tiers, key=lambda t: t.level)
     errors = []
     for lower, higher in zip(ordered, ordered[1:], strict=False):
-        for field, label in (("after_occurrences", "occurrences"), ("after_minutes", "minutes")):
+        for field, label in (
+            ("after_occurrences", _("occurrences")),
+            ("after_minutes", _("minutes")),
+        ):
             low, high = getattr(lower, field), getattr(higher, field)
             if low is not None and high is not None and high < low:
                 errors.append(
-                    f"Tier {higher.level} ({higher.name}) fires at {high} {label}, before "
-                    f"tier {lower.level} ({lower.name}) at {low} {label}: "
-                    "thresholds must not go down as the level goes up."
+                    _(
+                        "Tier %(level)s (%(name)s) fires at %(high)s %(label)s, before "
+                        "tier %(lower_level)s (%(lower_name)s) at %(low)s %(label)s: "
+                        "thresholds must not go down as the level goes up."
+                    )
+                    % {
+                        "level": higher.level,
+                        "name": higher.name,
+                        "high": high,
+                        "label": label,
+                        "lower_level": lower.level,
+                        "lower_name": lower.name,
+                        "low": low,
+                    }
                 )
     if errors:
         raise ValidationError(errors)

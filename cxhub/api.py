@@ -93,7 +93,7 @@ class FailedAuthLimit:
         if limit and cache.get(self.key, 0) >= limit:
             raise exceptions.Throttled(
                 wait=60 - time.time() % 60,
-                detail="Too many failed authentications from this address; retry later.",
+                detail=_("Too many failed authentications from this address; retry later."),
             )
 
     def failed(self):

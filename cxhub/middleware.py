@@ -4,6 +4,7 @@ import logging
 
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from django.utils.translation import gettext
 
 logger = logging.getLogger("cxhub.availability")
 
@@ -12,7 +13,7 @@ RETRY_AFTER_SECONDS = 5
 
 def database_unavailable_response() -> JsonResponse:
     response = JsonResponse(
-        {"detail": "The database is unavailable; retry shortly."},
+        {"detail": gettext("The database is unavailable; retry shortly.")},
         status=503,
     )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)

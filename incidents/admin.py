@@ -67,15 +67,15 @@ class IntegrationAdmin(admin.ModelAdmin):
     ]
     actions = ["rotate_token"]
 
-    @admin.display(description="Ingest URL")
+    @admin.display(description=_("Ingest URL"))
     def ingest_url(self, integration):
         return integration_url(integration) if integration.pk else "-"
 
-    @admin.display(description="Default mapping of this kind")
+    @admin.display(description=_("Default mapping of this kind"))
     def default_mapping(self, integration):
         return json.dumps(inbound.DEFAULT_MAPPINGS.get(integration.kind, {}), indent=1)
 
-    @admin.display(description="Token")
+    @admin.display(description=_("Token"))
     def token_hint(self, integration):
         return f"{integration.token_prefix}…" if integration.token_prefix else "-"
 
@@ -103,6 +103,18 @@ class IntegrationAdmin(admin.ModelAdmin):
             )
             % {"name": integration.name, "token": token, "url": integration_url(integration)},
         )
+
+
+# The keys of notifications.selectors.push_progress, as the admin shows them.
+PUSH_PROGRESS_LABELS = {
+    "queued": _("queued"),
+    "batches_pending": _("batches pending"),
+    "sent": _("sent"),
+    "failed": _("failed"),
+    "capped": _("capped"),
+    "cancelled": _("cancelled"),
+    "all_clear_sent": _("all clear sent"),
+}
 
 
 class TimelineInline(admin.TabularInline):
@@ -158,24 +170,27 @@ class IncidentAdmin(ReadOnlyAdmin):
     inlines = [TimelineInline, DeliveryInline]
     actions = ["acknowledge", "resolve", "silence_30", "silence_120", "end_silence"]
 
-    @admin.display(description="Customer push progress (devices)")
+    @admin.display(description=_("Customer push progress (devices)"))
     def push_progress(self, incident):
         from notifications.selectors import push_progress
 
-        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in push_progress(incident).items())
+        return ", ".join(
+            f"{PUSH_PROGRESS_LABELS.get(k, k.replace('_', ' '))} {v}"
+            for k, v in push_progress(incident).items()
+        )
 
-    @admin.display(description="Held")
+    @admin.display(description=_("Held"))
     def held(self, incident):
         if incident.maintenance_until:
-            return "maintenance"
-        return "silenced" if incident.silenced_until else ""
+            return _("maintenance")
+        return _("silenced") if incident.silenced_until else ""
 
-    @admin.display(description="Escalation policy (frozen when the incident opened)")
+    @admin.display(description=_("Escalation policy (frozen when the incident opened)"))
     def frozen_policy(self, incident):
         policy = incident.policy
         tiers = format_html_join(
             "",
-            "<li>Tier {}: {} — at {} occurrences / after {} minutes</li>",
+            _("<li>Tier {}: {} — at {} occurrences / after {} minutes</li>"),
             (
                 (t["level"], t["name"], t["occurrences"] or "-", t["minutes"] or "-")
                 for t in policy.get("tiers", [])
@@ -184,29 +199,31 @@ class IncidentAdmin(ReadOnlyAdmin):
         timers = ", ".join(
             f"{label} {policy[key]} min"
             for key, label in (
-                ("quiet_minutes", "quiet period"),
-                ("flap_minutes", "flap window"),
-                ("repeat_minutes", "repeat every"),
-                ("ack_timeout_minutes", "acknowledgement timeout"),
+                ("quiet_minutes", _("quiet period")),
+                ("flap_minutes", _("flap window")),
+                ("repeat_minutes", _("repeat every")),
+                ("ack_timeout_minutes", _("acknowledgement timeout")),
             )
             if policy.get(key)
         )
         return format_html(
-            "<p>These tiers were frozen when the incident opened: editing the action does "
-            "not re-page or skip anyone here.</p><ul>{}</ul><p>Push at {} occurrences. {}</p>",
+            _(
+                "<p>These tiers were frozen when the incident opened: editing the action does "
+                "not re-page or skip anyone here.</p><ul>{}</ul><p>Push at {} occurrences. {}</p>"
+            ),
             tiers,
             policy.get("push_threshold") or "-",
-            timers or "No lifecycle timers.",
+            timers or _("No lifecycle timers."),
         )
 
-    @admin.display(description="Payloads received (latest first)")
+    @admin.display(description=_("Payloads received (latest first)"))
     def payloads(self, incident):
         reports = selectors.incident_reports(incident, limit=20)
         if not reports:
             return "-"
         return format_html_join(
             "",
-            "<p>{} from {}</p><pre>{}</pre>",
+            _("<p>{} from {}</p><pre>{}</pre>"),
             (
                 (
                     f"{r.received_at:%Y-%m-%d %H:%M:%S}",
@@ -254,18 +271,21 @@ class IncidentAdmin(ReadOnlyAdmin):
             )
             for pk in queryset.values_list("pk", flat=True)
         )
-        what = f"silenced for {minutes} minutes" if minutes else "no longer silenced"
-        messages.success(request, f"{done} incident(s) {what}.")
+        if minutes:
+            text = _("%(n)s incident(s) silenced for %(minutes)s minutes.")
+        else:
+            text = _("%(n)s incident(s) no longer silenced.")
+        messages.success(request, text % {"n": done, "minutes": minutes})
 
-    @admin.action(description="Silence the selected incidents for 30 minutes (no pages)")
+    @admin.action(description=_("Silence the selected incidents for 30 minutes (no pages)"))
     def silence_30(self, request, queryset):
         self._silence(request, queryset, 30)
 
-    @admin.action(description="Silence the selected incidents for 2 hours (no pages)")
+    @admin.action(description=_("Silence the selected incidents for 2 hours (no pages)"))
     def silence_120(self, request, queryset):
         self._silence(request, queryset, 120)
 
-    @admin.action(description="End the silence of the selected incidents")
+    @admin.action(description=_("End the silence of the selected incidents"))
     def end_silence(self, request, queryset):
         self._silence(request, queryset, 0)
 
@@ -280,12 +300,14 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
     readonly_fields = ["created_by", "ended_early_by"]
     actions = ["end_now"]
 
-    @admin.display(description="State")
+    @admin.display(description=_("State"))
     def state(self, window):
         now = timezone.now()
         if window.ends_at <= now:
-            return f"ended early by {window.ended_early_by}" if window.ended_early_by else "over"
-        return "running" if window.starts_at <= now else "scheduled"
+            if window.ended_early_by:
+                return _("ended early by %(user)s") % {"user": window.ended_early_by}
+            return _("over")
+        return _("running") if window.starts_at <= now else _("scheduled")
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -293,13 +315,13 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         lifecycle.maintenance_saved(obj)
 
-    @admin.action(description="End the selected windows now (cancels ones not started)")
+    @admin.action(description=_("End the selected windows now (cancels ones not started)"))
     def end_now(self, request, queryset):
         done = sum(
             lifecycle.maintenance_end(window_id=pk, by=request.user.get_username())
             for pk in queryset.values_list("pk", flat=True)
         )
-        messages.success(request, f"{done} maintenance window(s) ended.")
+        messages.success(request, _("%(n)s maintenance window(s) ended.") % {"n": done})
 
 
 @admin.register(Trigger)
@@ -310,7 +332,7 @@ class TriggerAdmin(ReadOnlyAdmin):
     date_hierarchy = "received_at"
     list_select_related = ["incident__action"]
 
-    @admin.display(description="Incident")
+    @admin.display(description=_("Incident"))
     def incident_link(self, trigger):
         if trigger.incident_id is None:
             return "-"
@@ -338,9 +360,10 @@ class TriageAlertAdmin(ReadOnlyAdmin):
             # The changelist is one POST form (with its CSRF token): `formaction` sends
             # it to the re-process view, so this button is one click.
             return format_html(
-                'Covered by an action. <button type="submit" class="button" formaction="{}">'
-                "Re-process recent triggers</button>",
+                '{} <button type="submit" class="button" formaction="{}">{}</button>',
+                _("Covered by an action."),
                 reverse("admin:incidents_triagealert_reprocess", args=[alert.pk]),
+                _("Re-process recent triggers"),
             )
         query = urlencode({"service": alert.service, "code": alert.code})
         url = f"{reverse('admin:actions_action_add')}?{query}"
@@ -357,21 +380,25 @@ class TriageAlertAdmin(ReadOnlyAdmin):
         result = lifecycle.triage_reprocess(service=alert.service, code=alert.code)
         if not result["actions"]:
             messages.warning(
-                request, f"No action covers {alert.service}/{alert.code} yet: create one first."
+                request,
+                _("No action covers %(service)s/%(code)s yet: create one first.")
+                % {"service": alert.service, "code": alert.code},
             )
             return
         messages.success(
             request,
-            f"{alert.service}/{alert.code}: {result['triggers']} recent unmatched trigger(s) "
-            f"re-processed, {result['occurrences']} occurrence(s) counted into "
-            f"{result['actions']} action(s).",
+            _(
+                "%(service)s/%(code)s: %(triggers)s recent unmatched trigger(s) "
+                "re-processed, %(occurrences)s occurrence(s) counted into %(actions)s action(s)."
+            )
+            % {"service": alert.service, "code": alert.code, **result},
         )
 
     def reprocess_view(self, request, pk):
         self._reprocess(request, get_object_or_404(TriageAlert, pk=pk))
         return redirect("admin:incidents_triagealert_changelist")
 
-    @admin.action(description="Re-process recent unmatched triggers of the selected codes")
+    @admin.action(description=_("Re-process recent unmatched triggers of the selected codes"))
     def reprocess(self, request, queryset):
         for alert in queryset:
             self._reprocess(request, alert)

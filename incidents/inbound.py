@@ -10,6 +10,7 @@ import json
 import uuid
 
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 
 FIRING, ACKNOWLEDGED, RESOLVED = "firing", "acknowledged", "resolved"
 
@@ -58,18 +59,23 @@ class PayloadError(ValueError):
 def mapping_errors(kind: str, mapping) -> list[str]:
     """Say what is wrong with an integration's mapping overrides (empty when fine)."""
     if not isinstance(mapping, dict):
-        return ["The mapping must be a JSON object."]
+        return [gettext("The mapping must be a JSON object.")]
     allowed = DEFAULT_MAPPINGS.get(kind, {})
     errors = []
     for key, value in mapping.items():
         if key not in allowed:
-            names = ", ".join(allowed) or "nothing (this kind has a fixed format)"
-            errors.append(f"'{key}' is not a mapping key for {kind}: use {names}.")
+            names = ", ".join(allowed) or gettext("nothing (this kind has a fixed format)")
+            errors.append(
+                gettext("'%(key)s' is not a mapping key for %(kind)s: use %(names)s.")
+                % {"key": key, "kind": kind, "names": names}
+            )
         elif key in _LIST_KEYS:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                errors.append(f"'{key}' must be a list of strings.")
+                errors.append(gettext("'%(key)s' must be a list of strings.") % {"key": key})
         elif not isinstance(value, str) or not value.strip():
-            errors.append(f"'{key}' must be a dotted path such as labels.service.")
+            errors.append(
+                gettext("'%(key)s' must be a dotted path such as labels.service.") % {"key": key}
+            )
     return errors
 
 

@@ -6,6 +6,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -22,32 +23,49 @@ class Integration(models.Model):
     """A monitoring sender with its own token, kind (payload language) and field mapping."""
 
     class Kind(models.TextChoices):
-        CXHUB = "cxhub", "cxhub JSON (gatilhos / triggers)"
-        ALERTMANAGER = "alertmanager", "Prometheus Alertmanager webhook"
-        GRAFANA = "grafana", "Grafana Alerting webhook"
-        PAGERDUTY = "pagerduty", "PagerDuty Events API v2"
-        GENERIC = "generic", "Generic JSON (mapped by dotted paths)"
+        CXHUB = "cxhub", _("cxhub JSON (gatilhos / triggers)")
+        ALERTMANAGER = "alertmanager", _("Prometheus Alertmanager webhook")
+        GRAFANA = "grafana", _("Grafana Alerting webhook")
+        PAGERDUTY = "pagerduty", _("PagerDuty Events API v2")
+        GENERIC = "generic", _("Generic JSON (mapped by dotted paths)")
 
-    name = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CXHUB)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    token_prefix = models.CharField(max_length=8, editable=False)
-    enabled = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_received_at = models.DateTimeField(null=True, blank=True, editable=False)
-    trigger_count = models.PositiveBigIntegerField(default=0, editable=False)
-    last_error = models.TextField(blank=True, editable=False)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, default=Kind.CXHUB, verbose_name=_("kind")
+    )
+    token_hash = models.CharField(
+        max_length=64, unique=True, editable=False, verbose_name=_("token hash")
+    )
+    token_prefix = models.CharField(max_length=8, editable=False, verbose_name=_("token prefix"))
+    enabled = models.BooleanField(default=True, verbose_name=_("enabled"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    last_received_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("last received at")
+    )
+    trigger_count = models.PositiveBigIntegerField(
+        default=0, editable=False, verbose_name=_("trigger count")
+    )
+    last_error = models.TextField(blank=True, editable=False, verbose_name=_("last error"))
     mapping = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Overrides of the kind's default field paths, e.g. "
-        '{"service": "labels.job", "code": "labels.code"}. Empty uses the defaults.',
+        help_text=_(
+            "Overrides of the kind's default field paths, e.g. "
+            '{"service": "labels.job", "code": "labels.code"}. Empty uses the defaults.'
+        ),
+        verbose_name=_("mapping"),
     )
     rate_limit = models.PositiveIntegerField(
-        default=600, help_text="Requests accepted per minute; 0 means no limit."
+        default=600,
+        help_text=_("Requests accepted per minute; 0 means no limit."),
+        verbose_name=_("rate limit"),
     )
-    rate_window = models.DateTimeField(null=True, blank=True, editable=False)
-    rate_count = models.PositiveIntegerField(default=0, editable=False)
+    rate_window = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("rate window")
+    )
+    rate_count = models.PositiveIntegerField(
+        default=0, editable=False, verbose_name=_("rate count")
+    )
 
     class Meta:
         verbose_name = _("integration")
@@ -74,13 +92,19 @@ class Integration(models.Model):
 class Report(models.Model):
     """One accepted request from monitoring: its triggers count as one occurrence per action."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    integration = models.ForeignKey(
-        Integration, on_delete=models.SET_NULL, null=True, related_name="reports"
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("id")
     )
-    received_at = models.DateTimeField()
-    payload = models.JSONField()
-    processed_at = models.DateTimeField(null=True, blank=True)
+    integration = models.ForeignKey(
+        Integration,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="reports",
+        verbose_name=_("integration"),
+    )
+    received_at = models.DateTimeField(verbose_name=_("received at"))
+    payload = models.JSONField(verbose_name=_("payload"))
+    processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
 
     class Meta:
         verbose_name = _("report")
@@ -105,29 +129,47 @@ class Trigger(models.Model):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         RESOLVED = "resolved", _("Resolved")
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="triggers")
-    service = models.CharField(max_length=100)
-    code = models.CharField(max_length=64)
-    status = models.CharField(max_length=15, choices=Status.choices, default=Status.FIRING)
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="triggers", verbose_name=_("report")
+    )
+    service = models.CharField(max_length=100, verbose_name=_("service"))
+    code = models.CharField(max_length=64, verbose_name=_("code"))
+    status = models.CharField(
+        max_length=15, choices=Status.choices, default=Status.FIRING, verbose_name=_("status")
+    )
     fingerprint = models.CharField(
         max_length=255,
         blank=True,
-        help_text="The sender's alert identity (Alertmanager fingerprint, PagerDuty dedup_key); "
-        "empty for cxhub JSON, where each request is one occurrence.",
+        help_text=_(
+            "The sender's alert identity (Alertmanager fingerprint, PagerDuty dedup_key); "
+            "empty for cxhub JSON, where each request is one occurrence."
+        ),
+        verbose_name=_("fingerprint"),
     )
     starts_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the sender says the alert started (startsAt)."
+        null=True,
+        blank=True,
+        help_text=_("When the sender says the alert started (startsAt)."),
+        verbose_name=_("starts at"),
     )
-    summary = models.CharField(max_length=500, blank=True)
-    received_at = models.DateTimeField()
-    matched = models.BooleanField(help_text="An action covered it when it arrived.")
+    summary = models.CharField(max_length=500, blank=True, verbose_name=_("summary"))
+    received_at = models.DateTimeField(verbose_name=_("received at"))
+    matched = models.BooleanField(
+        help_text=_("An action covered it when it arrived."), verbose_name=_("matched")
+    )
     incident = models.ForeignKey(
-        "Incident", on_delete=models.SET_NULL, null=True, blank=True, related_name="triggers"
+        "Incident",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="triggers",
+        verbose_name=_("incident"),
     )
     reprocessed_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="When triage re-processed this unmatched trigger (at most once).",
+        help_text=_("When triage re-processed this unmatched trigger (at most once)."),
+        verbose_name=_("reprocessed at"),
     )
 
     class Meta:
@@ -153,21 +195,29 @@ class AlertInstance(models.Model):
     """
 
     class Status(models.TextChoices):
-        FIRING = "firing", "Firing"
-        RESOLVED = "resolved", "Resolved"
+        FIRING = "firing", _("Firing")
+        RESOLVED = "resolved", _("Resolved")
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts")
-    fingerprint = models.CharField(max_length=255)
-    starts_at = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FIRING)
-    service = models.CharField(max_length=100)
-    code = models.CharField(max_length=64)
-    summary = models.CharField(max_length=500, blank=True)
-    first_seen_at = models.DateTimeField()
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    incidents = models.ManyToManyField("Incident", blank=True, related_name="alerts")
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("integration")
+    )
+    fingerprint = models.CharField(max_length=255, verbose_name=_("fingerprint"))
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.FIRING, verbose_name=_("status")
+    )
+    service = models.CharField(max_length=100, verbose_name=_("service"))
+    code = models.CharField(max_length=64, verbose_name=_("code"))
+    summary = models.CharField(max_length=500, blank=True, verbose_name=_("summary"))
+    first_seen_at = models.DateTimeField(verbose_name=_("first seen at"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
+    incidents = models.ManyToManyField(
+        "Incident", blank=True, related_name="alerts", verbose_name=_("incidents")
+    )
 
     class Meta:
+        verbose_name = _("alert instance")
+        verbose_name_plural = _("alert instances")
         ordering = ["-first_seen_at"]
         constraints = [
             # Alertmanager and Grafana: one row per alert episode (fingerprint + startsAt).
@@ -195,54 +245,83 @@ class Incident(models.Model):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         RESOLVED = "resolved", _("Resolved")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    action = models.ForeignKey("actions.Action", on_delete=models.PROTECT, related_name="incidents")
-    status = models.CharField(max_length=15, choices=Status.choices, default=Status.OPEN)
-    occurrences = models.PositiveIntegerField(default=0)
-    opened_at = models.DateTimeField()
-    last_occurrence_at = models.DateTimeField()
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("id")
+    )
+    action = models.ForeignKey(
+        "actions.Action",
+        on_delete=models.PROTECT,
+        related_name="incidents",
+        verbose_name=_("action"),
+    )
+    status = models.CharField(
+        max_length=15, choices=Status.choices, default=Status.OPEN, verbose_name=_("status")
+    )
+    occurrences = models.PositiveIntegerField(default=0, verbose_name=_("occurrences"))
+    opened_at = models.DateTimeField(verbose_name=_("opened at"))
+    last_occurrence_at = models.DateTimeField(verbose_name=_("last occurrence at"))
     policy = models.JSONField(
-        help_text="The action's push threshold and tiers, frozen when the incident opened."
+        help_text=_("The action's push threshold and tiers, frozen when the incident opened."),
+        verbose_name=_("policy"),
     )
     escalation_level = models.PositiveSmallIntegerField(
-        default=0, help_text="Highest tier paged so far (lower tiers are always paged first)."
+        default=0,
+        help_text=_("Highest tier paged so far (lower tiers are always paged first)."),
+        verbose_name=_("escalation level"),
     )
-    push_queued_at = models.DateTimeField(null=True, blank=True)
+    push_queued_at = models.DateTimeField(null=True, blank=True, verbose_name=_("push queued at"))
     next_check_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="When something time-based (a tier, a repeat, the quiet period, a timeout, "
-        "the end of a silence or maintenance) next falls due.",
+        help_text=_(
+            "When something time-based (a tier, a repeat, the quiet period, a timeout, "
+            "the end of a silence or maintenance) next falls due."
+        ),
+        verbose_name=_("next check at"),
     )
     escalation_from = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="Time tiers count from here when set (the end of a maintenance window that "
-        "held the incident); otherwise from the opening.",
+        help_text=_(
+            "Time tiers count from here when set (the end of a maintenance window that "
+            "held the incident); otherwise from the opening."
+        ),
+        verbose_name=_("escalation from"),
     )
-    last_paged_at = models.DateTimeField(null=True, blank=True)
+    last_paged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last paged at"))
     repeats = models.PositiveIntegerField(
-        default=0, help_text="Repeat pages of the highest tier sent so far."
+        default=0,
+        help_text=_("Repeat pages of the highest tier sent so far."),
+        verbose_name=_("repeats"),
     )
     silenced_until = models.DateTimeField(
-        null=True, blank=True, help_text="No pages until then; occurrences still count."
+        null=True,
+        blank=True,
+        help_text=_("No pages until then; occurrences still count."),
+        verbose_name=_("silenced until"),
     )
-    silenced_by = models.CharField(max_length=150, blank=True)
+    silenced_by = models.CharField(max_length=150, blank=True, verbose_name=_("silenced by"))
     maintenance = models.ForeignKey(
         "MaintenanceWindow",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="incidents",
-        help_text="The maintenance window that held this incident (kept as a mark).",
+        help_text=_("The maintenance window that held this incident (kept as a mark)."),
+        verbose_name=_("maintenance"),
     )
     maintenance_until = models.DateTimeField(
-        null=True, blank=True, help_text="Held by maintenance (no push, no page) until then."
+        null=True,
+        blank=True,
+        help_text=_("Held by maintenance (no push, no page) until then."),
+        verbose_name=_("maintenance until"),
     )
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.CharField(max_length=150, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.CharField(max_length=150, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("acknowledged at"))
+    acknowledged_by = models.CharField(
+        max_length=150, blank=True, verbose_name=_("acknowledged by")
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
+    resolved_by = models.CharField(max_length=150, blank=True, verbose_name=_("resolved by"))
 
     class Meta:
         verbose_name = _("incident")
@@ -265,7 +344,10 @@ class Incident(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.action.code} since {self.opened_at:%Y-%m-%d %H:%M}"
+        return gettext("%(code)s since %(opened_at)s") % {
+            "code": self.action.code,
+            "opened_at": f"{self.opened_at:%Y-%m-%d %H:%M}",
+        }
 
     @property
     def is_resolved(self) -> bool:
@@ -295,11 +377,13 @@ class TimelineEvent(models.Model):
         MAINTENANCE_ENDED = "maintenance_ended", _("Maintenance ended")
         REOPENED = "reopened", _("Reopened")
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField()
-    kind = models.CharField(max_length=30, choices=Kind.choices)
-    actor = models.CharField(max_length=150, default="cxhub")
-    detail = models.TextField(blank=True)
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="events", verbose_name=_("incident")
+    )
+    at = models.DateTimeField(verbose_name=_("at"))
+    kind = models.CharField(max_length=30, choices=Kind.choices, verbose_name=_("kind"))
+    actor = models.CharField(max_length=150, default="cxhub", verbose_name=_("actor"))
+    detail = models.TextField(blank=True, verbose_name=_("detail"))
 
     class Meta:
         verbose_name = _("timeline event")
@@ -313,13 +397,13 @@ class TimelineEvent(models.Model):
 class TriageAlert(models.Model):
     """A service/code that no action covers; the triage team is paged at most once an interval."""
 
-    service = models.CharField(max_length=100)
-    code = models.CharField(max_length=64)
-    first_seen_at = models.DateTimeField()
-    last_seen_at = models.DateTimeField()
-    occurrences = models.PositiveIntegerField(default=0)
-    last_paged_at = models.DateTimeField(null=True, blank=True)
-    pages = models.PositiveIntegerField(default=0)
+    service = models.CharField(max_length=100, verbose_name=_("service"))
+    code = models.CharField(max_length=64, verbose_name=_("code"))
+    first_seen_at = models.DateTimeField(verbose_name=_("first seen at"))
+    last_seen_at = models.DateTimeField(verbose_name=_("last seen at"))
+    occurrences = models.PositiveIntegerField(default=0, verbose_name=_("occurrences"))
+    last_paged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last paged at"))
+    pages = models.PositiveIntegerField(default=0, verbose_name=_("pages"))
 
     class Meta:
         verbose_name = _("triage alert")
@@ -342,7 +426,8 @@ class MaintenanceWindow(models.Model):
         null=True,
         blank=True,
         related_name="maintenance_windows",
-        help_text="Hold every action that covers this service; or give an action instead.",
+        help_text=_("Hold every action that covers this service; or give an action instead."),
+        verbose_name=_("service"),
     )
     action = models.ForeignKey(
         "actions.Action",
@@ -350,16 +435,23 @@ class MaintenanceWindow(models.Model):
         null=True,
         blank=True,
         related_name="maintenance_windows",
-        help_text="Hold only this action.",
+        help_text=_("Hold only this action."),
+        verbose_name=_("action"),
     )
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    reason = models.CharField(max_length=300)
-    created_by = models.CharField(max_length=150, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    ended_early_by = models.CharField(max_length=150, blank=True, editable=False)
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    ends_at = models.DateTimeField(verbose_name=_("ends at"))
+    reason = models.CharField(max_length=300, verbose_name=_("reason"))
+    created_by = models.CharField(
+        max_length=150, blank=True, editable=False, verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    ended_early_by = models.CharField(
+        max_length=150, blank=True, editable=False, verbose_name=_("ended early by")
+    )
 
     class Meta:
+        verbose_name = _("maintenance window")
+        verbose_name_plural = _("maintenance windows")
         ordering = ["-starts_at"]
         constraints = [
             models.CheckConstraint(
@@ -383,6 +475,6 @@ class MaintenanceWindow(models.Model):
 
     def clean(self):
         if bool(self.service_id) == bool(self.action_id):
-            raise ValidationError("Give either a service or an action.")
+            raise ValidationError(_("Give either a service or an action."))
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError({"ends_at": "The window must end after it starts."})
+            raise ValidationError({"ends_at": _("The window must end after it starts.")})

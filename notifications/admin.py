@@ -35,9 +35,9 @@ class ChannelForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.target:
-            self.fields["target"].widget.attrs["placeholder"] = (
-                f"{self.instance.masked_target} (unchanged if left empty)"
-            )
+            self.fields["target"].widget.attrs["placeholder"] = _(
+                "%(target)s (unchanged if left empty)"
+            ) % {"target": self.instance.masked_target}
 
     def clean_target(self):
         value = self.cleaned_data["target"]
@@ -82,7 +82,7 @@ class TeamAdmin(admin.ModelAdmin):
                     request, _("%(team)s has no enabled channel to page.") % {"team": team.name}
                 )
 
-    @admin.display(description="Channels")
+    @admin.display(description=_("Channels"))
     def channel_list(self, team):
         # Apprise URLs carry secrets (webhook paths, passwords): list them masked.
         return ", ".join(f"{c.kind} {c.masked_target}".strip() for c in team.channels.all())
@@ -233,7 +233,7 @@ class PushRecordAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
 
-    @admin.action(description="Export the selected pushes as CSV")
+    @admin.action(description=_("Export the selected pushes as CSV"))
     def export_csv(self, request, queryset):
         # "Select all" passes the whole filtered ledger; it is streamed, never loaded.
         response = StreamingHttpResponse(ledger_csv(queryset), content_type="text/csv")
@@ -262,6 +262,8 @@ class PushSwitchAdmin(admin.ModelAdmin):
         cancelled = push_switch_set(paused=obj.paused, by=request.user.get_username())
         obj.pk = 1
         if obj.paused:
-            messages.warning(request, f"Pushes paused; {cancelled} queued batch(es) cancelled.")
+            messages.warning(
+                request, _("Pushes paused; %(n)s queued batch(es) cancelled.") % {"n": cancelled}
+            )
         else:
-            messages.success(request, "Pushes allowed again.")
+            messages.success(request, _("Pushes allowed again."))

@@ -7,6 +7,8 @@ used on purpose: it would let a text written in the admin reach attributes
 
 import re
 
+from django.utils.translation import gettext
+
 VARIABLES = ("service", "action", "started_at", "link")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # Push services cap the payload (FCM: 4 KB); a text past this is cut, not refused.
@@ -22,8 +24,11 @@ def check_template(text: str) -> None:
     unknown = sorted({name for name in PLACEHOLDER.findall(text) if name not in VARIABLES})
     if unknown:
         raise TemplateError(
-            f"Unknown variable(s): {', '.join('{' + n + '}' for n in unknown)}; "
-            f"use {', '.join('{' + v + '}' for v in VARIABLES)}."
+            gettext("Unknown variable(s): %(unknown)s; use %(known)s.")
+            % {
+                "unknown": ", ".join("{" + n + "}" for n in unknown),
+                "known": ", ".join("{" + v + "}" for v in VARIABLES),
+            }
         )
 
 

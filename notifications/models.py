@@ -3,14 +3,15 @@
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from notifications.channels import CHANNEL_CHOICES
 
 
 class Team(models.Model):
-    slug = models.SlugField(max_length=100, unique=True)
-    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True, verbose_name=_("slug"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
 
     class Meta:
         verbose_name = _("team")
@@ -22,15 +23,22 @@ class Team(models.Model):
 
 
 class Channel(models.Model):
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="channels")
-    kind = models.CharField(max_length=20, choices=CHANNEL_CHOICES, default="console")
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="channels", verbose_name=_("team")
+    )
+    kind = models.CharField(
+        max_length=20, choices=CHANNEL_CHOICES, default="console", verbose_name=_("kind")
+    )
     target = models.CharField(
         max_length=1000,
         blank=True,
-        help_text="For Apprise: the URL (slack://…, mailto://…, json://host/path). "
-        "For console: a label for the log line.",
+        help_text=_(
+            "For Apprise: the URL (slack://…, mailto://…, json://host/path). "
+            "For console: a label for the log line."
+        ),
+        verbose_name=_("target"),
     )
-    enabled = models.BooleanField(default=True)
+    enabled = models.BooleanField(default=True, verbose_name=_("enabled"))
 
     class Meta:
         verbose_name = _("channel")
@@ -52,9 +60,11 @@ class Channel(models.Model):
 class Tag(models.Model):
     """A segment of customers (premium, pj, beta) that an action's audience can narrow to."""
 
-    slug = models.SlugField(max_length=50, unique=True)
+    slug = models.SlugField(max_length=50, unique=True, verbose_name=_("slug"))
 
     class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
         ordering = ["slug"]
 
     def __str__(self):
@@ -63,14 +73,21 @@ class Tag(models.Model):
 
 class Customer(models.Model):
     external_id = models.CharField(
-        max_length=100, unique=True, help_text="The bank's opaque id; no CPF, CNPJ or names."
+        max_length=100,
+        unique=True,
+        help_text=_("The bank's opaque id; no CPF, CNPJ or names."),
+        verbose_name=_("external id"),
     )
-    locale = models.CharField(max_length=10, default="pt-BR")
-    services = models.ManyToManyField("actions.Service", related_name="customers", blank=True)
-    tags = models.ManyToManyField(Tag, related_name="customers", blank=True)
+    locale = models.CharField(max_length=10, default="pt-BR", verbose_name=_("locale"))
+    services = models.ManyToManyField(
+        "actions.Service", related_name="customers", blank=True, verbose_name=_("services")
+    )
+    tags = models.ManyToManyField(Tag, related_name="customers", blank=True, verbose_name=_("tags"))
     # The frequency cap's claim: an outage push may go to this customer when this is
     # older than the cap window, or belongs to the same incident (its other devices).
-    last_outage_push_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_outage_push_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("last outage push at")
+    )
     last_outage_incident = models.ForeignKey(
         "incidents.Incident",
         on_delete=models.SET_NULL,
@@ -78,9 +95,10 @@ class Customer(models.Model):
         blank=True,
         editable=False,
         related_name="+",
+        verbose_name=_("last outage incident"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("customer")
@@ -93,17 +111,21 @@ class Customer(models.Model):
 
 class Device(models.Model):
     class Platform(models.TextChoices):
-        ANDROID = "android", "Android"
-        IOS = "ios", "iOS"
-        WEB = "web", "Web"
+        ANDROID = "android", _("Android")
+        IOS = "ios", _("iOS")
+        WEB = "web", _("Web")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="devices")
-    platform = models.CharField(max_length=10, choices=Platform.choices)
-    token = models.CharField(max_length=4096, unique=True)
-    enabled = models.BooleanField(default=True)
-    disabled_at = models.DateTimeField(null=True, blank=True)
-    disabled_reason = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="devices", verbose_name=_("customer")
+    )
+    platform = models.CharField(max_length=10, choices=Platform.choices, verbose_name=_("platform"))
+    token = models.CharField(max_length=4096, unique=True, verbose_name=_("token"))
+    enabled = models.BooleanField(default=True, verbose_name=_("enabled"))
+    disabled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("disabled at"))
+    disabled_reason = models.CharField(
+        max_length=200, blank=True, verbose_name=_("disabled reason")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("device")
@@ -122,16 +144,19 @@ class PushSwitch(models.Model):
     """
 
     paused = models.BooleanField(
-        default=False, help_text="Stop every customer push: queued ones are cancelled."
+        default=False,
+        help_text=_("Stop every customer push: queued ones are cancelled."),
+        verbose_name=_("paused"),
     )
-    changed_by = models.CharField(max_length=150, blank=True)
-    changed_at = models.DateTimeField(null=True, blank=True)
+    changed_by = models.CharField(max_length=150, blank=True, verbose_name=_("changed by"))
+    changed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("changed at"))
 
     class Meta:
-        verbose_name = "push kill switch"
+        verbose_name = _("push kill switch")
+        verbose_name_plural = _("push kill switches")
 
     def __str__(self):
-        return "Pushes paused" if self.paused else "Pushes allowed"
+        return gettext("Pushes paused") if self.paused else gettext("Pushes allowed")
 
 
 class Delivery(models.Model):
@@ -155,31 +180,49 @@ class Delivery(models.Model):
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    key = models.CharField(max_length=200, unique=True)
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("id")
+    )
+    key = models.CharField(max_length=200, unique=True, verbose_name=_("key"))
     incident = models.ForeignKey(
         "incidents.Incident",
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="deliveries",
+        verbose_name=_("incident"),
     )
-    purpose = models.CharField(max_length=20, choices=Purpose.choices)
-    tier_level = models.PositiveSmallIntegerField(null=True, blank=True)
-    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True)
-    channel = models.ForeignKey(Channel, on_delete=models.SET_NULL, null=True, blank=True)
-    provider = models.CharField(max_length=20, blank=True)
-    title = models.CharField(max_length=200, blank=True)
-    message = models.TextField()
-    recipients = models.JSONField(default=list, blank=True, help_text="Device ids of a push batch.")
-    size = models.PositiveIntegerField(default=0, help_text="Devices in a push batch.")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    due_at = models.DateTimeField()
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, verbose_name=_("purpose"))
+    tier_level = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("tier level")
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("team")
+    )
+    channel = models.ForeignKey(
+        Channel, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("channel")
+    )
+    provider = models.CharField(max_length=20, blank=True, verbose_name=_("provider"))
+    title = models.CharField(max_length=200, blank=True, verbose_name=_("title"))
+    message = models.TextField(verbose_name=_("message"))
+    recipients = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Device ids of a push batch."),
+        verbose_name=_("recipients"),
+    )
+    size = models.PositiveIntegerField(
+        default=0, help_text=_("Devices in a push batch."), verbose_name=_("size")
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    due_at = models.DateTimeField(verbose_name=_("due at"))
+    claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:
         verbose_name = _("delivery")
@@ -207,36 +250,52 @@ class PushRecord(models.Model):
     """
 
     class Purpose(models.TextChoices):
-        OUTAGE = "outage", "Outage"
-        ALL_CLEAR = "all_clear", "All-clear"
+        OUTAGE = "outage", _("Outage")
+        ALL_CLEAR = "all_clear", _("All-clear")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        CAPPED = "capped", "Skipped: frequency cap"
+        PENDING = "pending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CAPPED = "capped", _("Skipped: frequency cap")
 
     incident = models.ForeignKey(
-        "incidents.Incident", on_delete=models.CASCADE, related_name="push_records"
+        "incidents.Incident",
+        on_delete=models.CASCADE,
+        related_name="push_records",
+        verbose_name=_("incident"),
     )
     delivery = models.ForeignKey(
-        Delivery, on_delete=models.SET_NULL, null=True, blank=True, related_name="records"
+        Delivery,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="records",
+        verbose_name=_("delivery"),
     )
-    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True)
-    customer_ref = models.CharField("customer external id", max_length=100)
-    device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, blank=True)
-    token_tail = models.CharField(max_length=12)
-    platform = models.CharField(max_length=10)
-    locale = models.CharField(max_length=10)
-    purpose = models.CharField(max_length=10, choices=Purpose.choices)
-    message = models.TextField()
-    provider = models.CharField(max_length=20)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("customer")
+    )
+    customer_ref = models.CharField(_("customer external id"), max_length=100)
+    device = models.ForeignKey(
+        Device, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("device")
+    )
+    token_tail = models.CharField(max_length=12, verbose_name=_("token tail"))
+    platform = models.CharField(max_length=10, verbose_name=_("platform"))
+    locale = models.CharField(max_length=10, verbose_name=_("locale"))
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, verbose_name=_("purpose"))
+    message = models.TextField(verbose_name=_("message"))
+    provider = models.CharField(max_length=20, verbose_name=_("provider"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:
+        verbose_name = _("push record")
+        verbose_name_plural = _("push records")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(

@@ -13,7 +13,10 @@ class Preference(models.Model):
     """What a person chose once and expects on every device: their language."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cxhub_preference"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="cxhub_preference",
+        verbose_name=_("user"),
     )
     language = models.CharField(
         _("language"),
