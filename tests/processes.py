@@ -7,7 +7,6 @@ is stopped (and its files removed) by `stop()`; every wait has a deadline.
 import glob
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.worker import ROOT, wait_for
+from tests.worker import ROOT, LoggedProcess, wait_for
 
 
 def free_port() -> int:
@@ -141,7 +140,7 @@ class PostgresCluster:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class Gunicorn:
+class Gunicorn(LoggedProcess):
     """cxhub (or another WSGI app) under gunicorn on a free port."""
 
     def __init__(self, log_path: Path, env: dict, *, workers=2, threads=8, app="cxhub.wsgi"):
@@ -187,20 +186,6 @@ class Gunicorn:
         )
         assert self.process.poll() is None, f"gunicorn exited:\n{self.output()}"
         return self
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-        if self.process:
-            self.log.close()
 
 
 def timed(fn):

@@ -47,7 +47,28 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.1, message: str =
         time.sleep(interval)
 
 
-class Worker:
+class LoggedProcess:
+    """A child process in its own session, logging to `log_path`; stop() ends its group."""
+
+    log_path: Path
+    process: subprocess.Popen | None = None
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        if self.process:
+            self.log.close()
+
+
+class Worker(LoggedProcess):
     def __init__(self, tmp_path: Path, env: dict | None = None):
         # Imported here, not at module level: importing the settings module reads the
         # environment, and scripts (bench/) set it up before configuring Django.
@@ -102,17 +123,3 @@ class Worker:
         )
         assert self.process.poll() is None, f"worker exited:\n{self.output()}"
         return self
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-        if self.process:
-            self.log.close()
