@@ -203,17 +203,21 @@ def run(args, tmp, cores, env):
     row("ingest, 1 trigger/request: p50 / p99 latency", f"{p50:.1f} / {p99:.1f} ms")
     row("ratio to the bare view", f"{rate1 / bare_rate:.2f}", ">= 0.5")
 
-    backlog = Report.objects.filter(processed_at__isnull=True).count()
-    worker = launch(
-        Worker(tmp, env={**env, "CXHUB_SWEEP_SECONDS": "5", "CXHUB_STALE_SECONDS": "10"})
-    )
-    start = time.monotonic()
-    wait(
-        lambda: not Report.objects.filter(processed_at__isnull=True).exists(),
-        timeout=180,
-        message="backlog drained",
-    )
-    drained = time.monotonic() - start
+    def drain(folder):
+        """Start a worker on the waiting reports; return it, their number and seconds to count."""
+        backlog = Report.objects.filter(processed_at__isnull=True).count()
+        worker = launch(
+            Worker(folder, env={**env, "CXHUB_SWEEP_SECONDS": "5", "CXHUB_STALE_SECONDS": "10"})
+        )
+        start = time.monotonic()
+        wait(
+            lambda: not Report.objects.filter(processed_at__isnull=True).exists(),
+            timeout=180,
+            message="backlog drained",
+        )
+        return worker, backlog, time.monotonic() - start
+
+    worker, backlog, drained = drain(tmp)
     row(
         "workers (2 processes) counting, 1-trigger reports: triggers/s",
         f"{backlog / drained:,.0f} ({backlog:,} in {drained:.1f}s)",
@@ -232,18 +236,8 @@ def run(args, tmp, cores, env):
     )
     row("ingest, 100 triggers/request: triggers/s", f"{rate100 * 100:,.0f}", ">= 20,000")
     row("ingest, 100 triggers/request: p50 / p99 latency", f"{p50:.1f} / {p99:.1f} ms")
-    backlog = Report.objects.filter(processed_at__isnull=True).count()
     (tmp / "w2").mkdir()
-    worker = launch(
-        Worker(tmp / "w2", env={**env, "CXHUB_SWEEP_SECONDS": "5", "CXHUB_STALE_SECONDS": "10"})
-    )
-    start = time.monotonic()
-    wait(
-        lambda: not Report.objects.filter(processed_at__isnull=True).exists(),
-        timeout=180,
-        message="backlog drained",
-    )
-    drained = time.monotonic() - start
+    worker, backlog, drained = drain(tmp / "w2")
     row(
         "workers counting, 100-trigger reports: triggers/s",
         f"{backlog * 100 / drained:,.0f} ({backlog:,} reports in {drained:.1f}s)",

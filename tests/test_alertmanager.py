@@ -1,7 +1,6 @@
 """A real Prometheus Alertmanager notifies a running cxhub; a real Celery worker counts."""
 
 import shutil
-import socket
 import subprocess
 from datetime import UTC, datetime
 
@@ -11,7 +10,8 @@ import requests
 from actions.models import TriggerRule
 from conftest import make_scenario
 from incidents.models import AlertInstance, Incident, Integration, Report
-from tests.worker import Worker, purge_queues, wait_for
+from tests.processes import free_port
+from tests.worker import LoggedProcess, running_worker, wait_for
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 
@@ -42,13 +42,7 @@ receivers:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Alertmanager:
+class Alertmanager(LoggedProcess):
     def __init__(self, tmp_path, receiver_url, token):
         self.config = tmp_path / "alertmanager.yml"
         self.config.write_text(CONFIG.format(url=receiver_url, token=token))
@@ -69,6 +63,7 @@ class Alertmanager:
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # LoggedProcess.stop ends its process group
         )
         wait_for(self._ready, timeout=30, message="alertmanager ready")
         return self
@@ -84,30 +79,11 @@ class Alertmanager:
         response = requests.post(f"{self.url}/api/v2/alerts", json=alerts, timeout=5)
         assert response.status_code == 200, response.text
 
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        if self.process:
-            self.log.close()
-
 
 @pytest.fixture
 def worker(transactional_db, tmp_path):
-    purge_queues()
-    worker = Worker(tmp_path)
-    try:
-        yield worker.start()
-    finally:
-        worker.stop()
-        print(worker.output()[-3000:])
+    with running_worker(tmp_path) as worker:
+        yield worker
 
 
 @pytest.fixture

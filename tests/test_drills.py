@@ -63,10 +63,6 @@ def web_env(tmp_path, **extra) -> dict:
     }
 
 
-def purge_suite_broker():
-    purge_queues()
-
-
 @needs_redis
 def test_redis_outage_loses_no_accepted_trigger(tmp_path, scenario):
     """Stop Redis while triggers arrive: 202s stay fast, all are counted once it returns."""
@@ -213,7 +209,7 @@ def test_worker_killed_mid_send_delivers_every_page_once(tmp_path, scenario):
         # A claim older than the lease belonged to a dead worker; sends take < 2 s here.
         "CXHUB_DELIVERY_LEASE_SECONDS": "5",
     }
-    purge_suite_broker()
+    purge_queues()
     worker = Worker(tmp_path, env=env).start()
     restarted = None
     try:
@@ -267,7 +263,7 @@ def test_two_hundred_concurrent_posts(tmp_path, http_sink):
         "CXHUB_PUSH_WEBHOOK_SECRET": "drill",
     }
     token = new_token()
-    purge_suite_broker()
+    purge_queues()
     web = Gunicorn(tmp_path / "web.log", web_env(tmp_path, **env), workers=2, threads=25)
     worker = Worker(tmp_path, env=env)
     try:

@@ -11,27 +11,20 @@ from rest_framework.test import APIClient
 from conftest import ORIGINAL_PAYLOAD, make_scenario
 from incidents.models import Incident, Integration
 from notifications.models import Delivery
-from tests.worker import Worker, purge_queues, wait_for
+from tests.worker import running_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def worker(transactional_db, tmp_path, http_sink):
-    purge_queues()
-    worker = Worker(
-        tmp_path,
-        env={
-            "CXHUB_PUSH_PROVIDER": "webhook",
-            "CXHUB_PUSH_WEBHOOK_URL": f"{http_sink.url}/push",
-            "CXHUB_PUSH_WEBHOOK_SECRET": "e2e",
-        },
-    )
-    try:
-        yield worker.start()
-    finally:
-        worker.stop()
-        print(worker.output()[-5000:])
+    env = {
+        "CXHUB_PUSH_PROVIDER": "webhook",
+        "CXHUB_PUSH_WEBHOOK_URL": f"{http_sink.url}/push",
+        "CXHUB_PUSH_WEBHOOK_SECRET": "e2e",
+    }
+    with running_worker(tmp_path, env) as worker:
+        yield worker
 
 
 def test_original_scenario_with_a_real_worker(worker, http_sink):

@@ -17,7 +17,7 @@ from actions.models import Action
 from conftest import ORIGINAL_PAYLOAD, make_scenario
 from incidents.models import Incident, Integration
 from notifications.models import Delivery
-from tests.worker import Worker, purge_queues, wait_for
+from tests.worker import running_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -26,20 +26,13 @@ TEAMS = ("n1", "n2", "coordenacao", "triage")
 
 @pytest.fixture
 def worker(transactional_db, tmp_path, http_sink):
-    purge_queues()
-    worker = Worker(
-        tmp_path,
-        env={
-            "CXHUB_PUSH_PROVIDER": "webhook",
-            "CXHUB_PUSH_WEBHOOK_URL": f"{http_sink.url}/push",
-            "CXHUB_PUSH_WEBHOOK_SECRET": "e2e",
-        },
-    )
-    try:
-        yield worker.start()
-    finally:
-        worker.stop()
-        print(worker.output()[-5000:])
+    env = {
+        "CXHUB_PUSH_PROVIDER": "webhook",
+        "CXHUB_PUSH_WEBHOOK_URL": f"{http_sink.url}/push",
+        "CXHUB_PUSH_WEBHOOK_SECRET": "e2e",
+    }
+    with running_worker(tmp_path, env) as worker:
+        yield worker
 
 
 @pytest.fixture

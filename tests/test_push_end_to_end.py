@@ -13,7 +13,7 @@ from incidents import services as incidents
 from incidents.models import Incident, Integration
 from notifications.models import Device, PushRecord
 from notifications.tests.fakes import FakeFcm
-from tests.worker import Worker, purge_queues, wait_for
+from tests.worker import running_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -29,21 +29,14 @@ def fcm(tmp_path):
 def worker(transactional_db, tmp_path, fcm):
     account = tmp_path / "service-account.json"
     account.write_text(json.dumps(fcm.service_account()))
-    purge_queues()
-    worker = Worker(
-        tmp_path,
-        env={
-            "CXHUB_PUSH_PROVIDER": "fcm",
-            "CXHUB_FCM_CREDENTIALS_FILE": str(account),
-            "CXHUB_FCM_BASE_URL": fcm.url,
-            "CXHUB_PUSH_BATCH_SIZE": "2",
-        },
-    )
-    try:
-        yield worker.start()
-    finally:
-        worker.stop()
-        print(worker.output()[-5000:])
+    env = {
+        "CXHUB_PUSH_PROVIDER": "fcm",
+        "CXHUB_FCM_CREDENTIALS_FILE": str(account),
+        "CXHUB_FCM_BASE_URL": fcm.url,
+        "CXHUB_PUSH_BATCH_SIZE": "2",
+    }
+    with running_worker(tmp_path, env) as worker:
+        yield worker
 
 
 def test_demo_push_reaches_each_impacted_device_once_and_the_all_clear_follows(

@@ -1,5 +1,6 @@
 """Start a real Celery worker (with embedded beat) against the test database and broker."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -123,3 +124,15 @@ class Worker(LoggedProcess):
         )
         assert self.process.poll() is None, f"worker exited:\n{self.output()}"
         return self
+
+
+@contextlib.contextmanager
+def running_worker(tmp_path: Path, env: dict | None = None):
+    """Start a worker on a purged broker; stop it and print its log tail afterwards."""
+    purge_queues()
+    worker = Worker(tmp_path, env=env)
+    try:
+        yield worker.start()
+    finally:
+        worker.stop()
+        print(worker.output()[-5000:])
