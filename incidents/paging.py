@@ -13,6 +13,8 @@ from notifications.deliveries import deliveries_queue
 from notifications.models import Channel, Delivery, Team
 
 logger = logging.getLogger("cxhub.incidents")
+# A digest page lists at most this many pairs (the admin lists them all).
+TRIAGE_LINES = 20
 Kind = TimelineEvent.Kind
 
 
@@ -119,26 +121,38 @@ def triage_create_url(service: str, code: str) -> str:
     return f"{settings.CXHUB_BASE_URL}{reverse('admin:actions_action_add')}?{query}"
 
 
-def page_triage(alert, *, now) -> int:
-    """Page the triage team about a service/code no action covers."""
+def page_triage(alerts, *, number: int, now) -> int:
+    """Page the triage team once about service/code pairs no action covers; return channels.
+
+    `number` is the digest's sequence number: each digest is a page of its own.
+    """
     team = Team.objects.filter(slug=settings.CXHUB_TRIAGE_TEAM).first()
     if team is None:
-        logger.warning("No triage team %r to tell about %s", settings.CXHUB_TRIAGE_TEAM, alert)
+        logger.warning(
+            "No triage team %r to tell about %d pair(s)", settings.CXHUB_TRIAGE_TEAM, len(alerts)
+        )
         return 0
+    if len(alerts) == 1:
+        title = f"[cxhub] No action covers {alerts[0].service}/{alerts[0].code}"
+    else:
+        title = f"[cxhub] No action covers {len(alerts)} service/code pairs"
+    lines = [
+        f"{a.occurrences} trigger(s) of {a.service}/{a.code} since {local_time(a.first_seen_at)} "
+        f"match no action. Create one: {triage_create_url(a.service, a.code)}"
+        for a in alerts[:TRIAGE_LINES]
+    ]
+    if len(alerts) > TRIAGE_LINES:
+        lines.append(f"... and {len(alerts) - TRIAGE_LINES} more: see Admin > Triage alerts.")
     channels = list(team.channels.filter(enabled=True))
     deliveries_queue(
         [
             Delivery(
-                key=f"triage:{alert.pk}:{alert.pages}:{channel.pk}",
+                key=f"triage:{team.slug}:{number}:{channel.pk}",
                 purpose=Delivery.Purpose.TRIAGE,
                 team=team,
                 channel=channel,
-                title=f"[cxhub] No action covers {alert.service}/{alert.code}",
-                message=(
-                    f"{alert.occurrences} trigger(s) of {alert.service}/{alert.code} since "
-                    f"{local_time(alert.first_seen_at)} match no "
-                    f"action. Create one: {triage_create_url(alert.service, alert.code)}"
-                ),
+                title=title,
+                message="\n".join(lines),
                 due_at=now,
             )
             for channel in channels
