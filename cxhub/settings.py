@@ -306,6 +306,18 @@ CXHUB_PUSH_KILL_SWITCH = env.bool("CXHUB_PUSH_KILL_SWITCH", default=False)
 # At most one outage push per customer in this window, across incidents.
 CXHUB_PUSH_CAP_WINDOW = timedelta(hours=env.float("CXHUB_PUSH_CAP_HOURS", default=6.0))
 CXHUB_MAX_CUSTOMERS_PER_REQUEST = env.int("CXHUB_MAX_CUSTOMERS_PER_REQUEST", default=500)
+# Send-rate limits per push provider, messages per minute ("fcm=6000,webhook=1200"; a
+# provider not named is not limited). Enforced across workers by a shared schedule:
+# in Redis when CXHUB_THROTTLE_REDIS_URL is set (the broker's URL when it is Redis), in
+# the database otherwise. A batch may start this many seconds ahead of its slot.
+CXHUB_PUSH_RATE_LIMITS = env.dict("CXHUB_PUSH_RATE_LIMITS", cast={"value": int}, default={})
+if any(limit < 1 for limit in CXHUB_PUSH_RATE_LIMITS.values()):
+    raise ImproperlyConfigured("CXHUB_PUSH_RATE_LIMITS values must be at least 1 per minute.")
+CXHUB_PUSH_RATE_BURST_SECONDS = env.float("CXHUB_PUSH_RATE_BURST_SECONDS", default=1.0)
+CXHUB_THROTTLE_REDIS_URL = env.str(
+    "CXHUB_THROTTLE_REDIS_URL",
+    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "",
+)
 for _name in ("CXHUB_PUSH_BATCH_SIZE", "CXHUB_PUSH_CONCURRENCY", "CXHUB_MAX_CUSTOMERS_PER_REQUEST"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1.")

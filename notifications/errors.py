@@ -16,3 +16,11 @@ class PushCancelled(DeliveryError):
 
 class ClaimLost(DeliveryError):
     """The lease ran out and the sweep gave the delivery to another attempt."""
+
+
+class Throttled(DeliveryError):
+    """The provider's send rate is spent: the batch waits for the slot it reserved."""
+
+    def __init__(self, message: str, *, until):
+        super().__init__(message)
+        self.until = until

@@ -1,0 +1,108 @@
+"""Send-rate throttling per push provider: batches over the rate wait for a slot."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from notifications import throttle
+from notifications.models import Delivery, PushRecord
+from notifications.services import delivery_send
+from notifications.tests.helpers import outbox_tokens, post
+
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def one_per_second(settings):
+    settings.CXHUB_PUSH_RATE_LIMITS = {"locmem": 60}
+    settings.CXHUB_PUSH_RATE_BURST_SECONDS = 0
+    settings.CXHUB_THROTTLE_REDIS_URL = ""
+    settings.CXHUB_PUSH_BATCH_SIZE = 1
+
+
+def test_batches_over_the_rate_wait_for_their_slot_instead_of_failing(
+    scenario, integration, one_per_second
+):
+    with time_machine.travel(T0, tick=False):
+        incident = post(integration)
+        batches = list(Delivery.objects.filter(incident=incident).order_by("key"))
+        assert len(batches) == 3
+        for batch in batches:
+            delivery_send(batch.pk)
+        assert outbox_tokens() == ["tok-c1-a"]
+        waiting = list(Delivery.objects.filter(incident=incident, status="pending"))
+        assert sorted((d.due_at - T0).seconds for d in waiting) == [1, 2]
+        assert all(d.attempts == 0 and d.rate_slot_at == d.due_at for d in waiting)
+        assert "Send rate of locmem (60/min) spent" in waiting[0].last_error
+        # Their ledger rows wait too, neither failed nor lost.
+        assert PushRecord.objects.filter(incident=incident, status="pending").count() == 2
+        assert all(delivery_send(d.pk) is None for d in waiting)  # not due yet
+
+    for second in (1, 2):
+        with time_machine.travel(T0 + timedelta(seconds=second), tick=False):
+            for delivery in waiting:
+                delivery_send(delivery.pk)
+            assert len(outbox_tokens()) == 1 + second
+    assert set(Delivery.objects.filter(incident=incident).values_list("status", flat=True)) == {
+        "sent"
+    }
+    assert PushRecord.objects.filter(incident=incident, status="sent").count() == 3
+    # Back at their slot they sent without reserving another: the schedule is free at +3 s.
+    assert throttle.slot_reserve("locmem", 1, now=T0 + timedelta(seconds=2)) == T0 + timedelta(
+        seconds=3
+    )
+
+
+def test_a_provider_without_a_limit_is_not_throttled(scenario, integration, settings):
+    settings.CXHUB_PUSH_RATE_LIMITS = {"fcm": 60}
+    settings.CXHUB_PUSH_BATCH_SIZE = 1
+    incident = post(integration)
+    for batch in Delivery.objects.filter(incident=incident):
+        delivery_send(batch.pk)
+    assert len(outbox_tokens()) == 3
+
+
+def _schedule_spreads(now):
+    # 600 a minute: 100 messages take 10 s of the schedule, queued one after the other.
+    assert throttle.slot_reserve("fcm", 100, now=now) is None
+    assert throttle.slot_reserve("fcm", 100, now=now) == now + timedelta(seconds=10)
+    assert throttle.slot_reserve("fcm", 100, now=now + timedelta(seconds=1)) == now + timedelta(
+        seconds=20
+    )
+    # Once the schedule is behind the clock, a batch sends at once again.
+    assert throttle.slot_reserve("fcm", 100, now=now + timedelta(minutes=5)) is None
+
+
+def test_the_database_schedule_lines_batches_up(db, settings):
+    settings.CXHUB_PUSH_RATE_LIMITS = {"fcm": 600}
+    settings.CXHUB_PUSH_RATE_BURST_SECONDS = 1
+    settings.CXHUB_THROTTLE_REDIS_URL = ""
+    _schedule_spreads(T0)
+
+
+def test_the_redis_schedule_lines_batches_up(db, settings):
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/8"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    settings.CXHUB_PUSH_RATE_LIMITS = {"fcm": 600}
+    settings.CXHUB_PUSH_RATE_BURST_SECONDS = 1
+    settings.CXHUB_THROTTLE_REDIS_URL = url
+    throttle.schedules_reset()
+    try:
+        _schedule_spreads(T0)
+        assert not throttle.SendRateSchedule.objects.exists()  # Redis held it, not the database
+    finally:
+        throttle.schedules_reset()
+
+
+def test_redis_down_falls_back_to_the_database(db, settings):
+    settings.CXHUB_PUSH_RATE_LIMITS = {"fcm": 600}
+    settings.CXHUB_PUSH_RATE_BURST_SECONDS = 1
+    settings.CXHUB_THROTTLE_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    assert throttle.slot_reserve("fcm", 100, now=T0) is None
+    assert throttle.slot_reserve("fcm", 100, now=T0) == T0 + timedelta(seconds=10)
+    assert throttle.SendRateSchedule.objects.get().free_at == T0 + timedelta(seconds=20)
