@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from actions.selectors import actions_matching
-from incidents import inbound, selectors, services
+from incidents import approval_admin, inbound, selectors, services  # noqa: F401 (registers)
 from incidents.models import (
     Incident,
     Integration,
