@@ -40,7 +40,13 @@ def pushes_stopped(delivery: Delivery | None = None) -> str:
 def pushes_cancel_queued(*, reason: str, **lookups) -> int:
     """Cancel queued (pending) customer pushes matching `lookups` (all when none)."""
     queued = Delivery.objects.filter(purpose__in=PUSH_PURPOSES, status=Delivery.Status.PENDING)
-    return queued.filter(**lookups).update(status=Delivery.Status.CANCELLED, last_error=reason)
+    queued = queued.filter(**lookups)
+    # A batch waiting for a retry or its send-rate slot holds pending ledger rows: they
+    # will not be sent now, and the ledger says why.
+    PushRecord.objects.filter(delivery__in=queued, status=PushRecord.Status.PENDING).update(
+        status=PushRecord.Status.FAILED, error=reason
+    )
+    return queued.update(status=Delivery.Status.CANCELLED, last_error=reason)
 
 
 def push_switch_set(*, paused: bool, by: str) -> int:

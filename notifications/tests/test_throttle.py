@@ -7,7 +7,7 @@ import time_machine
 
 from notifications import throttle
 from notifications.models import Delivery, PushRecord
-from notifications.services import delivery_send
+from notifications.services import delivery_send, push_switch_set
 from notifications.tests.helpers import outbox_tokens, post
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -52,6 +52,20 @@ def test_batches_over_the_rate_wait_for_their_slot_instead_of_failing(
     assert throttle.slot_reserve("locmem", 1, now=T0 + timedelta(seconds=2)) == T0 + timedelta(
         seconds=3
     )
+
+
+def test_a_kill_switch_cancels_waiting_batches_and_their_ledger_rows(
+    scenario, integration, one_per_second
+):
+    with time_machine.travel(T0, tick=False):
+        incident = post(integration)
+        for batch in Delivery.objects.filter(incident=incident):
+            delivery_send(batch.pk)
+        push_switch_set(paused=True, by="ops")
+    rows = PushRecord.objects.filter(incident=incident)
+    assert sorted(rows.values_list("status", flat=True)) == ["failed", "failed", "sent"]
+    assert "global push kill switch (ops)" in rows.filter(status="failed").first().error
+    assert Delivery.objects.filter(incident=incident, status="cancelled").count() == 2
 
 
 def test_a_provider_without_a_limit_is_not_throttled(scenario, integration, settings):
