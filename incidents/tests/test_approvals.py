@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission, User
 
 from incidents import services
 from incidents.approvals import ApprovalRefused, push_decide
+from incidents.escalation import policy_of
 from incidents.models import PushApproval, TimelineEvent
 from notifications.models import Delivery, PushRecord
 from notifications.services import push_switch_set
@@ -171,3 +172,22 @@ def test_the_admin_shows_the_preview_and_decides(mass_push, integration, client)
     client.post(url, {"_approve": "1"})
     assert PushApproval.objects.get().decided_by == "bob"
     assert Delivery.objects.filter(purpose="push").count() == 1
+
+
+def test_saving_or_testing_an_action_records_who_cannot_approve_alone(scenario, client, rf):
+    from types import SimpleNamespace
+
+    from django.contrib.admin.sites import site
+
+    from actions.models import Action
+
+    action = scenario["action"]
+    request = rf.post("/")
+    request.user = staff("frank")
+    site._registry[Action].save_model(request, action, SimpleNamespace(changed_data=[]), True)
+    client.force_login(User.objects.create_superuser("grace", password="pw"))
+    page = client.get(f"/admin/actions/action/{action.pk}/dry-run/?days=7&quiet_minutes=30")
+    assert page.status_code == 200
+    action.refresh_from_db()
+    assert (action.last_edited_by, action.last_tested_by) == ("frank", "grace")
+    assert policy_of(action)["approval"]["set_up_by"] == ["frank", "grace"]
