@@ -458,10 +458,12 @@ class MaintenanceWindow(models.Model):
                 condition=(models.Q(service__isnull=False) & models.Q(action__isnull=True))
                 | (models.Q(service__isnull=True) & models.Q(action__isnull=False)),
                 name="maintenance_covers_service_or_action",
+                violation_error_message=_("Give either a service or an action."),
             ),
             models.CheckConstraint(
                 condition=models.Q(ends_at__gt=models.F("starts_at")),
                 name="maintenance_ends_after_start",
+                violation_error_message=_("The window must end after it starts."),
             ),
         ]
         indexes = [
@@ -474,7 +476,6 @@ class MaintenanceWindow(models.Model):
         return f"{target}: {self.reason}"
 
     def clean(self):
-        if bool(self.service_id) == bool(self.action_id):
-            raise ValidationError(_("Give either a service or an action."))
+        # "Either a service or an action" is the constraint's own message.
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": _("The window must end after it starts.")})
