@@ -6,8 +6,11 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from cxhub.timefmt import local_label
 
 
 def hash_token(token: str) -> str:
@@ -120,7 +123,7 @@ class Report(models.Model):
         ]
 
     def __str__(self):
-        return f"report {self.id} at {self.received_at:%Y-%m-%d %H:%M:%S}"
+        return f"report {self.id} at {local_label(self.received_at)}"
 
 
 class Trigger(models.Model):
@@ -346,7 +349,8 @@ class Incident(models.Model):
     def __str__(self):
         return gettext("%(code)s since %(opened_at)s") % {
             "code": self.action.code,
-            "opened_at": f"{self.opened_at:%Y-%m-%d %H:%M}",
+            # The current time zone, as every field on the same page shows it.
+            "opened_at": local_label(self.opened_at, "%Y-%m-%d %H:%M"),
         }
 
     @property
@@ -391,7 +395,7 @@ class TimelineEvent(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self):
-        return f"{self.at:%H:%M:%S} {self.get_kind_display()}"
+        return f"{timezone.localtime(self.at):%H:%M:%S} {self.get_kind_display()}"
 
 
 class TriageAlert(models.Model):

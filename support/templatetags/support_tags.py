@@ -7,14 +7,9 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 
+from cxhub.timefmt import offset_label
+
 register = template.Library()
-
-
-def offset_label(at: datetime) -> str:
-    """Return the UTC offset of an aware local time, as UTC-03:00."""
-    minutes = int(at.utcoffset().total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 @register.filter
