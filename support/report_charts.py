@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 # Colours of stacked series, in order; the CSS draws nothing of its own here.
 PALETTE = ["#5b8def", "#d9480f", "#7b3fc4", "#2f855a", "#b7791f", "#c0392b", "#667085"]
 ROW_HEIGHT = 22
-LABEL_WIDTH = 190
+LABEL_WIDTH = 220
+LABEL_CHARS = 28
+# A column never gets wider than this, so two weeks do not draw two slabs.
+MAX_COLUMN = 56
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ def hbar_chart(rows: list[tuple[str, float | None, str]], *, width: int = 560) -
     for i, (label, value, text) in enumerate(rows):
         chart.bars.append(
             HBar(
-                label=label if len(label) <= 30 else label[:29] + "…",
+                label=label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…",
                 value=value or 0,
                 text=text,
                 y=4 + i * ROW_HEIGHT,
@@ -82,7 +85,7 @@ class ColumnChart:
 
 
 def column_chart(
-    categories: list[str], series: dict[str, list[int]], *, width: int = 760, height: int = 220
+    categories: list[str], series: dict[str, list[int]], *, width: int = 760, height: int = 180
 ) -> ColumnChart:
     """Stack each category's series into one column, with its total on top."""
     left, top, bottom_pad = 36, 18, 24
@@ -101,8 +104,9 @@ def column_chart(
         peak=peak,
         legend=[Legend(name, color) for name, color in colors.items()],
     )
+    column = min(slot * 0.7, MAX_COLUMN)
     for i, category in enumerate(categories):
-        x = left + i * slot + slot * 0.15
+        x = left + i * slot + (slot - column) / 2
         base = top + plot_height
         for name, values in series.items():
             n = values[i]
@@ -114,7 +118,7 @@ def column_chart(
                 Segment(
                     x=round(x, 2),
                     y=round(base, 2),
-                    width=round(slot * 0.7, 2),
+                    width=round(column, 2),
                     height=round(h, 2),
                     color=colors[name],
                     series=name,
