@@ -137,6 +137,8 @@ USE_I18N = True
 # Compiled pt_BR messages are committed; `makemessages -l pt_BR` then `compilemessages`.
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
+# Datetime formats with the UTC offset (cxhub/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["cxhub.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

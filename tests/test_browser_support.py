@@ -162,8 +162,8 @@ def add_history(story) -> int:
 
 def test_support_resolves_with_confirmation_then_looks_the_customer_up(
     live_server,
-    browser,
-    story,  # noqa: F811
+    browser,  # noqa: F811 (the fixture imported above)
+    story,
 ):
     from playwright.sync_api import expect
 

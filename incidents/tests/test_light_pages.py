@@ -1,5 +1,7 @@
 """Light pages: a storm's payloads are collapsed and paged, the full payload one click away."""
 
+import datetime
+
 import pytest
 from django.utils import timezone
 
@@ -71,3 +73,15 @@ def test_reports_endpoint_needs_the_view_permission(client, stormy, django_user_
     user = django_user_model.objects.create_user("x", password="pw-long-enough", is_staff=True)
     client.force_login(user)
     assert client.get(f"/api/v1/incidents/{stormy.pk}/reports").status_code == 403
+
+
+def test_incident_admin_shows_one_time_zone_with_its_offset(admin_client, stormy):
+    from django.utils import timezone as tz
+
+    local = tz.localtime(stormy.opened_at)
+    page = admin_client.get(f"/admin/incidents/incident/{stormy.pk}/change/").content.decode()
+    # The title, the opened-at field and the payload headers: the same local time.
+    assert f"{local:%Y-%m-%d %H:%M} UTC-0300" in page
+    assert page.count(f"{local:%Y-%m-%d %H:%M}") >= 3
+    utc = stormy.opened_at.astimezone(datetime.UTC)
+    assert f"{utc:%Y-%m-%d %H:%M}" not in page

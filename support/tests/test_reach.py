@@ -76,4 +76,4 @@ def test_acknowledge_takes_a_note_from_the_support_page(client, support_user, in
 def test_times_are_shown_with_their_offset(client, support_user, incident):
     client.force_login(support_user)
     page = client.get(reverse("support:incident", args=[incident.pk])).content.decode()
-    assert "UTC-03:00" in page
+    assert "UTC-0300" in page
