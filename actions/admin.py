@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
@@ -17,20 +18,30 @@ from actions.models import (
     Action,
     PushTemplate,
     Service,
+    ServiceName,
     Tier,
     TriggerRule,
     validate_tier_order,
 )
 from actions.reach import audience_empty_reason
+from actions.selectors import service_names
 from notifications.audiences import audience_of, text_for, texts_of
+from notifications.messages import LocalTime
 from notifications.models import Device
 from notifications.selectors import audience_estimate
+
+
+class ServiceNameInline(admin.TabularInline):
+    model = ServiceName
+    extra = 0
+    fields = ["locale", "name"]
 
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
     list_display = ["slug", "name"]
     search_fields = ["slug", "name"]
+    inlines = [ServiceNameInline]
 
 
 class TriggerRuleFormSet(BaseInlineFormSet):
@@ -268,12 +279,13 @@ class ActionAdmin(admin.ModelAdmin):
     def push_preview(self, action):
         if not action.pk:
             return "-"
-        services = ", ".join(sorted({rule.service.name for rule in action.rules.all()}))
         variables = {
-            "service": services or action.name,
+            "service": service_names(
+                [rule.service for rule in action.rules.all()], default=action.name
+            ),
             "action": action.name,
-            "started_at": f"{timezone.localtime():%d/%m/%Y %H:%M}",
-            "link": "https://cxhub.example/admin/incidents/incident/…/change/",
+            "started_at": LocalTime(timezone.now()),
+            "link": f"{settings.CXHUB_BASE_URL}/support/incidents/…/",
         }
         texts = texts_of(action)
         locales = ["pt-BR", "en"] + sorted(

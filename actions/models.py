@@ -63,6 +63,31 @@ class Service(models.Model):
         return self.slug
 
 
+class ServiceName(models.Model):
+    """The name customers of one language know a service by ({service} in their push)."""
+
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="names", verbose_name=_("service")
+    )
+    locale = models.CharField(
+        max_length=10, help_text=_("en, es, pt-BR ..."), verbose_name=_("locale")
+    )
+    name = models.CharField(max_length=200, help_text=_("App login"), verbose_name=_("name"))
+
+    class Meta:
+        verbose_name = _("service name in a language")
+        verbose_name_plural = _("service names in other languages")
+        ordering = ["service", "locale"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "locale"], name="one_service_name_per_locale"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.locale})"
+
+
 class AudienceScope(models.TextChoices):
     SERVICE = "service", _("Customers of the failing service")
     ALL = "all", _("All customers")

@@ -125,13 +125,17 @@ PUSH_PROGRESS_LABELS = {
 
 class TimelineInline(admin.TabularInline):
     model = TimelineEvent
-    fields = ["at", "kind", "actor", "detail"]
+    fields = ["at", "kind", "actor", "detail_text"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("detail"))
+    def detail_text(self, event):
+        return event.text
 
 
 class DeliveryInline(admin.TabularInline):

@@ -387,7 +387,18 @@ class TimelineEvent(models.Model):
     at = models.DateTimeField(verbose_name=_("at"))
     kind = models.CharField(max_length=30, choices=Kind.choices, verbose_name=_("kind"))
     actor = models.CharField(max_length=150, default="cxhub", verbose_name=_("actor"))
-    detail = models.TextField(blank=True, verbose_name=_("detail"))
+    detail = models.TextField(
+        blank=True, help_text=_("In English, as written."), verbose_name=_("detail")
+    )
+    params = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_(
+            "The detail as a message key and its values, rendered in the reader's "
+            "language (incidents/timeline.py); empty for older rows and people's notes."
+        ),
+        verbose_name=_("parameters"),
+    )
 
     class Meta:
         verbose_name = _("timeline event")
@@ -396,6 +407,13 @@ class TimelineEvent(models.Model):
 
     def __str__(self):
         return f"{timezone.localtime(self.at):%H:%M:%S} {self.get_kind_display()}"
+
+    @property
+    def text(self) -> str:
+        """Return the detail in the active language (see incidents.timeline)."""
+        from incidents.timeline import event_text
+
+        return event_text(self)
 
 
 class TriageAlert(models.Model):

@@ -88,9 +88,17 @@ class TriggerAcceptedSerializer(serializers.Serializer):
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):
+    text = serializers.CharField(
+        read_only=True, help_text="The detail in the request's language (Accept-Language)."
+    )
+    params = serializers.JSONField(
+        read_only=True,
+        help_text='The detail as {"m": message key, ...values}; empty for older rows and notes.',
+    )
+
     class Meta:
         model = TimelineEvent
-        fields = ["at", "kind", "actor", "detail"]
+        fields = ["at", "kind", "actor", "detail", "text", "params"]
 
 
 class DeliverySerializer(serializers.ModelSerializer):

@@ -39,4 +39,4 @@ def text_for(texts: dict, purpose: str, locale: str, variables: dict) -> str:
     """Render the text of `purpose` in the language closest to `locale`."""
     choices = dict(texts.get(purpose, {}))
     default = choices.pop("default", "")
-    return render(pick_text(choices, locale, default), variables)
+    return render(pick_text(choices, locale, default), variables, locale)
