@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from notifications.audiences import audience_of
+from actions.audiences import audience_of
 from notifications.models import Customer, Device
 
 

@@ -31,7 +31,7 @@ from cxhub.schema import (
     POST_ERRORS,
     UNAUTHORIZED,
 )
-from incidents import lifecycle, services
+from incidents import services
 from incidents.models import Incident, Report
 from incidents.serializers import (
     IncidentDetailSerializer,
@@ -304,9 +304,7 @@ class IncidentSilenceApi(IncidentCommandApi):
     operation = "silence"
 
     def perform(self, incident, *, by, note, minutes):
-        return lifecycle.incident_silence(
-            incident_id=incident.pk, minutes=minutes, by=by, note=note
-        )
+        return services.incident_silence(incident_id=incident.pk, minutes=minutes, by=by, note=note)
 
     def conflict(self, incident):
         if incident.status == Incident.Status.RESOLVED:

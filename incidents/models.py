@@ -108,6 +108,14 @@ class Report(models.Model):
     received_at = models.DateTimeField(verbose_name=_("received at"))
     payload = models.JSONField(verbose_name=_("payload"))
     processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
+    ordered = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Sent by a stateful sender (alerts that fire, then resolve): counted in the order "
+            "received, one integration at a time."
+        ),
+        verbose_name=_("ordered"),
+    )
 
     class Meta:
         verbose_name = _("report")
@@ -395,7 +403,7 @@ class TimelineEvent(models.Model):
         blank=True,
         help_text=_(
             "The detail as a message key and its values, rendered in the reader's "
-            "language (incidents/timeline.py); empty for older rows and people's notes."
+            "language (incidents/timeline_text.py); empty for older rows and people's notes."
         ),
         verbose_name=_("parameters"),
     )
@@ -411,7 +419,7 @@ class TimelineEvent(models.Model):
     @property
     def text(self) -> str:
         """Return the detail in the active language (see incidents.timeline)."""
-        from incidents.timeline import event_text
+        from incidents.timeline_text import event_text
 
         return event_text(self)
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from django.utils import translation
 
-from incidents import timeline
+from incidents import timeline_text as timeline
 from incidents.models import TimelineEvent
 
 

@@ -6,8 +6,7 @@ import pytest
 
 from actions.models import Service, ServiceName
 from actions.selectors import service_names
-from notifications.audiences import text_for
-from notifications.messages import LocalTime, PerLocale
+from notifications.messages import LocalTime, PerLocale, text_for
 
 AT = datetime(2026, 12, 1, 8, 5, tzinfo=UTC)  # 05:05 in São Paulo
 TEXTS = {
