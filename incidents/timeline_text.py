@@ -82,6 +82,8 @@ MESSAGES = {
     ),
     "page_sent": gettext_noop("%(purpose)s to %(team)s via %(channel)s"),
     "delivery_error": gettext_noop("%(what)s: %(error)s (attempt %(attempt)s)"),
+    "quiet_resolved": gettext_noop("No occurrence for %(minutes)s minute(s), since %(since)s."),
+    "alerts_resolved": gettext_noop("All %(total)s alert(s) resolved"),
 }
 
 

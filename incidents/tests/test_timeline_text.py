@@ -46,3 +46,29 @@ def test_older_rows_and_notes_keep_their_text():
     )
     with translation.override("pt-br"):
         assert stored.text == "Aberto pela ação 0001 X"
+
+
+@pytest.mark.django_db
+def test_the_pipeline_stores_keys_and_the_support_page_reads_them_in_portuguese(
+    scenario, client, django_user_model
+):
+    from django.contrib.auth.models import Group
+
+    from conftest import post_original
+    from support.roles import SUPPORT
+
+    post_original(10)
+    push = TimelineEvent.objects.get(kind="push_queued")
+    assert push.params == {"m": "push_queued", "occurrences": 5, "batches": 1}
+    assert push.detail == "Outage push queued at 5 occurrences in 1 batch(es)"
+    tier = TimelineEvent.objects.get(kind="tier_paged")
+    assert tier.params["m"] == "tier_paged" and tier.params["name"] == "Analista N1"
+    user = django_user_model.objects.create_user("ana", password="pw-long-enough", is_staff=True)
+    user.groups.add(Group.objects.get(name=SUPPORT))
+    client.force_login(user)
+    page = client.get(
+        f"/support/incidents/{push.incident_id}/", HTTP_ACCEPT_LANGUAGE="pt-BR"
+    ).content.decode()
+    assert "Push de indisponibilidade enfileirado em 5 ocorrências em 1 lote(s)" in page
+    assert "Nível 1 (Analista N1) acionado por 1 canal(is) em 10 ocorrências" in page
+    assert "Outage push queued" not in page

@@ -45,3 +45,30 @@ def test_service_names_join_every_service_per_language():
     assert names.for_locale("en") == "App login, Pix"
     assert names.for_locale("pt-BR") == "Login no app, Pix"
     assert service_names([], default="Action name").for_locale("en") == "Action name"
+
+
+@pytest.mark.django_db
+def test_an_english_customer_reads_the_english_service_name_and_date(scenario):
+    from actions.models import PushTemplate
+    from conftest import post_original
+    from notifications import providers
+    from notifications.models import Customer
+    from notifications.tests.helpers import send_pending
+
+    ServiceName.objects.create(service=scenario["login"], locale="en", name="App login")
+    PushTemplate.objects.create(
+        action=scenario["action"],
+        purpose="outage",
+        locale="en",
+        text="{service} is unavailable since {started_at}",
+    )
+    Customer.objects.filter(external_id="c2").update(locale="en")
+    post_original(5)
+    send_pending("push")
+    by_token = {t: body for batch in providers.outbox for t, body in batch["bodies"].items()}
+    english = by_token["tok-c2"]
+    assert english.startswith("App login is unavailable since ")
+    assert "/" not in english.removeprefix("App login is unavailable since ")  # Dec 1, 2026
+    assert (
+        by_token["tok-c1-a"] == "Infelizmente nosso app está indisponível, avisaremos quando voltar"
+    )
