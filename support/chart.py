@@ -16,13 +16,13 @@ BUCKET_SIZES = [
 MAX_BUCKETS = 60
 # The axis covers the incident's own moments (occurrences and marks), at least this
 # long, so a 20-second burst fills the plot instead of its left edge.
-MIN_SPAN = timedelta(seconds=30)
+MIN_SPAN = timedelta(seconds=10)
 # Marker labels sit above the plot in rows: a label takes the first row where it
 # overlaps no other, and the chart grows a row when none is free.
 LABEL_ROWS = 3
 LABEL_HEIGHT = 13
-LABEL_CHAR_WIDTH = 6.5
-LABEL_GAP = 6
+LABEL_CHAR_WIDTH = 7.5  # 11 px bold, measured wide rather than narrow
+LABEL_GAP = 8
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def test_close_moments_get_their_own_label_rows_and_same_moments_merge():
 def test_an_empty_incident_still_draws_an_axis():
     chart = occurrence_chart([], start=T0, end=T0)
     assert chart.total == 0
-    assert len(chart.bars) == 32  # the minimum 30-second span and a little room, 1 s buckets
+    assert len(chart.bars) == 11  # the minimum 10-second span and a little room, 1 s buckets
     assert all(b.height == 0 for b in chart.bars)
     assert [t.value for t in chart.y_ticks] == [0]
 
@@ -107,7 +107,7 @@ def test_marker_labels_never_overlap_even_when_many_moments_are_close():
     markers.append((at + timedelta(seconds=7), "acknowledged", "Acknowledged"))
     chart = occurrence_chart([T0, at], start=T0, end=T0 + timedelta(minutes=1), markers=markers)
     boxes = [
-        (m.label_y, m.label_x - len(m.label) * 3.25, m.label_x + len(m.label) * 3.25)
+        (m.label_y, m.label_x - len(m.label) * 3.75, m.label_x + len(m.label) * 3.75)
         for m in chart.markers
     ]
     for i, (y, lo, hi) in enumerate(boxes):
