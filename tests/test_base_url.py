@@ -47,7 +47,13 @@ def test_no_warning_when_the_base_url_follows_the_port_or_is_public():
 
 def test_demo_prints_urls_on_the_port_it_serves(tmp_path):
     clean = {k: v for k, v in os.environ.items() if k != "CXHUB_BASE_URL"}
-    env = {**clean, "CXHUB_PORT": "33417", "CXHUB_VAR_DIR": str(tmp_path)}
+    # A database of its own: the demo's rows must not land in the tests' database.
+    env = {
+        **clean,
+        "CXHUB_PORT": "33417",
+        "CXHUB_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+    }
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
     )

@@ -28,7 +28,9 @@ def stormy():
     )
     for i in range(60):
         report = Report.objects.create(
-            integration=integration, received_at=now, payload={**BIG, "seq": i}
+            integration=integration,
+            received_at=now + datetime.timedelta(seconds=i),
+            payload={**BIG, "seq": i},
         )
         Trigger.objects.create(
             report=report,
