@@ -2,7 +2,10 @@ import json
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -23,12 +26,31 @@ from incidents.models import (
     Trigger,
 )
 from incidents.operations import RESPOND
-from notifications.models import Delivery
+from notifications.models import Delivery, PushRecord
 
 # The incident page shows this many latest payloads, each cut to this many characters;
 # the rest is one click away (the report's own page, or all of the incident's).
 PAYLOADS_SHOWN = 10
 PAYLOAD_PREVIEW = 2000
+
+
+def _all_clear_reach(incidents) -> list[tuple]:
+    """Return (incident, devices, customers) the all-clear of each incident would reach."""
+    incidents = list(incidents)
+    sent = {
+        row["incident_id"]: row
+        for row in PushRecord.objects.filter(
+            incident__in=incidents,
+            purpose=PushRecord.Purpose.OUTAGE,
+            status=PushRecord.Status.SENT,
+        )
+        .values("incident_id")
+        .annotate(devices=Count("id"), customers=Count("customer_ref", distinct=True))
+    }
+    empty = {"devices": 0, "customers": 0}
+    return [
+        (i, sent.get(i.pk, empty)["devices"], sent.get(i.pk, empty)["customers"]) for i in incidents
+    ]
 
 
 def integration_url(integration) -> str:
@@ -280,11 +302,26 @@ class IncidentAdmin(ReadOnlyAdmin):
         permissions=["respond"],
     )
     def resolve(self, request, queryset):
+        if request.POST.get("confirmed") != "yes":
+            # The all-clear reaches customers: say how many before it goes out.
+            return TemplateResponse(
+                request,
+                "admin/incidents/incident/resolve_confirm.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.opts,
+                    "title": _("Resolve incidents"),
+                    "rows": _all_clear_reach(queryset.select_related("action")),
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        note = request.POST.get("note", "").strip()[:1000]
         done = sum(
-            services.incident_resolve(incident_id=pk, by=request.user.get_username())
+            services.incident_resolve(incident_id=pk, by=request.user.get_username(), note=note)
             for pk in queryset.values_list("pk", flat=True)
         )
         messages.success(request, _("%(n)d incident(s) resolved.") % {"n": done})
+        return None
 
     def _silence(self, request, queryset, minutes):
         done = sum(

@@ -87,3 +87,20 @@ def test_incident_admin_shows_one_time_zone_with_its_offset(admin_client, stormy
     assert page.count(f"{local:%Y-%m-%d %H:%M}") >= 3
     utc = stormy.opened_at.astimezone(datetime.UTC)
     assert f"{utc:%Y-%m-%d %H:%M}" not in page
+
+
+def test_resolving_from_the_admin_says_how_many_devices_the_all_clear_reaches(
+    scenario, admin_client
+):
+    from conftest import post_original
+    from notifications.tests.helpers import send_pending
+
+    post_original(5)
+    send_pending("push")
+    incident = Incident.objects.get()
+    page = admin_client.post(
+        "/admin/incidents/incident/", {"action": "resolve", "_selected_action": [incident.pk]}
+    ).content.decode()
+    assert "the all-clear goes to 3 devices of 2 customers" in page
+    incident.refresh_from_db()
+    assert incident.status == "open"
