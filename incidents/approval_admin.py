@@ -37,7 +37,6 @@ class PushApprovalAdmin(admin.ModelAdmin):
         "expires_at",
         "decided_by",
         "decided_at",
-        "note",
     ]
     fields = readonly_fields
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 from actions.audiences import audience_of
 from incidents.models import Incident, PushApproval, TimelineEvent
 from incidents.pushes import push_fan_out
-from incidents.timeline import event_add, local_time
+from incidents.timeline import event_add
+from incidents.timeline_text import detail
 from notifications.selectors import audience_estimate
 
 DECIDE = "incidents.decide_pushapproval"
@@ -51,7 +52,7 @@ def push_start(incident: Incident, *, now) -> PushApproval | None:
         event_add(
             incident,
             Kind.PUSH_QUEUED,
-            f"Outage push queued at {incident.occurrences} occurrences in {batches} batch(es)",
+            detail("push_queued", occurrences=incident.occurrences, batches=batches),
             at=now,
         )
         return None
@@ -66,17 +67,13 @@ def push_start(incident: Incident, *, now) -> PushApproval | None:
         requested_at=now,
         expires_at=now + timedelta(minutes=minutes) if minutes else None,
     )
-    deadline = ""
+    held = {"customers": size["customers"], "devices": size["devices"], "threshold": threshold}
     if approval.expires_at:
-        outcome = "sent" if rules.get("timeout_sends") else "cancelled"
-        deadline = f"; if nobody decides by {local_time(approval.expires_at)} it is {outcome}"
-    event_add(
-        incident,
-        Kind.PUSH_HELD,
-        f"Outage push to {size['customers']} customer(s) ({size['devices']} device(s)) waits "
-        f"for a second person's approval: more than the threshold of {threshold}{deadline}.",
-        at=now,
-    )
+        key = "push_held_sends" if rules.get("timeout_sends") else "push_held_cancels"
+        message = detail(key, until=approval.expires_at, **held)
+    else:
+        message = detail("push_held", **held)
+    event_add(incident, Kind.PUSH_HELD, message, at=now)
     return approval
 
 
@@ -94,7 +91,7 @@ def approval_refusal(approval: PushApproval, user) -> str:
     return ""
 
 
-def push_decide(approval_id, *, user, approve: bool, note: str = "", now=None) -> int:
+def push_decide(approval_id, *, user, approve: bool, now=None) -> int:
     """Approve (fan the push out) or reject a held push; return the batches queued.
 
     Raises ApprovalRefused when the rule forbids it or it is no longer pending.
@@ -115,19 +112,19 @@ def push_decide(approval_id, *, user, approve: bool, note: str = "", now=None) -
             if incident.status == Incident.Status.RESOLVED:
                 _drop_resolved(approval.pk, now=now)
                 refusal = "The incident resolved: its push is no longer due."
-            elif not _decide(approval.pk, status, by=by, now=now, note=note):
+            elif not _decide(approval.pk, status, by=by, now=now):
                 refusal = "Somebody decided this push already."
             else:
-                batches = _apply(incident, approve, by=by, now=now, note=note)
+                batches = _apply(incident, approve, by=by, now=now)
     if refusal:  # raised after commit, so a dropped approval stays recorded
         raise ApprovalRefused(refusal)
     return batches
 
 
-def _decide(approval_id, status, *, by, now, note="") -> bool:
+def _decide(approval_id, status, *, by, now) -> bool:
     return bool(
         PushApproval.objects.filter(pk=approval_id, status=Status.PENDING).update(
-            status=status, decided_by=by, decided_at=now, note=note
+            status=status, decided_by=by, decided_at=now
         )
     )
 
@@ -138,26 +135,22 @@ def _drop_resolved(approval_id, *, now) -> None:
     )
 
 
-def _apply(incident: Incident, send: bool, *, by: str, now, note: str = "") -> int:
-    suffix = f" ({note})" if note else ""
+def _apply(incident: Incident, send: bool, *, by: str, now, timeout: bool = False) -> int:
     if not send:
-        event_add(
-            incident,
-            Kind.PUSH_REJECTED,
-            f"Outage push not approved by {by} at {local_time(now)}: nothing is sent{suffix}.",
-            actor=by,
-            at=now,
+        message = (
+            detail("push_timeout_cancelled", at=now)
+            if timeout
+            else detail("push_rejected", by=by, at=now)
         )
+        event_add(incident, Kind.PUSH_REJECTED, message, actor=by, at=now)
         return 0
     batches = push_fan_out(incident, now=now)
-    event_add(
-        incident,
-        Kind.PUSH_APPROVED,
-        f"Outage push approved by {by} at {local_time(now)}: queued in {batches} "
-        f"batch(es){suffix}.",
-        actor=by,
-        at=now,
+    message = (
+        detail("push_timeout_sent", at=now, batches=batches)
+        if timeout
+        else detail("push_approved", by=by, at=now, batches=batches)
     )
+    event_add(incident, Kind.PUSH_APPROVED, message, actor=by, at=now)
     return batches
 
 
@@ -185,5 +178,5 @@ def approvals_expire(*, now) -> int:
             send = bool((incident.policy.get("approval") or {}).get("timeout_sends"))
             status = Status.SENT_ON_TIMEOUT if send else Status.CANCELLED_ON_TIMEOUT
             if _decide(approval_id, status, by=TIMEOUT_ACTOR, now=now):
-                _apply(incident, send, by=TIMEOUT_ACTOR, now=now, note="nobody decided in time")
+                _apply(incident, send, by=TIMEOUT_ACTOR, now=now, timeout=True)
     return len(expired)

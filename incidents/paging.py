@@ -9,7 +9,8 @@ from django.urls import reverse
 from incidents.links import acknowledge_url
 from incidents.models import TimelineEvent
 from incidents.timeline import event_add, local_time
-from notifications.deliveries import deliveries_queue
+from incidents.timeline_text import detail
+from notifications.deliveries import channel_deliveries, deliveries_queue
 from notifications.models import Channel, Delivery, Team
 
 logger = logging.getLogger("cxhub.incidents")
@@ -41,20 +42,18 @@ def page_tier(incident, tier: dict, *, now, repeat: int = 0) -> int:
     )
     suffix = f":r{repeat}" if repeat else ""
     deliveries_queue(
-        [
-            Delivery(
-                key=f"page:{incident.pk}:{tier['level']}:{channel.pk}{suffix}",
-                incident=incident,
-                purpose=Delivery.Purpose.PAGE,
-                tier_level=tier["level"],
-                team_id=tier["team_id"],
-                channel=channel,
-                title=title,
-                message=body,
-                due_at=now,
-            )
-            for channel in channels
-        ],
+        channel_deliveries(
+            channels,
+            key=f"page:{incident.pk}:{tier['level']}",
+            suffix=suffix,
+            now=now,
+            incident=incident,
+            purpose=Delivery.Purpose.PAGE,
+            tier_level=tier["level"],
+            team_id=tier["team_id"],
+            title=title,
+            message=body,
+        ),
         now=now,
     )
     return len(channels)
@@ -109,7 +108,7 @@ def teams_tell(incident, event: TimelineEvent, *, now) -> int:
         event_add(
             incident,
             Kind.TEAMS_TOLD,
-            f"{len(notices)} paged channel(s) told it was {verb} by {event.actor}",
+            detail(f"teams_told_{verb}", count=len(notices), actor=event.actor),
             at=now,
         )
     return len(notices)
@@ -145,18 +144,15 @@ def page_triage(alerts, *, number: int, now) -> int:
         lines.append(f"... and {len(alerts) - TRIAGE_LINES} more: see Admin > Triage alerts.")
     channels = list(team.channels.filter(enabled=True))
     deliveries_queue(
-        [
-            Delivery(
-                key=f"triage:{team.slug}:{number}:{channel.pk}",
-                purpose=Delivery.Purpose.TRIAGE,
-                team=team,
-                channel=channel,
-                title=title,
-                message="\n".join(lines),
-                due_at=now,
-            )
-            for channel in channels
-        ],
+        channel_deliveries(
+            channels,
+            key=f"triage:{team.slug}:{number}",
+            now=now,
+            purpose=Delivery.Purpose.TRIAGE,
+            team=team,
+            title=title,
+            message="\n".join(lines),
+        ),
         now=now,
     )
     return len(channels)
