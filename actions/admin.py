@@ -207,7 +207,13 @@ class ActionAdmin(admin.ModelAdmin):
         if not action.pk:
             return _("Save the action to see its audience.")
         size = audience_estimate(audience_of(action))
-        return _("%(customers)s customer(s), %(devices)s device(s)") % size
+        return (
+            _(
+                "%(customers)s customer(s), %(devices)s device(s); "
+                "%(opted_out)s customer(s) left out: opted out of outage pushes"
+            )
+            % size
+        )
 
     @admin.display(description=_("Preview"))
     def push_preview(self, action):

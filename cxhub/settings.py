@@ -5,6 +5,7 @@ no server (kombu's filesystem transport under `var/`). Production sets
 DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=false.
 """
 
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 
@@ -282,6 +283,26 @@ CXHUB_PUSH_KILL_SWITCH = env.bool("CXHUB_PUSH_KILL_SWITCH", default=False)
 # At most one outage push per customer in this window, across incidents.
 CXHUB_PUSH_CAP_WINDOW = timedelta(hours=env.float("CXHUB_PUSH_CAP_HOURS", default=6.0))
 CXHUB_MAX_CUSTOMERS_PER_REQUEST = env.int("CXHUB_MAX_CUSTOMERS_PER_REQUEST", default=500)
+# A customer stored without a time zone gets the one of its locale (exact, then the
+# language), else TIME_ZONE: "pt-BR=America/Sao_Paulo,en-US=America/New_York".
+CXHUB_TIME_ZONE_BY_LOCALE = env.dict(
+    "CXHUB_TIME_ZONE_BY_LOCALE",
+    default={
+        "pt-BR": "America/Sao_Paulo",
+        "pt-PT": "Europe/Lisbon",
+        "en": "America/Sao_Paulo",
+        "en-US": "America/New_York",
+        "en-GB": "Europe/London",
+        "es": "America/Argentina/Buenos_Aires",
+    },
+)
+for _zone in [*CXHUB_TIME_ZONE_BY_LOCALE.values(), TIME_ZONE]:
+    try:
+        zoneinfo.ZoneInfo(_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(
+            f"CXHUB_TIME_ZONE_BY_LOCALE / TIME_ZONE: unknown time zone {_zone!r}."
+        ) from None
 for _name in ("CXHUB_PUSH_BATCH_SIZE", "CXHUB_PUSH_CONCURRENCY", "CXHUB_MAX_CUSTOMERS_PER_REQUEST"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1.")

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
@@ -15,8 +16,9 @@ from cxhub.api import (
     LimitedJSONParser,
 )
 from cxhub.schema import BAD_REQUEST, FORBIDDEN, POST_ERRORS, TOO_LARGE, UNAUTHORIZED
-from notifications import services
+from notifications.customers import customer_upsert, customers_upsert
 from notifications.models import Device
+from notifications.validators import validate_phone, validate_time_zone
 
 
 class DeviceInSerializer(serializers.Serializer):
@@ -34,6 +36,56 @@ class CustomerInSerializer(serializers.Serializer):
         child=serializers.SlugField(max_length=50), default=list, max_length=50
     )
     devices = DeviceInSerializer(many=True, default=list, max_length=50)
+    time_zone = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="IANA name (America/Sao_Paulo); empty or absent: the locale's default.",
+    )
+    phone = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        help_text="E.164 (+5511999990000), for the SMS fallback.",
+    )
+    phone_consent = serializers.BooleanField(
+        required=False, help_text="The customer agreed to SMS notices."
+    )
+    email = serializers.EmailField(
+        required=False, allow_blank=True, help_text="For the e-mail fallback."
+    )
+    email_consent = serializers.BooleanField(
+        required=False, help_text="The customer agreed to e-mail notices."
+    )
+    opt_out_outage = serializers.BooleanField(
+        required=False, help_text="The customer asked for no outage pushes."
+    )
+    opt_out_all_clear = serializers.BooleanField(
+        required=False, help_text="The customer asked for no all-clears."
+    )
+
+    def validate_time_zone(self, value):
+        try:
+            validate_time_zone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        return value
+
+    def validate_phone(self, value):
+        try:
+            validate_phone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        return value
+
+    def validate(self, attrs):
+        errors = {}
+        for contact, consent in (("phone", "phone_consent"), ("email", "email_consent")):
+            if attrs.get(consent) and not attrs.get(contact):
+                errors[consent] = [f"Consent without a {contact}: give the {contact} too."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
     def validate_services(self, slugs):
         slugs = sorted({slug.lower() for slug in slugs})
@@ -69,6 +121,11 @@ class CustomerOutSerializer(serializers.Serializer):
     devices = serializers.IntegerField(help_text="Enabled devices now registered.")
     services = serializers.ListField(child=serializers.SlugField())
     tags = serializers.ListField(child=serializers.SlugField())
+    time_zone = serializers.CharField(help_text="As stored: the locale's when none was given.")
+    phone_consent = serializers.BooleanField()
+    email_consent = serializers.BooleanField()
+    opt_out_outage = serializers.BooleanField()
+    opt_out_all_clear = serializers.BooleanField()
 
 
 class CustomerUpsertApi(APIView):
@@ -103,6 +160,10 @@ class CustomerUpsertApi(APIView):
                     "locale": "pt-BR",
                     "services": ["login"],
                     "devices": [{"platform": "android", "token": "fcm-token"}],
+                    "time_zone": "America/Sao_Paulo",
+                    "phone": "+5511999990000",
+                    "phone_consent": True,
+                    "opt_out_all_clear": False,
                 },
             )
         ],
@@ -111,7 +172,7 @@ class CustomerUpsertApi(APIView):
         serializer = CustomerInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
-            customer, created = services.customer_upsert(**serializer.validated_data)
+            customer, created = customer_upsert(**serializer.validated_data)
         return Response(
             {
                 "external_id": customer.external_id,
@@ -119,6 +180,11 @@ class CustomerUpsertApi(APIView):
                 "devices": customer.devices.filter(enabled=True).count(),
                 "services": sorted(customer.services.values_list("slug", flat=True)),
                 "tags": sorted(customer.tags.values_list("slug", flat=True)),
+                "time_zone": customer.time_zone,
+                "phone_consent": customer.phone_consent,
+                "email_consent": customer.email_consent,
+                "opt_out_outage": customer.opt_out_outage,
+                "opt_out_all_clear": customer.opt_out_all_clear,
             },
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
@@ -168,7 +234,7 @@ class CustomerBulkUpsertApi(APIView):
         if errors:
             return _bad({"customers": {str(i): e for i, e in errors.items()}})
         with transaction.atomic():
-            result = services.customers_upsert(items)
+            result = customers_upsert(items)
         return Response(result, status=status.HTTP_200_OK)
 
 

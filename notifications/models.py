@@ -2,11 +2,13 @@
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from notifications.channels import CHANNEL_CHOICES
+from notifications.validators import validate_phone, validate_time_zone
 
 
 class Team(models.Model):
@@ -83,6 +85,43 @@ class Customer(models.Model):
         "actions.Service", related_name="customers", blank=True, verbose_name=_("services")
     )
     tags = models.ManyToManyField(Tag, related_name="customers", blank=True, verbose_name=_("tags"))
+    # Empty on rows stored before time zones existed: validators.time_zone_for(locale) then.
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("IANA name (America/Sao_Paulo); empty: the default of the locale."),
+        verbose_name=_("time zone"),
+    )
+    # Contacts for the fallback channels: used only while their consent flag is set.
+    phone = models.CharField(
+        max_length=16,
+        blank=True,
+        validators=[validate_phone],
+        help_text=_("E.164, e.g. +5511999990000."),
+        verbose_name=_("phone number"),
+    )
+    phone_consent = models.BooleanField(
+        default=False,
+        help_text=_("The customer agreed to SMS notices."),
+        verbose_name=_("SMS consent"),
+    )
+    email = models.EmailField(blank=True, verbose_name=_("e-mail"))
+    email_consent = models.BooleanField(
+        default=False,
+        help_text=_("The customer agreed to e-mail notices."),
+        verbose_name=_("e-mail consent"),
+    )
+    opt_out_outage = models.BooleanField(
+        default=False,
+        help_text=_("The customer asked not to be told of outages."),
+        verbose_name=_("opted out of outage pushes"),
+    )
+    opt_out_all_clear = models.BooleanField(
+        default=False,
+        help_text=_("The customer asked not to be told when an outage is over."),
+        verbose_name=_("opted out of all-clears"),
+    )
     # The frequency cap's claim: an outage push may go to this customer when this is
     # older than the cap window, or belongs to the same incident (its other devices).
     last_outage_push_at = models.DateTimeField(
@@ -107,6 +146,15 @@ class Customer(models.Model):
 
     def __str__(self):
         return self.external_id
+
+    def clean(self):
+        errors = {}
+        if self.phone_consent and not self.phone:
+            errors["phone_consent"] = _("Consent without a phone number: give the number too.")
+        if self.email_consent and not self.email:
+            errors["email_consent"] = _("Consent without an e-mail: give the address too.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Device(models.Model):

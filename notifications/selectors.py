@@ -5,14 +5,16 @@ from django.db.models import Count, Sum
 from notifications.models import Customer, Delivery, Device, PushRecord, Tag
 
 
-def audience_devices(audience: dict):
+def audience_devices(audience: dict, *, opted_out: bool = False):
     """Return the enabled devices an audience (see audiences.audience_of) reaches.
 
-    Each narrowing is a semi-join (`customer_id IN (subquery)`) rather than a join,
-    so a customer with several services or tags does not repeat its devices and
-    no DISTINCT over a million rows is needed.
+    Customers who opted out of outage pushes are left out; `opted_out=True` returns
+    only theirs instead (what the admin's preview counts as left out). Each
+    narrowing is a semi-join (`customer_id IN (subquery)`) rather than a join, so
+    a customer with several services or tags does not repeat its devices and no
+    DISTINCT over a million rows is needed.
     """
-    devices = Device.objects.filter(enabled=True)
+    devices = Device.objects.filter(enabled=True, customer__opt_out_outage=opted_out)
     if audience.get("scope", "service") == "service":
         devices = devices.filter(
             customer_id__in=Customer.services.through.objects.filter(
@@ -33,12 +35,37 @@ def audience_devices(audience: dict):
 
 
 def audience_estimate(audience: dict) -> dict:
-    """Return how many customers and devices an audience reaches now."""
+    """Return how many customers and devices an audience reaches now, and who opted out."""
     devices = audience_devices(audience)
     return {
         "devices": devices.count(),
         "customers": devices.values("customer_id").distinct().count(),
+        "opted_out": audience_devices(audience, opted_out=True)
+        .values("customer_id")
+        .distinct()
+        .count(),
     }
+
+
+def all_clear_devices(incident, *, delivery=None):
+    """Return the ids of the devices the outage push reached, in id order, for the all-clear.
+
+    The ledger says which devices got the outage push (of one batch, given
+    `delivery`); customers who have since opted out of all-clears are left out.
+    """
+    records = PushRecord.objects.filter(
+        incident=incident,
+        purpose=PushRecord.Purpose.OUTAGE,
+        status=PushRecord.Status.SENT,
+        device__isnull=False,
+    )
+    if delivery is not None:
+        records = records.filter(delivery=delivery)
+    return (
+        records.exclude(customer__opt_out_all_clear=True)
+        .order_by("device_id")
+        .values_list("device_id", flat=True)
+    )
 
 
 def push_progress(incident) -> dict:

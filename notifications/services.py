@@ -21,11 +21,10 @@ from notifications.models import (
     Device,
     PushRecord,
     PushSwitch,
-    Tag,
     Team,
 )
 from notifications.providers import PushMessage, get_push_provider
-from notifications.selectors import audience_devices
+from notifications.selectors import all_clear_devices, audience_devices
 
 logger = logging.getLogger("cxhub.deliveries")
 
@@ -210,16 +209,8 @@ def push_fan_out(incident, *, now) -> int:
 def all_clear_fan_out(incident, *, now, key_prefix=None, device_ids=None) -> int:
     """Queue the all-clear for the devices the outage push reached (the ledger says which)."""
     if device_ids is None:
-        device_ids = (
-            PushRecord.objects.filter(
-                incident=incident,
-                purpose=PushRecord.Purpose.OUTAGE,
-                status=PushRecord.Status.SENT,
-                device__isnull=False,
-            )
-            .order_by("device_id")
-            .values_list("device_id", flat=True)
-            .iterator(chunk_size=max(settings.CXHUB_PUSH_BATCH_SIZE, 2000))
+        device_ids = all_clear_devices(incident).iterator(
+            chunk_size=max(settings.CXHUB_PUSH_BATCH_SIZE, 2000)
         )
     message = text_for(_texts(incident), "all_clear", "", push_variables(incident))
     return _queue_batches(
@@ -453,10 +444,7 @@ def _all_clear_if_resolved(delivery: Delivery, *, now) -> None:
         delivery.incident,
         now=now,
         key_prefix=f"all_clear:{delivery.incident_id}:late:{delivery.key}:{delivery.attempts}",
-        device_ids=PushRecord.objects.filter(delivery=delivery, status=PushRecord.Status.SENT)
-        .exclude(device=None)
-        .order_by("device_id")
-        .values_list("device_id", flat=True),
+        device_ids=all_clear_devices(delivery.incident, delivery=delivery),
     )
 
 
@@ -635,93 +623,3 @@ def deliveries_requeue(*, now) -> int:
     for delivery_id in due:
         send_delivery.delay(str(delivery_id))
     return len(due)
-
-
-def customers_upsert(items: list[dict], *, replace: bool = True) -> dict:
-    """Create or update customers with their services, tags and devices, in bulk.
-
-    Each item has external_id, locale and lists services (slugs), tags (slugs) and
-    devices ({platform, token}). A constant number of queries per call, whatever
-    the number of items. `replace` makes the lists given replace the stored ones
-    (the API); without it they are added (a CSV import whose rows for one customer
-    may fall in different batches). A token moves to the customer that lists it;
-    a device the provider disabled stays disabled (a new token is a new device).
-    """
-    from actions.models import Service
-
-    by_external = {item["external_id"]: item for item in items}  # the last one wins
-    existing = set(
-        Customer.objects.filter(external_id__in=by_external).values_list("external_id", flat=True)
-    )
-    Customer.objects.bulk_create(
-        [Customer(external_id=ext, locale=item["locale"]) for ext, item in by_external.items()],
-        update_conflicts=True,
-        unique_fields=["external_id"],
-        update_fields=["locale", "updated_at"],
-        batch_size=500,
-    )
-    ids = dict(
-        Customer.objects.filter(external_id__in=by_external).values_list("external_id", "id")
-    )
-    slugs = {slug for item in by_external.values() for slug in item.get("tags", [])}
-    Tag.objects.bulk_create([Tag(slug=slug) for slug in slugs], ignore_conflicts=True)
-    tag_ids = dict(Tag.objects.filter(slug__in=slugs).values_list("slug", "id"))
-    service_ids = dict(
-        Service.objects.filter(
-            slug__in={slug for item in by_external.values() for slug in item.get("services", [])}
-        ).values_list("slug", "id")
-    )
-    links = (
-        (Customer.services.through, "service_id", "services", service_ids),
-        (Customer.tags.through, "tag_id", "tags", tag_ids),
-    )
-    for through, column, field, known in links:
-        if replace:
-            through.objects.filter(customer_id__in=ids.values()).delete()
-        through.objects.bulk_create(
-            [
-                through(customer_id=ids[ext], **{column: known[slug]})
-                for ext, item in by_external.items()
-                for slug in set(item.get(field, []))
-                if slug in known
-            ],
-            ignore_conflicts=True,
-            batch_size=1000,
-        )
-    devices = {
-        device["token"]: Device(
-            customer_id=ids[ext], platform=device["platform"], token=device["token"]
-        )
-        for ext, item in by_external.items()
-        for device in item.get("devices", [])
-    }
-    if replace:
-        Device.objects.filter(customer_id__in=ids.values()).exclude(token__in=devices).delete()
-    Device.objects.bulk_create(
-        list(devices.values()),
-        update_conflicts=True,
-        unique_fields=["token"],
-        update_fields=["customer", "platform"],
-        batch_size=500,
-    )
-    return {
-        "created": len(set(by_external) - existing),
-        "updated": len(set(by_external) & existing),
-        "devices": len(devices),
-    }
-
-
-def customer_upsert(*, external_id, locale, services, devices, tags=()):
-    """Create or update one customer, replacing its services, tags and devices."""
-    result = customers_upsert(
-        [
-            {
-                "external_id": external_id,
-                "locale": locale,
-                "services": services,
-                "tags": list(tags),
-                "devices": devices,
-            }
-        ]
-    )
-    return Customer.objects.get(external_id=external_id), bool(result["created"])
