@@ -26,7 +26,9 @@ from notifications.selectors import audience_estimate
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name"]
+    list_display = ["slug", "name", "status_visible"]
+    list_filter = ["status_visible"]
+    list_editable = ["status_visible"]
     search_fields = ["slug", "name"]
 
 
@@ -148,6 +150,7 @@ class ActionAdmin(admin.ModelAdmin):
                     "all_clear_message",
                     "push_provider",
                     "push_paused",
+                    "status_visible",
                 ],
                 "description": _(
                     "One push to the audience when the incident reaches the "

@@ -33,6 +33,13 @@ class Service(models.Model):
     name = models.CharField(
         max_length=200, help_text=_("As customers know it: Login no app"), verbose_name=_("name")
     )
+    status_visible = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Customer-facing: listed, by its name, on the status page and in the in-app status API."
+        ),
+        verbose_name=_("on the status page"),
+    )
 
     class Meta:
         verbose_name = _("service")
@@ -126,6 +133,14 @@ class Action(models.Model):
         default=False,
         help_text=_("Kill switch: queued pushes of this action are cancelled, none is sent."),
         verbose_name=_("push paused"),
+    )
+    status_visible = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Show this action's incidents in the status page's history, under the names of "
+            "its services (never its code, name or teams)."
+        ),
+        verbose_name=_("on the status page"),
     )
     audience_scope = models.CharField(
         max_length=10,

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "actions",
     "incidents",
     "notifications",
+    "statuspage",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     # Last: its post_migrate handler creates the role groups from every app's permissions.
@@ -303,6 +304,17 @@ for _zone in [*CXHUB_TIME_ZONE_BY_LOCALE.values(), TIME_ZONE]:
         raise ImproperlyConfigured(
             f"CXHUB_TIME_ZONE_BY_LOCALE / TIME_ZONE: unknown time zone {_zone!r}."
         ) from None
+
+# The in-app status API (GET /api/v1/status) and the status page (/status/).
+# Anonymous by default (the app may ask); false: an integration token is needed.
+CXHUB_STATUS_API_ANONYMOUS = env.bool("CXHUB_STATUS_API_ANONYMOUS", default=True)
+# Both are served from a snapshot at most this old (seconds), per web process.
+CXHUB_STATUS_CACHE_SECONDS = env.float("CXHUB_STATUS_CACHE_SECONDS", default=5.0)
+CXHUB_STATUS_PAGE_DAYS = env.int("CXHUB_STATUS_PAGE_DAYS", default=90)
+if CXHUB_STATUS_CACHE_SECONDS < 0 or CXHUB_STATUS_PAGE_DAYS < 1:
+    raise ImproperlyConfigured(
+        "CXHUB_STATUS_CACHE_SECONDS must be >= 0 and CXHUB_STATUS_PAGE_DAYS >= 1."
+    )
 for _name in ("CXHUB_PUSH_BATCH_SIZE", "CXHUB_PUSH_CONCURRENCY", "CXHUB_MAX_CUSTOMERS_PER_REQUEST"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1.")

@@ -23,6 +23,7 @@ from incidents.api_integrations import (
 )
 from incidents.views import acknowledge_link
 from notifications.api import CustomerBulkUpsertApi, CustomerUpsertApi
+from statuspage.api import StatusApi
 
 admin.site.site_header = "cxhub"
 admin.site.site_title = "cxhub"
@@ -67,6 +68,8 @@ urlpatterns = [
     ),
     path("api/v1/customers", CustomerUpsertApi.as_view(), name="api-customers"),
     path("api/v1/customers/bulk", CustomerBulkUpsertApi.as_view(), name="api-customers-bulk"),
+    path("api/v1/status", StatusApi.as_view(), name="api-status"),
+    path("status/", include("statuspage.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="api-redoc"),

@@ -52,7 +52,9 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        login, _ = Service.objects.update_or_create(slug="login", defaults={"name": "Login no app"})
+        login, _ = Service.objects.update_or_create(
+            slug="login", defaults={"name": "Login no app", "status_visible": True}
+        )
         teams = {}
         for slug, name in TEAMS:
             teams[slug], _ = Team.objects.update_or_create(slug=slug, defaults={"name": name})
@@ -74,6 +76,7 @@ class Command(BaseCommand):
                 "flap_minutes": 5,
                 "repeat_minutes": 15,
                 "ack_timeout_minutes": 30,
+                "status_visible": True,
             },
         )
         for code in ("503", "404"):
@@ -125,6 +128,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  Admin:  {base}/admin/  login admin / {password}")
         self.stdout.write(f"  Support pages: {base}/support/")
+        self.stdout.write(f"  Status page: {base}/status/  in-app status: {base}/api/v1/status")
         for username, role, *_ in DEMO_ROLE_USERS:
             self.stdout.write(f"  {role}: login {username} / {role_passwords[username]}")
         self.stdout.write(f"  Token:  {token}")
