@@ -150,6 +150,8 @@ class ActionAdmin(admin.ModelAdmin):
                     "all_clear_message",
                     "push_provider",
                     "push_paused",
+                    "push_critical",
+                    "push_fallback",
                     "status_visible",
                 ],
                 "description": _(
@@ -157,6 +159,20 @@ class ActionAdmin(admin.ModelAdmin):
                     "threshold; the all-clear, when it resolves, to those it reached. The texts "
                     "here are the default (pt-BR); add one per language below. Variables: "
                     "{service}, {action}, {started_at}, {link}."
+                ),
+            },
+        ),
+        (
+            _("Four-eyes approval"),
+            {
+                "fields": [
+                    "approval_threshold",
+                    "approval_timeout_minutes",
+                    "approval_timeout_sends",
+                ],
+                "description": _(
+                    "A push to more customers than the threshold waits in Push approvals for "
+                    "a second CX staff member; whoever set this action up cannot approve it."
                 ),
             },
         ),

@@ -55,6 +55,11 @@ class AudienceScope(models.TextChoices):
     ALL = "all", _("All customers")
 
 
+class FallbackChannel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+
+
 class Action(models.Model):
     id = models.UUIDField(
         primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("id")
@@ -133,6 +138,47 @@ class Action(models.Model):
         default=False,
         help_text=_("Kill switch: queued pushes of this action are cancelled, none is sent."),
         verbose_name=_("push paused"),
+    )
+    push_critical = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Send the outage push even in the customer's quiet hours (a card block, a fraud "
+            "alert); otherwise it is held until their morning, and dropped if the incident "
+            "resolves meanwhile."
+        ),
+        verbose_name=_("critical"),
+    )
+    push_fallback = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=FallbackChannel.choices,
+        help_text=_(
+            "For a customer with no enabled device, or whose every device failed for good: "
+            "tell them once by SMS or e-mail instead, if they consented. Empty: no fallback."
+        ),
+        verbose_name=_("fallback channel"),
+    )
+    approval_threshold = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "An outage push to more customers than this waits for a second CX staff member's "
+            "approval; empty: CXHUB_PUSH_APPROVAL_THRESHOLD."
+        ),
+        verbose_name=_("approval above (customers)"),
+    )
+    approval_timeout_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Decide by itself after this many minutes without a decision; empty: wait."),
+        verbose_name=_("approval timeout (minutes)"),
+    )
+    approval_timeout_sends = models.BooleanField(
+        default=False,
+        help_text=_("At the timeout, send the push (otherwise it is cancelled)."),
+        verbose_name=_("send at the approval timeout"),
     )
     status_visible = models.BooleanField(
         default=False,

@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from notifications.quiet_hours import parse_window
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -304,6 +306,37 @@ for _zone in [*CXHUB_TIME_ZONE_BY_LOCALE.values(), TIME_ZONE]:
         raise ImproperlyConfigured(
             f"CXHUB_TIME_ZONE_BY_LOCALE / TIME_ZONE: unknown time zone {_zone!r}."
         ) from None
+
+# Outage pushes in a customer's quiet hours (their own time zone) wait for the end of
+# them, unless the action is critical. "" turns quiet hours off.
+CXHUB_QUIET_HOURS = env.str("CXHUB_QUIET_HOURS", default="22:00-08:00")
+try:
+    CXHUB_QUIET_WINDOW = parse_window(CXHUB_QUIET_HOURS)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"CXHUB_QUIET_HOURS: {exc}") from None
+# An outage push to more customers than this waits for a second person's approval
+# (an action may set its own threshold); 0: never ask.
+CXHUB_PUSH_APPROVAL_THRESHOLD = env.int("CXHUB_PUSH_APPROVAL_THRESHOLD", default=100_000)
+
+# Send-rate limits, messages per minute per provider ("fcm=600000,sms=60"; none: no limit),
+# shared by every worker through Redis when CXHUB_SEND_RATE_REDIS_URL is set, else the
+# database. A batch may start while the provider's backlog is at most the burst.
+try:
+    CXHUB_SEND_RATE_PER_MINUTE = {
+        provider: int(rate)
+        for provider, rate in env.dict("CXHUB_SEND_RATE_PER_MINUTE", default={}).items()
+    }
+except ValueError:
+    raise ImproperlyConfigured(
+        "CXHUB_SEND_RATE_PER_MINUTE: give provider=messages per minute, e.g. fcm=600000,sms=60."
+    ) from None
+if any(rate < 1 for rate in CXHUB_SEND_RATE_PER_MINUTE.values()):
+    raise ImproperlyConfigured("CXHUB_SEND_RATE_PER_MINUTE: every rate must be at least 1.")
+CXHUB_SEND_RATE_BURST_SECONDS = env.float("CXHUB_SEND_RATE_BURST_SECONDS", default=1.0)
+CXHUB_SEND_RATE_REDIS_URL = env.str(
+    "CXHUB_SEND_RATE_REDIS_URL",
+    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "",
+)
 
 # The in-app status API (GET /api/v1/status) and the status page (/status/).
 # Anonymous by default (the app may ask); false: an integration token is needed.

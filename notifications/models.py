@@ -357,3 +357,24 @@ class PushRecord(models.Model):
 
     def __str__(self):
         return f"{self.get_purpose_display()} to {self.customer_ref} ({self.status})"
+
+
+class SendRate(models.Model):
+    """A provider's send schedule for its rate limit (see notifications.throttle).
+
+    Used when no Redis holds the schedule: every worker moves `tat` forward with a
+    conditional UPDATE, so the limit holds across processes.
+    """
+
+    provider = models.CharField(max_length=20, unique=True, verbose_name=_("provider"))
+    tat = models.DateTimeField(
+        help_text=_("When the messages already allowed will have gone out at the limit's pace."),
+        verbose_name=_("schedule"),
+    )
+
+    class Meta:
+        verbose_name = _("send rate")
+        verbose_name_plural = _("send rates")
+
+    def __str__(self):
+        return self.provider
