@@ -318,6 +318,21 @@ except ValueError as exc:
 # (an action may set its own threshold); 0: never ask.
 CXHUB_PUSH_APPROVAL_THRESHOLD = env.int("CXHUB_PUSH_APPROVAL_THRESHOLD", default=100_000)
 
+# Fallback channels (docs/customers.md): SMS and e-mail to customers no push reached.
+# Provider per channel: console (log), locmem (tests), apprise (a URL with {to}) or
+# webhook (the bank's gateway, HMAC-signed JSON batches).
+CXHUB_SMS_PROVIDER = env.str("CXHUB_SMS_PROVIDER", default="console")
+CXHUB_SMS_APPRISE_URL = env.str("CXHUB_SMS_APPRISE_URL", default="")
+CXHUB_SMS_WEBHOOK_URL = env.str("CXHUB_SMS_WEBHOOK_URL", default="")
+CXHUB_SMS_WEBHOOK_SECRET = env.str("CXHUB_SMS_WEBHOOK_SECRET", default="")
+CXHUB_EMAIL_PROVIDER = env.str("CXHUB_EMAIL_PROVIDER", default="console")
+CXHUB_EMAIL_APPRISE_URL = env.str("CXHUB_EMAIL_APPRISE_URL", default="")
+CXHUB_EMAIL_WEBHOOK_URL = env.str("CXHUB_EMAIL_WEBHOOK_URL", default="")
+CXHUB_EMAIL_WEBHOOK_SECRET = env.str("CXHUB_EMAIL_WEBHOOK_SECRET", default="")
+for _name in ("CXHUB_SMS_PROVIDER", "CXHUB_EMAIL_PROVIDER"):
+    if globals()[_name] not in ("console", "locmem", "apprise", "webhook"):
+        raise ImproperlyConfigured(f"{_name} must be console, locmem, apprise or webhook.")
+
 # Send-rate limits, messages per minute per provider ("fcm=600000,sms=60"; none: no limit),
 # shared by every worker through Redis when CXHUB_SEND_RATE_REDIS_URL is set, else the
 # database. A batch may start while the provider's backlog is at most the burst.
