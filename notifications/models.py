@@ -359,22 +359,6 @@ class PushRecord(models.Model):
         return f"{self.get_purpose_display()} to {self.customer_ref} ({self.status})"
 
 
-class SendRate(models.Model):
-    """A provider's send schedule for its rate limit (see notifications.throttle).
-
-    Used when no Redis holds the schedule: every worker moves `tat` forward with a
-    conditional UPDATE, so the limit holds across processes.
-    """
-
-    provider = models.CharField(max_length=20, unique=True, verbose_name=_("provider"))
-    tat = models.DateTimeField(
-        help_text=_("When the messages already allowed will have gone out at the limit's pace."),
-        verbose_name=_("schedule"),
-    )
-
-    class Meta:
-        verbose_name = _("send rate")
-        verbose_name_plural = _("send rates")
-
-    def __str__(self):
-        return self.provider
+# The push safeguards' models live in their own module (this one holds the registry,
+# deliveries and the ledger); importing them here registers them with the app.
+from notifications.safeguard_models import PushApproval, SendRate  # noqa: E402, F401

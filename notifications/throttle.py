@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from notifications.models import SendRate
+from notifications.safeguard_models import SendRate
 
 # KEYS[1] the provider's schedule; ARGV: n, seconds per message, burst seconds.
 # Returns {granted 0/1, wait in microseconds}.

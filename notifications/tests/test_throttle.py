@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from notifications import throttle
-from notifications.models import SendRate
+from notifications.safeguard_models import SendRate
 
 
 def redis_url():
