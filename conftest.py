@@ -45,6 +45,8 @@ def _isolated(settings, tmp_path):
     """Send pushes to memory and keep demo credentials out of the checkout's var/."""
     settings.CXHUB_PUSH_PROVIDER = "locmem"
     settings.VAR_DIR = tmp_path
+    # Tests run at any hour: quiet hours apply only where a test sets a window.
+    settings.CXHUB_QUIET_WINDOW = None
     # Rows cached by one test are rolled back with it: never let the next test see them.
     hotcache.integrations.clear()
     hotcache.rule_matches.clear()

@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from notifications.channels import CHANNEL_CHOICES
-from notifications.validators import validate_phone, validate_time_zone
+from notifications.validators import time_zone_for, validate_phone, validate_time_zone
 
 
 class Team(models.Model):
@@ -85,7 +85,7 @@ class Customer(models.Model):
         "actions.Service", related_name="customers", blank=True, verbose_name=_("services")
     )
     tags = models.ManyToManyField(Tag, related_name="customers", blank=True, verbose_name=_("tags"))
-    # Empty on rows stored before time zones existed: validators.time_zone_for(locale) then.
+    # Filled from the locale when saved empty (save(), the upserts, a data migration).
     time_zone = models.CharField(
         max_length=64,
         blank=True,
@@ -146,6 +146,11 @@ class Customer(models.Model):
 
     def __str__(self):
         return self.external_id
+
+    def save(self, *args, **kwargs):
+        if not self.time_zone:
+            self.time_zone = time_zone_for(self.locale)
+        super().save(*args, **kwargs)
 
     def clean(self):
         errors = {}
@@ -267,6 +272,16 @@ class Delivery(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
     last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    quiet_hours = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=[
+            ("held", _("Held until the customers' morning")),
+            ("critical", _("Sent in the customers' night: critical action")),
+        ],
+        help_text=_("A push batch of customers in their quiet hours, and what was done."),
+        verbose_name=_("quiet hours"),
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     due_at = models.DateTimeField(verbose_name=_("due at"))
     claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed at"))
@@ -338,6 +353,9 @@ class PushRecord(models.Model):
         max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
     )
     error = models.TextField(blank=True, verbose_name=_("error"))
+    # Copied from the batch: "held" (sent at the customer's morning), "critical" (sent
+    # in their night because the action is critical), "" (sent in their day).
+    quiet_hours = models.CharField(max_length=10, blank=True, verbose_name=_("quiet hours"))
     created_at = models.DateTimeField(verbose_name=_("created at"))
     sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 

@@ -1,8 +1,14 @@
 """Reads of the customer side: audiences, their size, push progress."""
 
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
 from django.db.models import Count, Sum
 
 from notifications.models import Customer, Delivery, Device, PushRecord, Tag
+from notifications.quiet_hours import morning_of
 
 
 def audience_devices(audience: dict, *, opted_out: bool = False):
@@ -32,6 +38,46 @@ def audience_devices(audience: dict, *, opted_out: bool = False):
     if audience.get("locales"):
         devices = devices.filter(customer__locale__in=audience["locales"])
     return devices
+
+
+@dataclass(frozen=True)
+class AudiencePart:
+    """The devices of an audience whose customers' push goes out at one time."""
+
+    devices: object  # a Device queryset
+    due_at: datetime
+    key: str  # "" for the part sent now, else the morning it waits for ("m<epoch>")
+    quiet_hours: str  # "", "held" or "critical" (see Delivery.quiet_hours)
+
+
+def audience_parts(audience: dict, *, now, critical: bool, window) -> list[AudiencePart]:
+    """Split an audience by when each customer's outage push may go: now, or their morning.
+
+    Customers whose own time zone is in its quiet hours (`window`, see
+    quiet_hours.parse_window) wait until the end of them, one part per morning;
+    a critical action sends to them now, marked so in the ledger. One query
+    finds the audience's time zones; each part is then a filter on them.
+    """
+    devices = audience_devices(audience)
+    if window is None:
+        return [AudiencePart(devices, now, "", "")]
+    zones = set(devices.values_list("customer__time_zone", flat=True).distinct())
+    day, nights = set(), defaultdict(set)
+    for zone in zones:
+        morning = morning_of(now, zone or settings.TIME_ZONE, window)
+        if morning is None:
+            day.add(zone)
+        else:
+            nights[morning].add(zone)
+    parts = [AudiencePart(devices.filter(customer__time_zone__in=day), now, "", "")] if day else []
+    if critical and nights:
+        night_zones = set().union(*nights.values())
+        in_night = devices.filter(customer__time_zone__in=night_zones)
+        return [*parts, AudiencePart(in_night, now, "n", "critical")]
+    for morning, night_zones in sorted(nights.items()):
+        in_night = devices.filter(customer__time_zone__in=night_zones)
+        parts.append(AudiencePart(in_night, morning, f"m{int(morning.timestamp())}", "held"))
+    return parts
 
 
 def audience_estimate(audience: dict) -> dict:

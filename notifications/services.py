@@ -24,7 +24,7 @@ from notifications.models import (
     Team,
 )
 from notifications.providers import PushMessage, get_push_provider
-from notifications.selectors import all_clear_devices, audience_devices
+from notifications.selectors import all_clear_devices, audience_parts
 
 logger = logging.getLogger("cxhub.deliveries")
 
@@ -123,7 +123,9 @@ def tell_paged_teams(incident, *, ref: str, title: str, message: str, now) -> in
     return len(notices)
 
 
-def _queue_batches(incident, device_ids, *, purpose, key_prefix, message, now) -> int:
+def _queue_batches(
+    incident, device_ids, *, purpose, key_prefix, message, now, quiet_hours=""
+) -> int:
     """Cut a stream of device ids into push batches, queued 100 batches at a time.
 
     Batch numbers follow the stream's order, so a repeated fan-out produces the
@@ -145,6 +147,7 @@ def _queue_batches(incident, device_ids, *, purpose, key_prefix, message, now) -
                 recipients=batch,
                 size=len(batch),
                 due_at=now,
+                quiet_hours=quiet_hours,
             )
         )
 
@@ -189,21 +192,30 @@ def push_fan_out(incident, *, now) -> int:
     The audience is streamed from the database in device id order, never loaded whole.
     """
     audience = incident.policy.get("audience") or audience_of(incident.action)
-    device_ids = (
-        audience_devices(audience)
-        .order_by("id")
-        .values_list("id", flat=True)
-        .iterator(chunk_size=max(settings.CXHUB_PUSH_BATCH_SIZE, 2000))
-    )
     message = text_for(_texts(incident), "outage", "", push_variables(incident))
-    return _queue_batches(
-        incident,
-        device_ids,
-        purpose=Delivery.Purpose.PUSH,
-        key_prefix=f"push:{incident.pk}",
-        message=message,
+    batches = 0
+    # Customers in their quiet hours wait for their morning, unless the action is critical.
+    for part in audience_parts(
+        audience,
         now=now,
-    )
+        critical=bool(incident.policy.get("critical")),
+        window=settings.CXHUB_QUIET_WINDOW,
+    ):
+        device_ids = (
+            part.devices.order_by("id")
+            .values_list("id", flat=True)
+            .iterator(chunk_size=max(settings.CXHUB_PUSH_BATCH_SIZE, 2000))
+        )
+        batches += _queue_batches(
+            incident,
+            device_ids,
+            purpose=Delivery.Purpose.PUSH,
+            key_prefix=":".join(filter(None, ["push", str(incident.pk), part.key])),
+            message=message,
+            now=part.due_at,
+            quiet_hours=part.quiet_hours,
+        )
+    return batches
 
 
 def all_clear_fan_out(incident, *, now, key_prefix=None, device_ids=None) -> int:
@@ -518,6 +530,7 @@ def push_batch_send(delivery: Delivery) -> str:
                 purpose=purpose,
                 message=text_for(texts, purpose, device.customer.locale, variables),
                 provider=provider.name,
+                quiet_hours=delivery.quiet_hours,
                 created_at=now,
             )
             for device in devices.select_related("customer")

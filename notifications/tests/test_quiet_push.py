@@ -1,0 +1,76 @@
+"""Quiet hours in the fan-out: held until morning, dropped on resolve, or sent if critical."""
+
+from datetime import UTC, datetime, time
+
+import pytest
+import time_machine
+
+from incidents import services as incidents
+from notifications.models import Customer, Delivery, PushRecord
+from notifications.tests.helpers import ledger, post, send_pending
+
+# 23:00 in Sao Paulo (night), 11:00 in Tokyo (day).
+NIGHT_IN_SAO_PAULO = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+SAO_PAULO_MORNING = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def night(scenario, settings):
+    settings.CXHUB_QUIET_WINDOW = (time(22, 0), time(8, 0))
+    Customer.objects.filter(external_id="c1").update(time_zone="America/Sao_Paulo")
+    Customer.objects.filter(external_id="c2").update(time_zone="Asia/Tokyo")
+    return scenario
+
+
+def quiet_marks(purpose="outage"):
+    return sorted(
+        PushRecord.objects.filter(purpose=purpose).values_list("device__token", "quiet_hours")
+    )
+
+
+def test_a_customer_in_their_night_gets_the_push_in_their_morning(night, integration):
+    with time_machine.travel(NIGHT_IN_SAO_PAULO, tick=False) as clock:
+        incident = post(integration)
+        held = Delivery.objects.get(incident=incident, quiet_hours="held")
+        assert held.due_at == SAO_PAULO_MORNING
+        assert held.key == f"push:{incident.pk}:m{int(SAO_PAULO_MORNING.timestamp())}:0"
+        send_pending("push")
+        assert ledger("outage") == [("tok-c2", "sent")]  # Tokyo's day: now
+        clock.move_to(datetime(2026, 12, 1, 10, 59, tzinfo=UTC))
+        send_pending("push")
+        assert len(ledger("outage")) == 1  # not before the morning
+        clock.move_to(SAO_PAULO_MORNING)
+        send_pending("push")
+    assert ledger("outage") == [("tok-c1-a", "sent"), ("tok-c1-b", "sent"), ("tok-c2", "sent")]
+    assert quiet_marks() == [("tok-c1-a", "held"), ("tok-c1-b", "held"), ("tok-c2", "")]
+
+
+def test_a_held_push_is_dropped_when_the_incident_resolves_before_morning(night, integration):
+    with time_machine.travel(NIGHT_IN_SAO_PAULO, tick=False):
+        incident = post(integration)
+        send_pending("push")
+        incidents.incident_resolve(incident_id=incident.pk, by="test")
+        held = Delivery.objects.get(incident=incident, quiet_hours="held")
+        assert held.status == "cancelled"
+        send_pending("all_clear")
+    # Nor an all-clear for the customer who never heard of it.
+    assert ledger("all_clear") == [("tok-c2", "sent")]
+
+
+def test_a_critical_action_sends_in_the_night_and_the_ledger_says_so(night, integration):
+    night["action"].push_critical = True
+    night["action"].save()
+    with time_machine.travel(NIGHT_IN_SAO_PAULO, tick=False):
+        post(integration)
+        send_pending("push")
+    assert quiet_marks() == [("tok-c1-a", "critical"), ("tok-c1-b", "critical"), ("tok-c2", "")]
+    assert {s for _, s in ledger("outage")} == {"sent"}
+
+
+def test_the_sweep_sends_a_held_batch_once_its_morning_comes(night, integration, eager_celery):
+    with time_machine.travel(NIGHT_IN_SAO_PAULO, tick=False) as clock:
+        incident = post(integration)
+        clock.move_to(datetime(2026, 12, 1, 11, 1, tzinfo=UTC))
+        incidents.sweep()
+    assert Delivery.objects.get(incident=incident, quiet_hours="held").status == "sent"
+    assert len(ledger("outage", status="sent")) == 3
