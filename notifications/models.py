@@ -225,6 +225,7 @@ class Delivery(models.Model):
         PAGE = "page", _("Tier page")
         TRIAGE = "triage", _("Triage page")
         NOTICE = "notice", _("Notice to paged teams")
+        FALLBACK = "fallback", _("Customer fallback (SMS / e-mail)")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -353,6 +354,13 @@ class PushRecord(models.Model):
         max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
     )
     error = models.TextField(blank=True, verbose_name=_("error"))
+    channel = models.CharField(
+        max_length=10,
+        choices=[("push", _("Push")), ("sms", _("SMS")), ("email", _("E-mail"))],
+        default="push",
+        help_text=_("SMS or e-mail: the fallback for a customer no push reached."),
+        verbose_name=_("channel"),
+    )
     # Copied from the batch: "held" (sent at the customer's morning), "critical" (sent
     # in their night because the action is critical), "" (sent in their day).
     quiet_hours = models.CharField(max_length=10, blank=True, verbose_name=_("quiet hours"))
@@ -366,6 +374,12 @@ class PushRecord(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["incident", "device", "purpose"], name="one_push_per_device_and_purpose"
+            ),
+            # A fallback has no device: it goes once per customer.
+            models.UniqueConstraint(
+                fields=["incident", "customer", "purpose"],
+                condition=~models.Q(channel="push"),
+                name="one_fallback_per_customer_and_purpose",
             ),
         ]
         indexes = [

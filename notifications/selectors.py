@@ -42,26 +42,36 @@ def audience_devices(audience: dict, *, opted_out: bool = False):
 
 @dataclass(frozen=True)
 class AudiencePart:
-    """The devices of an audience whose customers' push goes out at one time."""
+    """The devices (or customers) of an audience whose message goes out at one time."""
 
-    devices: object  # a Device queryset
+    rows: object  # a Device or Customer queryset
     due_at: datetime
-    key: str  # "" for the part sent now, else the morning it waits for ("m<epoch>")
+    key: str  # "" for the part sent now, "n" for a critical night, else "m<epoch>"
     quiet_hours: str  # "", "held" or "critical" (see Delivery.quiet_hours)
 
 
 def audience_parts(audience: dict, *, now, critical: bool, window) -> list[AudiencePart]:
-    """Split an audience by when each customer's outage push may go: now, or their morning.
+    """Split an audience's devices by when each customer's outage push may go."""
+    return parts_by_morning(
+        audience_devices(audience),
+        "customer__time_zone",
+        now=now,
+        critical=critical,
+        window=window,
+    )
+
+
+def parts_by_morning(rows, zone_field: str, *, now, critical: bool, window) -> list[AudiencePart]:
+    """Split rows by when their customer may be told: now, or at the end of their night.
 
     Customers whose own time zone is in its quiet hours (`window`, see
     quiet_hours.parse_window) wait until the end of them, one part per morning;
     a critical action sends to them now, marked so in the ledger. One query
-    finds the audience's time zones; each part is then a filter on them.
+    finds the rows' time zones; each part is then a filter on them.
     """
-    devices = audience_devices(audience)
     if window is None:
-        return [AudiencePart(devices, now, "", "")]
-    zones = set(devices.values_list("customer__time_zone", flat=True).distinct())
+        return [AudiencePart(rows, now, "", "")]
+    zones = set(rows.values_list(zone_field, flat=True).distinct())
     day, nights = set(), defaultdict(set)
     for zone in zones:
         morning = morning_of(now, zone or settings.TIME_ZONE, window)
@@ -69,15 +79,41 @@ def audience_parts(audience: dict, *, now, critical: bool, window) -> list[Audie
             day.add(zone)
         else:
             nights[morning].add(zone)
-    parts = [AudiencePart(devices.filter(customer__time_zone__in=day), now, "", "")] if day else []
+    parts = [AudiencePart(rows.filter(**{f"{zone_field}__in": day}), now, "", "")] if day else []
     if critical and nights:
-        night_zones = set().union(*nights.values())
-        in_night = devices.filter(customer__time_zone__in=night_zones)
+        in_night = rows.filter(**{f"{zone_field}__in": set().union(*nights.values())})
         return [*parts, AudiencePart(in_night, now, "n", "critical")]
     for morning, night_zones in sorted(nights.items()):
-        in_night = devices.filter(customer__time_zone__in=night_zones)
+        in_night = rows.filter(**{f"{zone_field}__in": night_zones})
         parts.append(AudiencePart(in_night, morning, f"m{int(morning.timestamp())}", "held"))
     return parts
+
+
+def fallback_customers(audience: dict, channel: str):
+    """Return the audience's customers with no enabled device who consented to `channel`.
+
+    The audience's service, tag and locale narrowing applies (platforms do not:
+    these customers have no device); opted-out customers are left out.
+    """
+    contact = {"sms": "phone", "email": "email"}[channel]
+    customers = Customer.objects.filter(
+        opt_out_outage=False, **{f"{contact}_consent": True}
+    ).exclude(**{contact: ""})
+    if audience.get("scope", "service") == "service":
+        customers = customers.filter(
+            pk__in=Customer.services.through.objects.filter(
+                service_id__in=audience.get("service_ids", [])
+            ).values("customer_id")
+        )
+    if audience.get("tags"):
+        customers = customers.filter(
+            pk__in=Customer.tags.through.objects.filter(
+                tag_id__in=Tag.objects.filter(slug__in=audience["tags"]).values("id")
+            ).values("customer_id")
+        )
+    if audience.get("locales"):
+        customers = customers.filter(locale__in=audience["locales"])
+    return customers.exclude(pk__in=Device.objects.filter(enabled=True).values("customer_id"))
 
 
 def audience_estimate(audience: dict) -> dict:

@@ -14,6 +14,11 @@ from django.utils import timezone
 from cxhub.enqueue import enqueue_on_commit
 from notifications.audiences import audience_of, text_for, texts_of
 from notifications.channels import DeliveryError, get_channel
+from notifications.fallback_send import (
+    fallback_after_batch,
+    fallback_batch_send,
+    fallback_fan_out,
+)
 from notifications.models import (
     Channel,
     Customer,
@@ -202,7 +207,7 @@ def push_fan_out(incident, *, now) -> int:
         window=settings.CXHUB_QUIET_WINDOW,
     ):
         device_ids = (
-            part.devices.order_by("id")
+            part.rows.order_by("id")
             .values_list("id", flat=True)
             .iterator(chunk_size=max(settings.CXHUB_PUSH_BATCH_SIZE, 2000))
         )
@@ -215,7 +220,7 @@ def push_fan_out(incident, *, now) -> int:
             now=part.due_at,
             quiet_hours=part.quiet_hours,
         )
-    return batches
+    return batches + fallback_fan_out(incident, now=now)
 
 
 def all_clear_fan_out(incident, *, now, key_prefix=None, device_ids=None) -> int:
@@ -241,7 +246,9 @@ def push_wind_down(incident, *, now) -> tuple[int, int]:
     A batch being sent right now gets its all-clear when its send finishes (see
     delivery_send); the ledger's unique constraint keeps a device from getting two.
     """
-    pushes = Delivery.objects.filter(incident=incident, purpose=Delivery.Purpose.PUSH)
+    pushes = Delivery.objects.filter(
+        incident=incident, purpose__in=[Delivery.Purpose.PUSH, Delivery.Purpose.FALLBACK]
+    )
     cancelled = pushes.filter(status=Delivery.Status.PENDING).update(
         status=Delivery.Status.CANCELLED, last_error="The incident resolved before it was sent."
     )
@@ -264,7 +271,11 @@ def pushes_stopped(action_id) -> str:
 def pushes_cancel_queued(*, action_id=None, reason: str) -> int:
     """Cancel every queued (pending) customer push, of one action or all; return how many."""
     queued = Delivery.objects.filter(
-        purpose__in=[Delivery.Purpose.PUSH, Delivery.Purpose.ALL_CLEAR],
+        purpose__in=[
+            Delivery.Purpose.PUSH,
+            Delivery.Purpose.ALL_CLEAR,
+            Delivery.Purpose.FALLBACK,
+        ],
         status=Delivery.Status.PENDING,
     )
     if action_id is not None:
@@ -429,6 +440,8 @@ def delivery_send(delivery_id) -> Delivery | None:
             and not isinstance(error, PushCancelled)
         ):
             _all_clear_if_resolved(delivery, now=done)
+            if delivery.status in (Delivery.Status.SENT, Delivery.Status.FAILED):
+                fallback_after_batch(delivery, now=done)
         if delivery.incident_id and kind:
             event_add(delivery.incident, kind, detail, at=done)
     delivery.last_error = "" if error is None else error.message
@@ -463,12 +476,16 @@ def _all_clear_if_resolved(delivery: Delivery, *, now) -> None:
 def _describe(delivery: Delivery) -> str:
     if delivery.purpose in (Delivery.Purpose.PUSH, Delivery.Purpose.ALL_CLEAR):
         return f"{delivery.get_purpose_display()} batch of {len(delivery.recipients)} device(s)"
+    if delivery.purpose == Delivery.Purpose.FALLBACK:
+        return f"Fallback by {delivery.provider} to {len(delivery.recipients)} customer(s)"
     return f"{delivery.get_purpose_display()} to {delivery.team} via {delivery.channel.kind}"
 
 
 def _send(delivery: Delivery) -> str:
     if delivery.purpose in (Delivery.Purpose.PUSH, Delivery.Purpose.ALL_CLEAR):
         return push_batch_send(delivery)
+    if delivery.purpose == Delivery.Purpose.FALLBACK:
+        return fallback_batch_send(delivery)
     if delivery.channel is None:
         raise DeliveryError("The channel was deleted", permanent=True)
     get_channel(delivery.channel.kind).send(
