@@ -86,3 +86,31 @@ def test_redis_schedule_holds_across_concurrent_senders(settings):
     assert sum(granted) <= 1000 * elapsed + 50 + 10
     assert sum(granted) >= 500  # and the senders were not starved
     redis.Redis.from_url(url).delete("cxhub:rate:fcm")
+
+
+def test_a_spent_limit_defers_the_batch_instead_of_failing_it(scenario, integration, settings):
+    from notifications.models import Delivery
+    from notifications.tests.helpers import ledger, post, send_pending
+
+    settings.CXHUB_SEND_RATE_REDIS_URL = ""
+    settings.CXHUB_SEND_RATE_PER_MINUTE = {"locmem": 60}  # one a second
+    settings.CXHUB_SEND_RATE_BURST_SECONDS = 1.0
+    settings.CXHUB_PUSH_BATCH_SIZE = 2
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        incident = post(integration)
+        first, second = Delivery.objects.filter(incident=incident).order_by("key")
+        # The fan-out spreads the batches: two devices a batch, one a second.
+        assert (second.due_at - first.due_at).total_seconds() == pytest.approx(2.0)
+        send_pending("push")
+        assert ledger("outage") == [("tok-c1-a", "sent"), ("tok-c1-b", "sent")]
+        clock.shift(timedelta(seconds=2))
+        # Someone else used the rate meanwhile: the batch waits its turn, no attempt lost.
+        SendRate.objects.update(tat=timezone.now() + timedelta(seconds=5))
+        send_pending("push")
+        second.refresh_from_db()
+        assert (second.status, second.attempts) == ("pending", 0)
+        assert second.last_error.startswith("Send-rate limit: waiting 4.0 s")
+        assert ledger("outage", status="pending") == [("tok-c2", "pending")]
+        clock.shift(timedelta(seconds=5))
+        send_pending("push")
+    assert ledger("outage") == [("tok-c1-a", "sent"), ("tok-c1-b", "sent"), ("tok-c2", "sent")]
