@@ -89,6 +89,7 @@ class Customer(models.Model):
     time_zone = models.CharField(
         max_length=64,
         blank=True,
+        db_default="",
         validators=[validate_time_zone],
         help_text=_("IANA name (America/Sao_Paulo); empty: the default of the locale."),
         verbose_name=_("time zone"),
@@ -97,28 +98,33 @@ class Customer(models.Model):
     phone = models.CharField(
         max_length=16,
         blank=True,
+        db_default="",
         validators=[validate_phone],
         help_text=_("E.164, e.g. +5511999990000."),
         verbose_name=_("phone number"),
     )
     phone_consent = models.BooleanField(
         default=False,
+        db_default=False,
         help_text=_("The customer agreed to SMS notices."),
         verbose_name=_("SMS consent"),
     )
-    email = models.EmailField(blank=True, verbose_name=_("e-mail"))
+    email = models.EmailField(blank=True, db_default="", verbose_name=_("e-mail"))
     email_consent = models.BooleanField(
         default=False,
+        db_default=False,
         help_text=_("The customer agreed to e-mail notices."),
         verbose_name=_("e-mail consent"),
     )
     opt_out_outage = models.BooleanField(
         default=False,
+        db_default=False,
         help_text=_("The customer asked not to be told of outages."),
         verbose_name=_("opted out of outage pushes"),
     )
     opt_out_all_clear = models.BooleanField(
         default=False,
+        db_default=False,
         help_text=_("The customer asked not to be told when an outage is over."),
         verbose_name=_("opted out of all-clears"),
     )
@@ -276,6 +282,7 @@ class Delivery(models.Model):
     quiet_hours = models.CharField(
         max_length=10,
         blank=True,
+        db_default="",
         choices=[
             ("held", _("Held until the customers' morning")),
             ("critical", _("Sent in the customers' night: critical action")),
@@ -358,12 +365,15 @@ class PushRecord(models.Model):
         max_length=10,
         choices=[("push", _("Push")), ("sms", _("SMS")), ("email", _("E-mail"))],
         default="push",
+        db_default="push",
         help_text=_("SMS or e-mail: the fallback for a customer no push reached."),
         verbose_name=_("channel"),
     )
     # Copied from the batch: "held" (sent at the customer's morning), "critical" (sent
     # in their night because the action is critical), "" (sent in their day).
-    quiet_hours = models.CharField(max_length=10, blank=True, verbose_name=_("quiet hours"))
+    quiet_hours = models.CharField(
+        max_length=10, blank=True, db_default="", verbose_name=_("quiet hours")
+    )
     created_at = models.DateTimeField(verbose_name=_("created at"))
     sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
