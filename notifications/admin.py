@@ -212,6 +212,8 @@ LEDGER_COLUMNS = [
     ("purpose", "purpose"),
     ("message", "message"),
     ("provider", "provider"),
+    ("channel", "channel"),
+    ("quiet_hours", "quiet_hours"),
     ("status", "status"),
     ("error", "error"),
     ("created_at", "queued_at"),
@@ -247,7 +249,7 @@ class PushRecordAdmin(admin.ModelAdmin):
         "status",
         "sent_at",
     ]
-    list_filter = ["purpose", "status", "provider", "created_at"]
+    list_filter = ["purpose", "status", "channel", "quiet_hours", "provider", "created_at"]
     search_fields = ["customer_ref", "=incident__id"]
     list_select_related = ["incident__action"]
     date_hierarchy = "created_at"

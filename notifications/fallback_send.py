@@ -104,8 +104,9 @@ def fallback_after_batch(delivery, *, now) -> int:
         )
         .exclude(
             Exists(
+                # device_id IS NOT NULL: a NULL in a NOT IN list would match nothing.
                 Device.objects.filter(customer_id=OuterRef("pk"), enabled=True).exclude(
-                    pk__in=outage.values("device_id")
+                    pk__in=outage.filter(device__isnull=False).values("device_id")
                 )
             )
         )

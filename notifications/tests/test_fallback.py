@@ -107,3 +107,17 @@ def test_the_sms_reaches_the_local_fake_gateway_signed(sms, integration, setting
     assert [r["to"] for r in batch["recipients"]] == ["+5511999990004"]
     assert fallback_ledger() == [("c4", "sms", "sent")]
     assert PushRecord.objects.get(channel="sms").provider == "sms:webhook"
+
+
+def test_a_fallback_already_sent_does_not_hide_a_device_still_to_come(sms, integration, settings):
+    settings.CXHUB_PUSH_BATCH_SIZE = 1  # c1's two devices in two batches
+    Customer.objects.filter(external_id="c1").update(phone="+5511999990001", phone_consent=True)
+    providers.locmem_failures["tok-c1-a"] = PushFailure("bad", unregistered=True)
+    post(integration)
+    send_pending("fallback")  # c4's SMS first: a ledger row with no device
+    first = Delivery.objects.filter(purpose="push").order_by("key").first()
+    from notifications.services import delivery_send
+
+    delivery_send(first.pk)  # tok-c1-a failed; tok-c1-b is in a later batch
+    send_pending("fallback")
+    assert fallback_ledger() == [("c4", "sms", "sent")]  # c1 still has a device to try
