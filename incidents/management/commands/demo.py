@@ -42,6 +42,17 @@ CUSTOMERS = [
     ("demo-customer-2", "pt-BR", [("ios", "demo-token-ios-2")]),
     ("demo-customer-3", "en", [("android", "demo-token-android-3"), ("web", "demo-token-web-3")]),
 ]
+# Customers for the push safeguards (docs/customers.md): one twelve hours from Sao Paulo,
+# so one of the two is usually in its quiet hours; one with no app, only an SMS consent.
+SAFEGUARD_CUSTOMERS = [
+    ("demo-customer-tokyo", "en", {"time_zone": "Asia/Tokyo"}, [("ios", "demo-token-ios-tokyo")]),
+    (
+        "demo-customer-sms",
+        "pt-BR",
+        {"phone": "+5511999990000", "phone_consent": True},
+        [],
+    ),
+]
 
 
 class Command(BaseCommand):
@@ -77,6 +88,7 @@ class Command(BaseCommand):
                 "repeat_minutes": 15,
                 "ack_timeout_minutes": 30,
                 "status_visible": True,
+                "push_fallback": "sms",
             },
         )
         for code in ("503", "404"):
@@ -96,9 +108,10 @@ class Command(BaseCommand):
                     "after_minutes": minutes,
                 },
             )
-        for external_id, locale, devices in CUSTOMERS:
+        customers = [(e, loc, {}, d) for e, loc, d in CUSTOMERS] + SAFEGUARD_CUSTOMERS
+        for external_id, locale, extra, devices in customers:
             customer, _ = Customer.objects.update_or_create(
-                external_id=external_id, defaults={"locale": locale}
+                external_id=external_id, defaults={"locale": locale, **extra}
             )
             customer.services.add(login)
             for platform, token in devices:
