@@ -163,20 +163,6 @@ class ActionAdmin(admin.ModelAdmin):
             },
         ),
         (
-            _("Four-eyes approval"),
-            {
-                "fields": [
-                    "approval_threshold",
-                    "approval_timeout_minutes",
-                    "approval_timeout_sends",
-                ],
-                "description": _(
-                    "A push to more customers than the threshold waits in Push approvals for "
-                    "a second CX staff member; whoever set this action up cannot approve it."
-                ),
-            },
-        ),
-        (
             _("Lifecycle"),
             {
                 "fields": [

@@ -158,28 +158,6 @@ class Action(models.Model):
         ),
         verbose_name=_("fallback channel"),
     )
-    approval_threshold = models.PositiveIntegerField(
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1)],
-        help_text=_(
-            "An outage push to more customers than this waits for a second CX staff member's "
-            "approval; empty: CXHUB_PUSH_APPROVAL_THRESHOLD."
-        ),
-        verbose_name=_("approval above (customers)"),
-    )
-    approval_timeout_minutes = models.PositiveIntegerField(
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1)],
-        help_text=_("Decide by itself after this many minutes without a decision; empty: wait."),
-        verbose_name=_("approval timeout (minutes)"),
-    )
-    approval_timeout_sends = models.BooleanField(
-        default=False,
-        help_text=_("At the timeout, send the push (otherwise it is cancelled)."),
-        verbose_name=_("send at the approval timeout"),
-    )
     status_visible = models.BooleanField(
         default=False,
         help_text=_(

@@ -36,8 +36,7 @@ def django_setup(batch_size: int) -> None:
     os.environ["CELERY_BROKER_URL"] = BROKER_URL
     os.environ["CXHUB_PUSH_BATCH_SIZE"] = str(batch_size)
     os.environ["CXHUB_PUSH_PROVIDER"] = "console"
-    # The fan-out itself is measured: no four-eyes wait, no quiet hours unless asked.
-    os.environ.setdefault("CXHUB_PUSH_APPROVAL_THRESHOLD", "0")
+    # The fan-out itself is measured: no quiet hours unless asked.
     os.environ.setdefault("CXHUB_QUIET_HOURS", "")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxhub.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")

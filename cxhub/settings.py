@@ -314,10 +314,6 @@ try:
     CXHUB_QUIET_WINDOW = parse_window(CXHUB_QUIET_HOURS)
 except ValueError as exc:
     raise ImproperlyConfigured(f"CXHUB_QUIET_HOURS: {exc}") from None
-# An outage push to more customers than this waits for a second person's approval
-# (an action may set its own threshold); 0: never ask.
-CXHUB_PUSH_APPROVAL_THRESHOLD = env.int("CXHUB_PUSH_APPROVAL_THRESHOLD", default=100_000)
-
 # Fallback channels (docs/customers.md): SMS and e-mail to customers no push reached.
 # Provider per channel: console (log), locmem (tests), apprise (a URL with {to}) or
 # webhook (the bank's gateway, HMAC-signed JSON batches).
@@ -332,26 +328,6 @@ CXHUB_EMAIL_WEBHOOK_SECRET = env.str("CXHUB_EMAIL_WEBHOOK_SECRET", default="")
 for _name in ("CXHUB_SMS_PROVIDER", "CXHUB_EMAIL_PROVIDER"):
     if globals()[_name] not in ("console", "locmem", "apprise", "webhook"):
         raise ImproperlyConfigured(f"{_name} must be console, locmem, apprise or webhook.")
-
-# Send-rate limits, messages per minute per provider ("fcm=600000,sms=60"; none: no limit),
-# shared by every worker through Redis when CXHUB_SEND_RATE_REDIS_URL is set, else the
-# database. A batch may start while the provider's backlog is at most the burst.
-try:
-    CXHUB_SEND_RATE_PER_MINUTE = {
-        provider: int(rate)
-        for provider, rate in env.dict("CXHUB_SEND_RATE_PER_MINUTE", default={}).items()
-    }
-except ValueError:
-    raise ImproperlyConfigured(
-        "CXHUB_SEND_RATE_PER_MINUTE: give provider=messages per minute, e.g. fcm=600000,sms=60."
-    ) from None
-if any(rate < 1 for rate in CXHUB_SEND_RATE_PER_MINUTE.values()):
-    raise ImproperlyConfigured("CXHUB_SEND_RATE_PER_MINUTE: every rate must be at least 1.")
-CXHUB_SEND_RATE_BURST_SECONDS = env.float("CXHUB_SEND_RATE_BURST_SECONDS", default=1.0)
-CXHUB_SEND_RATE_REDIS_URL = env.str(
-    "CXHUB_SEND_RATE_REDIS_URL",
-    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "",
-)
 
 # The in-app status API (GET /api/v1/status) and the status page (/status/).
 # Anonymous by default (the app may ask); false: an integration token is needed.

@@ -376,9 +376,6 @@ class TimelineEvent(models.Model):
         MAINTENANCE = "maintenance", _("Held by maintenance")
         MAINTENANCE_ENDED = "maintenance_ended", _("Maintenance ended")
         REOPENED = "reopened", _("Reopened")
-        PUSH_APPROVAL_ASKED = "push_approval_asked", _("Push waits for approval")
-        PUSH_APPROVED = "push_approved", _("Push approved")
-        PUSH_REJECTED = "push_rejected", _("Push rejected")
 
     incident = models.ForeignKey(
         Incident, on_delete=models.CASCADE, related_name="events", verbose_name=_("incident")

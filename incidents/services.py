@@ -12,7 +12,7 @@ from actions.models import Action
 from actions.selectors import actions_matching
 from cxhub import hotcache
 from cxhub.enqueue import enqueue_on_commit
-from incidents import approvals, lifecycle
+from incidents import lifecycle
 from incidents.escalation import evaluate, policy_of
 from incidents.models import (
     AlertInstance,
@@ -422,7 +422,13 @@ def incident_evaluate(incident: Incident, *, now) -> None:
     mine = Incident.objects.filter(pk=incident.pk)
     if due.push and mine.filter(push_queued_at__isnull=True).update(push_queued_at=now):
         incident.push_queued_at = now
-        approvals.push_start(incident, now=now)  # fans out, or waits for a second person
+        batches = notify.push_fan_out(incident, now=now)
+        event_add(
+            incident,
+            TimelineEvent.Kind.PUSH_QUEUED,
+            f"Outage push queued at {incident.occurrences} occurrences in {batches} batch(es)",
+            at=now,
+        )
     if due.tiers:
         top = due.tiers[-1]["level"]
         if mine.filter(escalation_level__lt=top).update(escalation_level=top, last_paged_at=now):
@@ -503,7 +509,6 @@ def incident_resolve(*, incident_id, by: str, note: str = "", now=None) -> bool:
         event = event_add(incident, TimelineEvent.Kind.RESOLVED, note, actor=by, at=now)
         lifecycle.teams_tell(incident, event, now=now)
         cancelled, batches = notify.push_wind_down(incident, now=now)
-        approvals.push_approval_cancel(incident, now=now)
         if cancelled or batches:
             event_add(
                 incident,
@@ -556,7 +561,6 @@ def sweep(now=None) -> dict:
     for incident_id in due_incidents:
         incident_check(incident_id, now=now)
     deliveries = notify.deliveries_requeue(now=now)
-    approvals.push_approvals_expire(now=now)
     return {"reports": len(lost_reports), "incidents": len(due_incidents), "deliveries": deliveries}
 
 

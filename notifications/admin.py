@@ -218,9 +218,6 @@ LEDGER_COLUMNS = [
     ("error", "error"),
     ("created_at", "queued_at"),
     ("sent_at", "sent_at"),
-    # Four-eyes: who let a mass push go, and when (empty when none was needed).
-    ("incident__push_approval__decided_by", "approved_by"),
-    ("incident__push_approval__decided_at", "approved_at"),
 ]
 
 
@@ -302,7 +299,3 @@ class PushSwitchAdmin(admin.ModelAdmin):
             )
         else:
             messages.success(request, _("Pushes allowed again."))
-
-
-# Registered from its own module (this one is long enough).
-from notifications import admin_approvals  # noqa: E402, F401

@@ -29,9 +29,7 @@ def texts_of(action) -> dict:
 def push_policy_of(action) -> dict:
     """Return the push part of an incident's policy: provider, audience, texts, safeguards.
 
-    `critical` sends in the customers' quiet hours; `fallback` is "", "sms" or
-    "email"; `approval` holds the four-eyes threshold (None: the global one) and
-    timeout.
+    `critical` sends in the customers' quiet hours; `fallback` is "", "sms" or "email".
     """
     return {
         "provider": action.push_provider,
@@ -39,11 +37,6 @@ def push_policy_of(action) -> dict:
         "texts": texts_of(action),
         "critical": action.push_critical,
         "fallback": action.push_fallback,
-        "approval": {
-            "threshold": action.approval_threshold,
-            "timeout_minutes": action.approval_timeout_minutes,
-            "timeout_sends": action.approval_timeout_sends,
-        },
     }
 
 

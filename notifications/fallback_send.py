@@ -9,13 +9,10 @@ whose recipients are customer ids; its send writes one ledger row per customer
 the frequency cap, and sends through the channel's provider (fallback.py).
 """
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from notifications import throttle
 from notifications.audiences import audience_of, text_for
 from notifications.fallback import FallbackMessage, get_fallback_provider, provider_key
 from notifications.models import Customer, Delivery, Device, PushRecord
@@ -30,8 +27,6 @@ def _queue(incident, customer_ids, *, channel, key_prefix, due_at, quiet_hours="
 
     size = settings.CXHUB_PUSH_BATCH_SIZE
     ids = list(customer_ids)
-    rate = throttle.rate_of(channel)  # spread under the gateway's rate, as pushes are
-    spacing = timedelta(seconds=size * 60 / rate) if rate else timedelta(0)
     batches = [
         Delivery(
             key=f"{key_prefix}:{n}",
@@ -42,7 +37,7 @@ def _queue(incident, customer_ids, *, channel, key_prefix, due_at, quiet_hours="
             message="",
             recipients=ids[start : start + size],
             size=len(ids[start : start + size]),
-            due_at=due_at + spacing * n,
+            due_at=due_at,
             quiet_hours=quiet_hours,
         )
         for n, start in enumerate(range(0, len(ids), size))
@@ -124,7 +119,6 @@ def fallback_batch_send(delivery) -> str:
     """Send a claimed fallback batch, recording each customer in the ledger."""
     from notifications.services import (
         PushCancelled,
-        SendThrottled,
         _apply_frequency_cap,
         _texts,
         push_variables,
@@ -178,9 +172,6 @@ def fallback_batch_send(delivery) -> str:
         )
         for r in records
     ]
-    wait = throttle.take(channel, len(records))
-    if wait:
-        raise SendThrottled(wait)  # the rows stay pending for the batch's next turn
     try:
         failures = provider.send(messages=messages, title=delivery.title, reference=delivery.key)
     except Exception as exc:

@@ -399,8 +399,3 @@ class PushRecord(models.Model):
 
     def __str__(self):
         return f"{self.get_purpose_display()} to {self.customer_ref} ({self.status})"
-
-
-# The push safeguards' models live in their own module (this one holds the registry,
-# deliveries and the ledger); importing them here registers them with the app.
-from notifications.safeguard_models import PushApproval, SendRate  # noqa: E402, F401

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cxhub.enqueue import enqueue_on_commit
-from notifications import throttle
 from notifications.audiences import audience_of, text_for, texts_of
 from notifications.channels import DeliveryError, get_channel
 from notifications.fallback_send import (
@@ -44,13 +43,8 @@ def deliveries_queue(deliveries: list[Delivery]) -> None:
     from notifications.tasks import send_delivery
 
     Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=500)
-    now = timezone.now()
     for delivery in deliveries:
-        # A batch spread by a rate limit rings when due (short waits only: a batch
-        # held for the morning is left to the sweep rather than a long countdown).
-        wait = (delivery.due_at - now).total_seconds()
-        countdown = {"countdown": int(wait) + 1} if 0 < wait <= 900 else {}
-        enqueue_on_commit(send_delivery, str(delivery.id), **countdown)
+        enqueue_on_commit(send_delivery, str(delivery.id))
 
 
 def incident_link(incident) -> str:
@@ -145,9 +139,6 @@ def _queue_batches(
     size = settings.CXHUB_PUSH_BATCH_SIZE
     provider = incident.policy.get("provider") or settings.CXHUB_PUSH_PROVIDER
     batch, batches, pending = [], 0, []
-    # With a send-rate limit, batch n is due when the limit lets it start: spread, not failed.
-    rate = throttle.rate_of(provider)
-    spacing = timedelta(seconds=size * 60 / rate) if rate else timedelta(0)
 
     def cut():
         pending.append(
@@ -160,7 +151,7 @@ def _queue_batches(
                 message=message,
                 recipients=batch,
                 size=len(batch),
-                due_at=now + spacing * batches,
+                due_at=now,
                 quiet_hours=quiet_hours,
             )
         )
@@ -386,14 +377,6 @@ class PushCancelled(DeliveryError):
     """A kill switch stopped a push batch: it is cancelled, not sent."""
 
 
-class SendThrottled(DeliveryError):
-    """The provider's send-rate limit is spent: try the batch again after `wait` seconds."""
-
-    def __init__(self, wait: float):
-        super().__init__(f"Send-rate limit: waiting {wait:.1f} s")
-        self.wait = wait
-
-
 def delivery_send(delivery_id) -> Delivery | None:
     """Claim a due pending delivery, send it, and record the outcome.
 
@@ -428,20 +411,6 @@ def delivery_send(delivery_id) -> Delivery | None:
             mine.update(status=Delivery.Status.CANCELLED, last_error=error.message)
             delivery.status = Delivery.Status.CANCELLED
             kind, detail = None, ""
-        elif isinstance(error, SendThrottled):
-            # Not a failure: the attempt is given back and the batch waits its turn.
-            retry_at = done + timedelta(seconds=error.wait)
-            mine.update(
-                status=Delivery.Status.PENDING,
-                due_at=retry_at,
-                attempts=F("attempts") - 1,
-                last_error=error.message,
-            )
-            delivery.status = Delivery.Status.PENDING
-            kind, detail = None, ""
-            from notifications.tasks import send_delivery
-
-            enqueue_on_commit(send_delivery, str(delivery.pk), countdown=int(error.wait) + 1)
         elif error is None:
             mine.update(status=Delivery.Status.SENT, sent_at=done, last_error="")
             delivery.status = Delivery.Status.SENT
@@ -592,9 +561,6 @@ def push_batch_send(delivery: Delivery) -> str:
     records = list(mine.exclude(device=None).select_related("device__customer"))
     if not records:
         return ": nothing left to send"
-    wait = throttle.take(provider.name, len(records))
-    if wait:
-        raise SendThrottled(wait)  # the rows stay pending for the batch's next turn
     try:
         failures = provider.send(
             messages=[PushMessage(device=r.device, body=r.message) for r in records],
