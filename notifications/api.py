@@ -8,7 +8,6 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from actions.models import Service
 from cxhub.api import (
     HasRequiredPermissions,
     IntegrationTokenAuthentication,
@@ -16,7 +15,8 @@ from cxhub.api import (
     LimitedJSONParser,
 )
 from cxhub.schema import BAD_REQUEST, FORBIDDEN, POST_ERRORS, TOO_LARGE, UNAUTHORIZED
-from notifications.customers import customer_upsert, customers_upsert
+from notifications import services
+from notifications.customers import service_model
 from notifications.models import Device
 from notifications.validators import validate_phone, validate_time_zone
 
@@ -106,7 +106,7 @@ def unknown_services(items: list[dict]) -> dict[int, dict]:
     One query for the whole list, however long.
     """
     wanted = {slug for item in items for slug in item["services"]}
-    known = set(Service.objects.filter(slug__in=wanted).values_list("slug", flat=True))
+    known = set(service_model().objects.filter(slug__in=wanted).values_list("slug", flat=True))
     errors = {}
     for index, item in enumerate(items):
         unknown = [slug for slug in item["services"] if slug not in known]
@@ -172,7 +172,7 @@ class CustomerUpsertApi(APIView):
         serializer = CustomerInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
-            customer, created = customer_upsert(**serializer.validated_data)
+            customer, created = services.customer_upsert(**serializer.validated_data)
         return Response(
             {
                 "external_id": customer.external_id,
@@ -234,7 +234,7 @@ class CustomerBulkUpsertApi(APIView):
         if errors:
             return _bad({"customers": {str(i): e for i, e in errors.items()}})
         with transaction.atomic():
-            result = customers_upsert(items)
+            result = services.customers_upsert(items)
         return Response(result, status=status.HTTP_200_OK)
 
 

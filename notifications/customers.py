@@ -16,6 +16,14 @@ FIELDS = {
 }
 
 
+def service_model():
+    """Return the model of the services customers use (the playbooks' Service).
+
+    Taken from the relation, so the registry does not import the app that owns it.
+    """
+    return Customer._meta.get_field("services").related_model
+
+
 def customers_upsert(items: list[dict], *, replace: bool = True) -> dict:
     """Create or update customers with their services, tags and devices, in bulk.
 
@@ -28,8 +36,7 @@ def customers_upsert(items: list[dict], *, replace: bool = True) -> dict:
     time zone is the locale's. A token moves to the customer that lists it; a
     device the provider disabled stays disabled (a new token is a new device).
     """
-    from actions.models import Service
-
+    Service = service_model()
     by_external = {item["external_id"]: item for item in items}  # the last one wins
     stored = {
         row["external_id"]: row

@@ -19,7 +19,7 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 
-from notifications.channels.base import DeliveryError
+from notifications.errors import DeliveryError
 from notifications.providers import PushFailure, sign
 
 logger = logging.getLogger("cxhub.fallback")

@@ -129,27 +129,6 @@ def audience_estimate(audience: dict) -> dict:
     }
 
 
-def all_clear_devices(incident, *, delivery=None):
-    """Return the ids of the devices the outage push reached, in id order, for the all-clear.
-
-    The ledger says which devices got the outage push (of one batch, given
-    `delivery`); customers who have since opted out of all-clears are left out.
-    """
-    records = PushRecord.objects.filter(
-        incident=incident,
-        purpose=PushRecord.Purpose.OUTAGE,
-        status=PushRecord.Status.SENT,
-        device__isnull=False,
-    )
-    if delivery is not None:
-        records = records.filter(delivery=delivery)
-    return (
-        records.exclude(customer__opt_out_all_clear=True)
-        .order_by("device_id")
-        .values_list("device_id", flat=True)
-    )
-
-
 def push_progress(incident) -> dict:
     """Return the outage push's progress: devices queued, sent, failed, capped, cancelled."""
     batches = {

@@ -46,10 +46,11 @@ def test_a_customer_with_no_device_gets_an_sms_once(sms, integration):
     assert record.device is None and record.token_tail == "0004"
     assert record.message.startswith("Infelizmente")
     # Queued again (a retry of the fan-out): the ledger's constraint keeps it to one.
-    from notifications.fallback_send import fallback_fan_out
+    from incidents.pushes import fallback_fan_out, push_texts
 
     Delivery.objects.filter(purpose="fallback").delete()
-    fallback_fan_out(Incident.objects.get(pk=incident.pk), now=timezone.now())
+    incident = Incident.objects.get(pk=incident.pk)
+    fallback_fan_out(incident, texts=push_texts(incident, "outage"), now=timezone.now())
     send_pending("fallback")
     assert len(fallback.outbox) == 1
 

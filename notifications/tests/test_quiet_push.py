@@ -67,10 +67,17 @@ def test_a_critical_action_sends_in_the_night_and_the_ledger_says_so(night, inte
     assert {s for _, s in ledger("outage")} == {"sent"}
 
 
-def test_the_sweep_sends_a_held_batch_once_its_morning_comes(night, integration, eager_celery):
+def test_the_sweep_sends_a_held_batch_once_its_morning_comes(
+    night, integration, eager_celery, django_capture_on_commit_callbacks
+):
     with time_machine.travel(NIGHT_IN_SAO_PAULO, tick=False) as clock:
         incident = post(integration)
+        clock.move_to(datetime(2026, 12, 1, 10, 59, tzinfo=UTC))
+        with django_capture_on_commit_callbacks(execute=True):
+            incidents.sweep()
+        assert Delivery.objects.get(incident=incident, quiet_hours="held").status == "pending"
         clock.move_to(datetime(2026, 12, 1, 11, 1, tzinfo=UTC))
-        incidents.sweep()
+        with django_capture_on_commit_callbacks(execute=True):
+            incidents.sweep()
     assert Delivery.objects.get(incident=incident, quiet_hours="held").status == "sent"
     assert len(ledger("outage", status="sent")) == 3
