@@ -77,6 +77,10 @@ def _test_push_send(delivery: Delivery, provider) -> str:
 
 def _ledger_rows_insert(delivery: Delivery, purpose: str, provider_name: str, *, now) -> None:
     devices = Device.objects.filter(pk__in=delivery.recipients, enabled=True)
+    # A customer who opted out since the batch was queued (it waited for their
+    # morning, say) is not told.
+    opted_out = "opt_out_outage" if purpose == PushRecord.Purpose.OUTAGE else "opt_out_all_clear"
+    devices = devices.exclude(**{f"customer__{opted_out}": True})
     if purpose == PushRecord.Purpose.ALL_CLEAR:
         # Only devices the outage push actually reached hear that it is over.
         devices = devices.filter(

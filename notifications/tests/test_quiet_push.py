@@ -81,3 +81,12 @@ def test_the_sweep_sends_a_held_batch_once_its_morning_comes(
             incidents.sweep()
     assert Delivery.objects.get(incident=incident, quiet_hours="held").status == "sent"
     assert len(ledger("outage", status="sent")) == 3
+
+
+def test_a_customer_who_opts_out_while_held_is_not_told_in_the_morning(night, integration):
+    with time_machine.travel(NIGHT_IN_SAO_PAULO, tick=False) as clock:
+        post(integration)
+        Customer.objects.filter(external_id="c1").update(opt_out_outage=True)
+        clock.move_to(SAO_PAULO_MORNING)
+        send_pending("push")
+    assert ledger("outage") == [("tok-c2", "sent")]
