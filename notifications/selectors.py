@@ -71,7 +71,8 @@ def parts_by_morning(rows, zone_field: str, *, now, critical: bool, window) -> l
     """
     if window is None:
         return [AudiencePart(rows, now, "", "")]
-    zones = set(rows.values_list(zone_field, flat=True).distinct())
+    # order_by(): the model's default ordering would join the DISTINCT (one row per device).
+    zones = set(rows.order_by().values_list(zone_field, flat=True).distinct())
     day, nights = set(), defaultdict(set)
     for zone in zones:
         morning = morning_of(now, zone or settings.TIME_ZONE, window)

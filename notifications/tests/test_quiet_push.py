@@ -90,3 +90,25 @@ def test_a_customer_who_opts_out_while_held_is_not_told_in_the_morning(night, in
         clock.move_to(SAO_PAULO_MORNING)
         send_pending("push")
     assert ledger("outage") == [("tok-c2", "sent")]
+
+
+def test_the_time_zones_query_returns_one_row_per_zone_not_per_device(night):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from actions.audiences import audience_of
+    from notifications.selectors import audience_parts
+
+    with CaptureQueriesContext(connection) as queries:
+        parts = audience_parts(
+            audience_of(night["action"]),
+            now=NIGHT_IN_SAO_PAULO,
+            critical=False,
+            window=(time(22, 0), time(8, 0)),
+        )
+    [distinct] = [q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"]]
+    # The model's default ordering by id would make DISTINCT return every device.
+    assert "ORDER BY" not in distinct
+    assert [p.quiet_hours for p in parts] == ["", "held"]
+    assert timezone.is_aware(parts[1].due_at)
