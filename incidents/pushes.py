@@ -8,16 +8,16 @@ critical; customers no push can reach get the action's fallback (SMS, e-mail).
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from actions.audiences import audience_of, texts_of
 from actions.models import Action, Service
+from actions.selectors import service_names
 from incidents.models import Incident
 from incidents.paging import incident_link
 from notifications.deliveries import deliveries_queue
 from notifications.fallback_ledger import customers_push_failed
 from notifications.ledger import pushes_cancel_queued, sent_device_ids
-from notifications.messages import render
+from notifications.messages import LocalTime, render
 from notifications.models import Delivery
 from notifications.selectors import audience_parts, fallback_customers, parts_by_morning
 
@@ -27,11 +27,13 @@ def push_variables(incident) -> dict:
     service_ids = (incident.policy.get("audience") or {}).get("service_ids") or list(
         incident.action.rules.values_list("service_id", flat=True)
     )
-    names = sorted(Service.objects.filter(pk__in=service_ids).values_list("name", flat=True))
+    # Per language: the service's name there and that language's date form.
     return {
-        "service": ", ".join(names) or incident.action.name,
+        "service": service_names(
+            Service.objects.filter(pk__in=service_ids), default=incident.action.name
+        ),
         "action": incident.action.name,
-        "started_at": f"{timezone.localtime(incident.opened_at):%d/%m/%Y %H:%M}",
+        "started_at": LocalTime(incident.opened_at),
         "link": incident_link(incident),
     }
 
@@ -40,7 +42,10 @@ def push_texts(incident, purpose: str) -> dict:
     """Return {"default": text, locale: text, ...} of `purpose`, rendered for the incident."""
     texts = (incident.policy.get("texts") or texts_of(incident.action)).get(purpose, {})
     variables = push_variables(incident)
-    return {locale: render(text, variables) for locale, text in texts.items()}
+    return {
+        locale: render(text, variables, "" if locale == "default" else locale)
+        for locale, text in texts.items()
+    }
 
 
 def _queue_batches(incident, device_ids, *, purpose, key_prefix, texts, now, quiet_hours="") -> int:
@@ -119,7 +124,9 @@ def push_fan_out(incident, *, now) -> int:
     return batches + fallback_fan_out(incident, texts=texts, now=now)
 
 
-def _fallback_queue(incident, customer_ids, *, key_prefix, texts, due_at, quiet_hours="") -> int:
+def _fallback_queue(
+    incident, customer_ids, *, key_prefix, texts, due_at, now, quiet_hours=""
+) -> int:
     """Cut customer ids into fallback deliveries of the action's channel; return how many."""
     size = settings.CXHUB_PUSH_BATCH_SIZE
     ids = list(customer_ids)
@@ -139,7 +146,7 @@ def _fallback_queue(incident, customer_ids, *, key_prefix, texts, due_at, quiet_
         )
         for n, start in enumerate(range(0, len(ids), size))
     ]
-    deliveries_queue(deliveries, now=timezone.now())
+    deliveries_queue(deliveries, now=now)
     return len(deliveries)
 
 
@@ -163,6 +170,7 @@ def fallback_fan_out(incident, *, texts, now) -> int:
             key_prefix=":".join(filter(None, ["fallback", str(incident.pk), "none", part.key])),
             texts=texts,
             due_at=part.due_at,
+            now=now,
             quiet_hours=part.quiet_hours,
         )
     return batches
@@ -190,6 +198,7 @@ def fallback_if_failed(delivery: Delivery, *, now) -> int:
             key_prefix=f"fallback:{incident.pk}:after:{delivery.key}",
             texts=delivery.texts or {"default": delivery.message},
             due_at=now,
+            now=now,
         )
 
 

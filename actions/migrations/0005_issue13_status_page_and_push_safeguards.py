@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('actions', '0002_initial'),
+        ('actions', '0004_issue12_service_names'),
     ]
 
     operations = [
