@@ -32,6 +32,7 @@ def test_status_page_fits_a_phone_and_loads_nothing_from_outside(live_server, br
         occurrences=9,
         policy=policy_of(action),
     )
+    pages.clear()  # a page another test rendered in this process
     page = browser.new_page(viewport={"width": 360, "height": 740})
     outside = []
     page.on(
