@@ -18,6 +18,8 @@ from incidents.models import Integration
 from notifications import providers
 from notifications.channels import locmem
 from notifications.models import Channel, Customer, Device, Team
+from statuspage.api import snapshots as status_snapshots
+from statuspage.views import pages as status_pages
 
 ORIGINAL_PAYLOAD = {
     "gatilhos": [{"servico": "login", "retorno": "503"}, {"servico": "login", "retorno": "404"}]
@@ -57,6 +59,8 @@ def _isolated(settings, tmp_path):
     # Rows cached by one test are rolled back with it: never let the next test see them.
     hotcache.integrations.clear()
     hotcache.rule_matches.clear()
+    status_snapshots.clear()
+    status_pages.clear()
     cache.clear()
     locmem.outbox.clear()
     locmem.failures.clear()
