@@ -146,6 +146,17 @@ def ingest_client(integration_token):
     return client
 
 
+@pytest.fixture
+def registry_client(db):
+    """An API client holding the app backend's token: the customer registry's credential."""
+    integration = Integration(name="app-backend", kind=Integration.Kind.APP_BACKEND)
+    token = integration.set_new_token()
+    integration.save()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
 class HttpSink:
     """A local HTTP server that records every request (Apprise json://, push gateway)."""
 

@@ -162,10 +162,36 @@ def check_json(data) -> None:
 
 
 class IsIntegration(permissions.BasePermission):
-    """Allow requests authenticated by an integration token."""
+    """Allow integration tokens of one kind only: a token's kind is its scope.
+
+    Subclass with `kind` set, or use `integration_of_kind`. A token of another
+    kind is refused with a 403 naming the endpoint its token is for.
+    """
+
+    kind = ""
 
     def has_permission(self, request, view):
-        return isinstance(request.user, IntegrationPrincipal)
+        user = request.user
+        if not isinstance(user, IntegrationPrincipal):
+            return False
+        integration = user.integration
+        if integration.kind == self.kind:
+            return True
+        self.message = out_of_scope(integration)
+        return False
+
+
+def out_of_scope(integration) -> str:
+    """Say why an integration's token is refused here, naming the endpoint it is for."""
+    return _(
+        "This token belongs to a '%(kind)s' integration, which may not call this "
+        "endpoint; send to %(endpoint)s."
+    ) % {"kind": integration.kind, "endpoint": integration.endpoint}
+
+
+def integration_of_kind(kind: str) -> type[IsIntegration]:
+    """Return a permission class that admits integration tokens of `kind` only."""
+    return type(f"IsIntegration_{kind}", (IsIntegration,), {"kind": kind})
 
 
 class HasRequiredPermissions(permissions.BasePermission):

@@ -26,7 +26,9 @@ from notifications.models import Delivery
 
 
 def integration_url(integration) -> str:
-    """Return the absolute ingest URL of an integration (token not included)."""
+    """Return the absolute URL an integration's token is for (token not included)."""
+    if integration.kind == Integration.Kind.APP_BACKEND:
+        return f"{settings.CXHUB_BASE_URL}{integration.endpoint}"
     return f"{settings.CXHUB_BASE_URL}/api/v1/integrations/{integration.kind}/"
 
 
@@ -48,6 +50,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "kind",
+        "scope",
         "enabled",
         "token_hint",
         "last_received_at",
@@ -57,6 +60,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_filter = ["kind", "enabled"]
     search_fields = ["name"]
     readonly_fields = [
+        "scope",
         "token_hint",
         "created_at",
         "last_received_at",
@@ -70,6 +74,10 @@ class IntegrationAdmin(admin.ModelAdmin):
     @admin.display(description=_("Ingest URL"))
     def ingest_url(self, integration):
         return integration_url(integration) if integration.pk else "-"
+
+    @admin.display(description=_("May do"))
+    def scope(self, integration):
+        return integration.scope if integration.pk else "-"
 
     @admin.display(description=_("Default mapping of this kind"))
     def default_mapping(self, integration):

@@ -19,8 +19,8 @@ from cxhub.api import (
     UNSTORABLE,
     HasRequiredPermissions,
     IntegrationTokenAuthentication,
-    IsIntegration,
     LimitedJSONParser,
+    integration_of_kind,
 )
 from cxhub.schema import (
     BAD_REQUEST,
@@ -31,7 +31,7 @@ from cxhub.schema import (
     UNAUTHORIZED,
 )
 from incidents import lifecycle, services
-from incidents.models import Incident
+from incidents.models import Incident, Integration
 from incidents.serializers import (
     IncidentDetailSerializer,
     IncidentNoteSerializer,
@@ -49,7 +49,8 @@ class TriggerIngestApi(APIView):
     """Record a batch of triggers from monitoring; processing happens in the worker."""
 
     authentication_classes = [IntegrationTokenAuthentication]
-    permission_classes = [IsIntegration]
+    # Only cxhub-JSON tokens: an Alertmanager token sends to its own endpoint.
+    permission_classes = [integration_of_kind(Integration.Kind.CXHUB)]
     parser_classes = [LimitedJSONParser]
 
     @extend_schema(

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from cxhub.api import LimitedJSONParser, PayloadTooLarge
 from incidents import inbound, services
-from incidents.models import Integration, hash_token
+from incidents.models import Integration, hash_token, ingest_kinds
 from incidents.serializers import TriggerBatchSerializer, TriggerOutSerializer
 
 
@@ -81,11 +81,10 @@ class IntegrationIngestApi(APIView):
 
     def post(self, request, kind, token=None):
         try:
-            if kind not in Integration.Kind.values:
+            if kind not in ingest_kinds():
                 raise Rejected(
                     404,
-                    f"Unknown integration kind '{kind}': use one of "
-                    f"{', '.join(Integration.Kind.values)}.",
+                    f"Unknown integration kind '{kind}': use one of {', '.join(ingest_kinds())}.",
                 )
             body = self._body(request)
             integration = self._integration(request, kind, token, body)
@@ -127,7 +126,7 @@ class IntegrationIngestApi(APIView):
         if integration.kind != kind:
             reason = (
                 f"This token belongs to a '{integration.kind}' integration; send to "
-                f"/api/v1/integrations/{integration.kind}/."
+                f"{integration.endpoint}."
             )
             services.integration_reject(integration, f"403 {reason}")
             raise Rejected(403, reason)

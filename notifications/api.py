@@ -10,9 +10,11 @@ from rest_framework.views import APIView
 from actions.models import Service
 from cxhub.api import (
     HasRequiredPermissions,
+    IntegrationPrincipal,
     IntegrationTokenAuthentication,
-    IsIntegration,
     LimitedJSONParser,
+    integration_of_kind,
+    out_of_scope,
 )
 from cxhub.schema import BAD_REQUEST, FORBIDDEN, POST_ERRORS, TOO_LARGE, UNAUTHORIZED
 from notifications import services
@@ -71,7 +73,16 @@ class CustomerOutSerializer(serializers.Serializer):
     tags = serializers.ListField(child=serializers.SlugField())
 
 
-class CustomerUpsertApi(APIView):
+class RegistryApi(APIView):
+    """Refuse a monitoring token naming the endpoint its token is for."""
+
+    def permission_denied(self, request, message=None, code=None):
+        if isinstance(request.user, IntegrationPrincipal):
+            message = out_of_scope(request.user.integration)
+        super().permission_denied(request, message=message, code=code)
+
+
+class CustomerUpsertApi(RegistryApi):
     """Create or update a customer by external id, with devices and services used.
 
     The lists given replace the stored ones; a device token moves to this customer.
@@ -82,7 +93,9 @@ class CustomerUpsertApi(APIView):
         SessionAuthentication,
         TokenAuthentication,
     ]
-    permission_classes = [IsIntegration | HasRequiredPermissions]
+    # The app backend's own token, or a person with the CX staff role; monitoring
+    # tokens (whatever their kind) get 403: they have no business in the registry.
+    permission_classes = [integration_of_kind("app_backend") | HasRequiredPermissions]
     required_permissions = ["notifications.add_customer", "notifications.change_customer"]
     parser_classes = [LimitedJSONParser]
 
@@ -90,7 +103,8 @@ class CustomerUpsertApi(APIView):
         operation_id="customers_upsert",
         tags=["customers"],
         summary="Create or update a customer",
-        description="Integration token, or a user with the CX staff role. The services and "
+        description="An `app_backend` integration token, or a user with the CX staff role "
+        "(monitoring tokens get 403). The services and "
         "devices given replace the stored ones.",
         request=CustomerInSerializer,
         responses={200: CustomerOutSerializer, 201: CustomerOutSerializer, **POST_ERRORS},
@@ -124,7 +138,7 @@ class CustomerUpsertApi(APIView):
         )
 
 
-class CustomerBulkUpsertApi(APIView):
+class CustomerBulkUpsertApi(RegistryApi):
     """Create or update up to CXHUB_MAX_CUSTOMERS_PER_REQUEST customers in one request.
 
     `{"customers": [<as POST /api/v1/customers>, ...]}`. All or nothing: any bad
