@@ -1,7 +1,7 @@
 """OpenAPI pieces shared by every endpoint: auth schemes and the error answers.
 
 Importing this module (the API views do) registers the integration-token scheme
-with drf-spectacular; DRF's `Token` user auth is known to it already.
+and the API-key scheme with drf-spectacular.
 """
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -21,6 +21,21 @@ class IntegrationTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "An integration's token (admin → Integrations), sent as "
             "`Authorization: Bearer <token>`. Shown once when created or rotated.",
+        }
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "apikeys.authentication.ApiKeyAuthentication"
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "A person's API key (admin → API keys), sent as "
+            "`Authorization: Token <key>`; it acts with that person's role. Shown once "
+            "when created; cxhub keeps only its hash.",
         }
 
 

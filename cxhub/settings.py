@@ -45,11 +45,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_prometheus",
     "actions",
     "incidents",
     "notifications",
+    "apikeys",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     # Last: its post_migrate handler creates the role groups from every app's permissions.
@@ -112,7 +112,7 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Failed-authentication counts (cxhub.api.FailedAuthLimit). Per process by default;
+# Failed-authentication counts (cxhub.ratelimit.FailedAuthLimit). Per process by default;
 # point it at Redis (rediscache://127.0.0.1:6379/1) to share them across web processes.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
@@ -144,9 +144,9 @@ LOGIN_URL = "admin:login"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 REST_FRAMEWORK = {
-    # Token first: its WWW-Authenticate header turns a missing or bad token into a 401.
+    # API keys first: their WWW-Authenticate header turns a missing or bad key into a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "apikeys.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],

@@ -3,11 +3,12 @@ from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from actions.models import Service
+from apikeys.authentication import ApiKeyAuthentication
 from cxhub.api import (
     HasRequiredPermissions,
     IntegrationPrincipal,
@@ -91,7 +92,7 @@ class CustomerUpsertApi(RegistryApi):
     authentication_classes = [
         IntegrationTokenAuthentication,
         SessionAuthentication,
-        TokenAuthentication,
+        ApiKeyAuthentication,
     ]
     # The app backend's own token, or a person with the CX staff role; monitoring
     # tokens (whatever their kind) get 403: they have no business in the registry.

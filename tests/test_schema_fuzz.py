@@ -10,7 +10,6 @@ import schemathesis
 from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -19,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from apikeys.services import api_key_create
 from cxhub.wsgi import application
 
 CHECKS = [
@@ -51,7 +51,7 @@ def credentials(scenario, integration_token, django_user_model):
     staff.groups.add(*Group.objects.filter(name__in=["Support", "CX staff"]))
     return {
         "integration": f"Bearer {integration_token}",
-        "staff": f"Token {Token.objects.create(user=staff).key}",
+        "staff": f"Token {api_key_create(user=staff, name='tests')[1]}",
     }
 
 
