@@ -15,6 +15,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cxhub import redact
 from cxhub.api import (
     UNSTORABLE,
     HasRequiredPermissions,
@@ -86,10 +87,11 @@ class TriggerIngestApi(APIView):
             raise ValidationError({"gatilhos": "The body must be a JSON object with a list."})
         serializer = TriggerBatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # Support reads stored payloads: no credential may be kept in them.
         report, triggers = services.report_ingest(
             integration=request.auth,
             triggers=serializer.validated_data["triggers"],
-            payload=request.data,
+            payload=redact.payload(request.data, secrets=redact.request_secrets(request)),
         )
         return Response(
             {"report": str(report.id), "triggers": TriggerOutSerializer(triggers, many=True).data},
