@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests: the demo scenario, API clients, a local HTTP sink."""
 
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -15,6 +16,10 @@ from incidents.models import Integration
 from notifications import providers
 from notifications.channels import locmem
 from notifications.models import Channel, Customer, Device, Team
+
+LOCAL_SERVERS = "127.0.0.1,localhost,::1"
+# Worker and gunicorn processes started by tests read it from the environment.
+os.environ.setdefault("CXHUB_OUTBOUND_ALLOW", LOCAL_SERVERS)
 
 ORIGINAL_PAYLOAD = {
     "gatilhos": [{"servico": "login", "retorno": "503"}, {"servico": "login", "retorno": "404"}]
@@ -45,6 +50,8 @@ def _isolated(settings, tmp_path):
     """Send pushes to memory and keep demo credentials out of the checkout's var/."""
     settings.CXHUB_PUSH_PROVIDER = "locmem"
     settings.VAR_DIR = tmp_path
+    # The fakes of Apprise targets and push gateways listen on 127.0.0.1.
+    settings.CXHUB_OUTBOUND_ALLOW = LOCAL_SERVERS.split(",")
     # Rows cached by one test are rolled back with it: never let the next test see them.
     hotcache.integrations.clear()
     hotcache.rule_matches.clear()

@@ -271,6 +271,10 @@ CXHUB_PUSH_WEBHOOK_URL = env.str("CXHUB_PUSH_WEBHOOK_URL", default="")
 CXHUB_PUSH_WEBHOOK_SECRET = env.str("CXHUB_PUSH_WEBHOOK_SECRET", default="")
 CXHUB_PUSH_BATCH_SIZE = env.int("CXHUB_PUSH_BATCH_SIZE", default=500)
 CXHUB_HTTP_TIMEOUT = env.float("CXHUB_HTTP_TIMEOUT", default=10.0)
+# Outbound destinations (channels, push gateway) may not resolve to loopback,
+# private, link-local or reserved addresses unless listed here: host names,
+# addresses or networks, e.g. "smtp.internal,10.20.0.0/16" (cxhub/outbound.py).
+CXHUB_OUTBOUND_ALLOW = env.list("CXHUB_OUTBOUND_ALLOW", default=[])
 # More providers (docs/customers.md): apprise (a URL with {token}) and fcm (HTTP v1).
 CXHUB_PUSH_APPRISE_URL = env.str("CXHUB_PUSH_APPRISE_URL", default="")
 CXHUB_FCM_CREDENTIALS_FILE = env.str("CXHUB_FCM_CREDENTIALS_FILE", default="")

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 
-from notifications.channels.base import DeliveryError
+from notifications.channels.base import DeliveryError, outbound_check
 
 logger = logging.getLogger("cxhub.push")
 
@@ -100,6 +100,7 @@ class WebhookPushProvider:
         url = settings.CXHUB_PUSH_WEBHOOK_URL
         if not url:
             raise DeliveryError("CXHUB_PUSH_WEBHOOK_URL is not set", permanent=True)
+        outbound_check(url)
         payload = json.dumps(
             {
                 "reference": reference,
@@ -171,6 +172,7 @@ class ApprisePushProvider:
                 "CXHUB_PUSH_APPRISE_URL must contain {token}, e.g. ntfys://host/{token}",
                 permanent=True,
             )
+        outbound_check(template.replace("{token}", "token"), apprise=True)
 
         def one(message):
             notifier = apprise.Apprise()

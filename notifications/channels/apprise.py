@@ -1,6 +1,6 @@
 import apprise
 
-from notifications.channels.base import BaseChannel, DeliveryError
+from notifications.channels.base import BaseChannel, DeliveryError, outbound_check
 
 
 class AppriseChannel(BaseChannel):
@@ -10,6 +10,7 @@ class AppriseChannel(BaseChannel):
     label = "Apprise URL"
 
     def send(self, *, target, title, body):
+        outbound_check(target, apprise=True)
         sender = apprise.Apprise()
         if not sender.add(target):
             raise DeliveryError("Apprise does not understand this URL", permanent=True)
