@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from actions.selectors import actions_matching
+from cxhub.rules import may
 from incidents import inbound, lifecycle, selectors, services
 from incidents.models import (
     Incident,
@@ -21,7 +22,6 @@ from incidents.models import (
     TriageAlert,
     Trigger,
 )
-from incidents.operations import RESPOND
 from notifications.models import Delivery
 
 
@@ -248,7 +248,7 @@ class IncidentAdmin(ReadOnlyAdmin):
         return format_html('<a href="{}">{}</a>', url, _("View"))
 
     def has_respond_permission(self, request):
-        return request.user.has_perm(RESPOND)
+        return may(request.user, "acknowledge")
 
     @admin.action(
         description=_("Acknowledge the selected incidents (stops tier pages)"),
@@ -285,15 +285,23 @@ class IncidentAdmin(ReadOnlyAdmin):
             text = _("%(n)s incident(s) no longer silenced.")
         messages.success(request, text % {"n": done, "minutes": minutes})
 
-    @admin.action(description=_("Silence the selected incidents for 30 minutes (no pages)"))
+    @admin.action(
+        description=_("Silence the selected incidents for 30 minutes (no pages)"),
+        permissions=["respond"],
+    )
     def silence_30(self, request, queryset):
         self._silence(request, queryset, 30)
 
-    @admin.action(description=_("Silence the selected incidents for 2 hours (no pages)"))
+    @admin.action(
+        description=_("Silence the selected incidents for 2 hours (no pages)"),
+        permissions=["respond"],
+    )
     def silence_120(self, request, queryset):
         self._silence(request, queryset, 120)
 
-    @admin.action(description=_("End the silence of the selected incidents"))
+    @admin.action(
+        description=_("End the silence of the selected incidents"), permissions=["respond"]
+    )
     def end_silence(self, request, queryset):
         self._silence(request, queryset, 0)
 
@@ -323,7 +331,13 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         lifecycle.maintenance_saved(obj)
 
-    @admin.action(description=_("End the selected windows now (cancels ones not started)"))
+    def has_end_maintenance_permission(self, request):
+        return may(request.user, "end_maintenance")
+
+    @admin.action(
+        description=_("End the selected windows now (cancels ones not started)"),
+        permissions=["end_maintenance"],
+    )
     def end_now(self, request, queryset):
         done = sum(
             lifecycle.maintenance_end(window_id=pk, by=request.user.get_username())

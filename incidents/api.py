@@ -23,6 +23,7 @@ from cxhub.api import (
     LimitedJSONParser,
     integration_of_kind,
 )
+from cxhub.rules import RULES
 from cxhub.schema import (
     BAD_REQUEST,
     FORBIDDEN,
@@ -219,8 +220,11 @@ class IncidentCommandApi(APIView):
 
     serializer_class = IncidentNoteSerializer
     permission_classes = [HasRequiredPermissions]
-    required_permissions = ["incidents.change_incident"]
     operation = ""
+
+    @property
+    def required_permissions(self):
+        return [RULES[self.operation]]
 
     def permission_denied(self, request, message=None, code=None):
         message = message or f"You may not {self.operation} incidents."

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from cxhub.rules import may
 from notifications import services
 from notifications.models import (
     Channel,
@@ -63,7 +64,12 @@ class TeamAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("channels")
 
-    @admin.action(description=_("Send a test page to the selected teams"), permissions=["change"])
+    def has_test_page_permission(self, request):
+        return may(request.user, "test_page")
+
+    @admin.action(
+        description=_("Send a test page to the selected teams"), permissions=["test_page"]
+    )
     def send_test_page(self, request, queryset):
         for team in queryset:
             sent = services.team_send_test_page(team, by=request.user.get_username())
@@ -122,7 +128,12 @@ class DeviceAdmin(admin.ModelAdmin):
     autocomplete_fields = ["customer"]
     actions = ["send_test_push"]
 
-    @admin.action(description=_("Send a test push to the selected device"), permissions=["change"])
+    def has_test_push_permission(self, request):
+        return may(request.user, "test_push")
+
+    @admin.action(
+        description=_("Send a test push to the selected device"), permissions=["test_push"]
+    )
     def send_test_push(self, request, queryset):
         if queryset.count() != 1:
             messages.warning(request, _("Select exactly one device for a test push."))
@@ -251,7 +262,10 @@ class PushSwitchAdmin(admin.ModelAdmin):
     readonly_fields = ["changed_by", "changed_at"]
 
     def has_add_permission(self, request):
-        return not PushSwitch.objects.exists()
+        return may(request.user, "kill_switch") and not PushSwitch.objects.exists()
+
+    def has_change_permission(self, request, obj=None):
+        return may(request.user, "kill_switch")
 
     def has_delete_permission(self, request, obj=None):
         return False
