@@ -15,6 +15,8 @@ RULES = {
     "test_page": "notifications.change_team",
     "test_push": "notifications.change_device",
     "kill_switch": "notifications.change_pushswitch",
+    # Counting recent unmatched triggers into the action just created for them.
+    "triage_reprocess": "actions.add_action",
     # Reading a channel's full target (an Apprise URL with its secrets).
     "reveal_channel_target": "notifications.change_channel",
 }

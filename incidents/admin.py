@@ -2,6 +2,7 @@ import json
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -416,11 +417,19 @@ class TriageAlertAdmin(ReadOnlyAdmin):
             % {"service": alert.service, "code": alert.code, **result},
         )
 
+    def has_reprocess_permission(self, request):
+        return may(request.user, "triage_reprocess")
+
     def reprocess_view(self, request, pk):
+        if not self.has_reprocess_permission(request):
+            raise PermissionDenied
         self._reprocess(request, get_object_or_404(TriageAlert, pk=pk))
         return redirect("admin:incidents_triagealert_changelist")
 
-    @admin.action(description=_("Re-process recent unmatched triggers of the selected codes"))
+    @admin.action(
+        description=_("Re-process recent unmatched triggers of the selected codes"),
+        permissions=["reprocess"],
+    )
     def reprocess(self, request, queryset):
         for alert in queryset:
             self._reprocess(request, alert)
