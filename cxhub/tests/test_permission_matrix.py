@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from conftest import ORIGINAL_PAYLOAD, post_original
 from incidents import links
 from incidents.models import Incident, Integration, ingest_kinds
+from notifications.models import Channel
 from support.roles import CX_STAFF, SUPPORT
 
 MONITORING = [f"int:{kind}" for kind in ingest_kinds()]
@@ -129,6 +130,12 @@ EXPECTED = {
     "admin:actions_action_dry_run": expect(
         everyone=LOGIN, staff=403, support=200, cx=200, superuser=200
     ),
+    "admin:notifications_team_test_page": expect(
+        "post", {}, everyone=LOGIN, staff=403, support=403, cx=302, superuser=302
+    ),
+    "admin:notifications_channel_reveal": expect(
+        everyone=LOGIN, staff=403, support=403, cx=200, superuser=200
+    ),
     "admin:incidents_triagealert_reprocess": expect(
         "post", {}, everyone=LOGIN, staff=403, support=403, cx=302, superuser=302
     ),
@@ -178,7 +185,8 @@ def world(scenario):
     }
     users["support"].groups.add(Group.objects.get(name=SUPPORT))
     users["cx"].groups.add(Group.objects.get(name=CX_STAFF))
-    return {"incident": incident, "tokens": tokens, "users": users}
+    channel = Channel.objects.first()
+    return {"incident": incident, "tokens": tokens, "users": users, "channel": channel}
 
 
 def client_for(role, world):
@@ -208,6 +216,8 @@ def args_for(name, world):
         "admin:view_on_site": [1, 1],
         "admin:actions_action_dry_run": [incident.action_id],
         "admin:incidents_triagealert_reprocess": [1],
+        "admin:notifications_team_test_page": [world["channel"].team_id],
+        "admin:notifications_channel_reveal": [world["channel"].pk],
     }.get(name, [])
 
 
