@@ -5,13 +5,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.authentication import get_authorization_header
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxhub import redact
 from cxhub.api import LimitedJSONParser, PayloadTooLarge
+from cxhub.ratelimit import FailedAuthLimit
 from incidents import inbound, services
 from incidents.models import Integration, hash_token, ingest_kinds
 from incidents.serializers import TriggerBatchSerializer, TriggerOutSerializer
@@ -110,6 +111,14 @@ class IntegrationIngestApi(APIView):
             raise Rejected(400, f"body: {error.detail}") from None
 
     def _integration(self, request, kind, token, body) -> Integration:
+        # Every way of giving a token (header, path, routing_key) counts failures
+        # against the one limit shared with the other authentication paths.
+        guard = FailedAuthLimit(request)
+        try:
+            guard.check()
+        except Throttled as throttled:
+            wait = str(int(throttled.wait or 59) + 1)
+            raise Rejected(429, str(throttled.detail), headers={"Retry-After": wait}) from None
         token = token or self._bearer(request)
         if not token and kind == Integration.Kind.PAGERDUTY and isinstance(body, dict):
             token = body.get("routing_key") if isinstance(body.get("routing_key"), str) else None
@@ -121,6 +130,7 @@ class IntegrationIngestApi(APIView):
             )
         integration = Integration.objects.filter(token_hash=hash_token(token)).first()
         if integration is None:
+            guard.failed()
             if kind == Integration.Kind.PAGERDUTY:
                 raise Rejected(400, "'routing_key' is not the token of any integration.")
             raise Rejected(401, "Invalid token.")
