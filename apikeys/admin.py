@@ -1,11 +1,12 @@
 """API keys in the admin: each person manages their own; only superusers see others'."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from apikeys.models import ApiKey
 from apikeys.services import api_keys_revoke
+from cxhub import audit
 
 
 @admin.register(ApiKey)
@@ -91,7 +92,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected API keys"), permissions=["change"])
     def revoke(self, request, queryset):
+        keys = list(queryset.filter(revoked_at__isnull=True))
         count = api_keys_revoke(queryset)
+        audit.record(request.user, keys, gettext("Revoked."))
         messages.success(
             request,
             ngettext("%(n)d API key revoked.", "%(n)d API keys revoked.", count) % {"n": count},

@@ -8,10 +8,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from actions.selectors import actions_matching
+from cxhub import audit
 from cxhub.rules import may
 from incidents import inbound, lifecycle, selectors, services
 from incidents.models import (
@@ -101,6 +103,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         for integration in queryset:
             token = integration.set_new_token()
             integration.save(update_fields=["token_hash", "token_prefix"])
+            audit.record(request.user, [integration], gettext("Rotated the token."))
             self._show_token(request, integration, token)
 
     def _show_token(self, request, integration, token):
@@ -256,10 +259,15 @@ class IncidentAdmin(ReadOnlyAdmin):
         permissions=["respond"],
     )
     def acknowledge(self, request, queryset):
-        done = sum(
-            services.incident_acknowledge(incident_id=pk, by=request.user.get_username())
-            for pk in queryset.values_list("pk", flat=True)
-        )
+        changed = [
+            incident
+            for incident in queryset
+            if services.incident_acknowledge(
+                incident_id=incident.pk, by=request.user.get_username()
+            )
+        ]
+        audit.record(request.user, changed, gettext("Acknowledged."))
+        done = len(changed)
         messages.success(request, _("%(n)d incident(s) acknowledged.") % {"n": done})
 
     @admin.action(
@@ -267,19 +275,25 @@ class IncidentAdmin(ReadOnlyAdmin):
         permissions=["respond"],
     )
     def resolve(self, request, queryset):
-        done = sum(
-            services.incident_resolve(incident_id=pk, by=request.user.get_username())
-            for pk in queryset.values_list("pk", flat=True)
-        )
+        changed = [
+            incident
+            for incident in queryset
+            if services.incident_resolve(incident_id=incident.pk, by=request.user.get_username())
+        ]
+        audit.record(request.user, changed, gettext("Resolved."))
+        done = len(changed)
         messages.success(request, _("%(n)d incident(s) resolved.") % {"n": done})
 
     def _silence(self, request, queryset, minutes):
-        done = sum(
-            lifecycle.incident_silence(
-                incident_id=pk, minutes=minutes, by=request.user.get_username()
+        changed = [
+            incident
+            for incident in queryset
+            if lifecycle.incident_silence(
+                incident_id=incident.pk, minutes=minutes, by=request.user.get_username()
             )
-            for pk in queryset.values_list("pk", flat=True)
-        )
+        ]
+        audit.record(request.user, changed, gettext("Silenced for %(n)s minutes.") % {"n": minutes})
+        done = len(changed)
         if minutes:
             text = _("%(n)s incident(s) silenced for %(minutes)s minutes.")
         else:
@@ -340,10 +354,13 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
         permissions=["end_maintenance"],
     )
     def end_now(self, request, queryset):
-        done = sum(
-            lifecycle.maintenance_end(window_id=pk, by=request.user.get_username())
-            for pk in queryset.values_list("pk", flat=True)
-        )
+        ended = [
+            window
+            for window in queryset
+            if lifecycle.maintenance_end(window_id=window.pk, by=request.user.get_username())
+        ]
+        audit.record(request.user, ended, gettext("Ended the window now."))
+        done = len(ended)
         messages.success(request, _("%(n)s maintenance window(s) ended.") % {"n": done})
 
 

@@ -15,7 +15,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cxhub import redact
+from cxhub import audit, redact
 from cxhub.api import (
     UNSTORABLE,
     HasRequiredPermissions,
@@ -240,6 +240,7 @@ class IncidentCommandApi(APIView):
                 {"detail": self.conflict(incident), "status": incident.status},
                 status=status.HTTP_409_CONFLICT,
             )
+        audit.record(request.user, [incident], f"API: {self.operation}")
         return Response(IncidentDetailSerializer(INCIDENT_DETAIL.get(pk=pk)).data)
 
     def perform(self, incident, *, by, **data) -> bool:
