@@ -101,9 +101,9 @@ class TriggerIngestApi(APIView):
 
 
 def _parse_date(params, name):
-    value = params.get(name)
-    if not value:
+    if name not in params:
         return None
+    value = params[name]
     try:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:

@@ -198,6 +198,14 @@ class DeviceAdmin(admin.ModelAdmin):
             messages.warning(request, _("Select exactly one device for a test push."))
             return
         device = queryset.get()
+        if not device.enabled:
+            # A disabled device (unregistered, or turned off) gets no push, test or not.
+            messages.warning(
+                request,
+                _("%(device)s is disabled (%(reason)s): no test push sent.")
+                % {"device": device, "reason": device.disabled_reason or _("by hand")},
+            )
+            return
         services.device_send_test_push(device, by=request.user.get_username())
         messages.success(
             request,

@@ -22,14 +22,32 @@ from notifications import services
 from notifications.models import Device
 
 
+class StrictCharField(serializers.CharField):
+    """A string, as the schema says: a JSON number is refused, not turned into text."""
+
+    default_error_messages = {"not_a_string": "Give a string, not {kind}."}
+    KINDS = {
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        list: "a list",
+        dict: "an object",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string", kind=self.KINDS.get(type(data), "null"))
+        return super().to_internal_value(data)
+
+
 class DeviceInSerializer(serializers.Serializer):
     platform = serializers.ChoiceField(choices=Device.Platform.choices)
-    token = serializers.CharField(max_length=4096)
+    token = StrictCharField(max_length=4096)
 
 
 class CustomerInSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=100)
-    locale = serializers.CharField(max_length=10, default="pt-BR")
+    external_id = StrictCharField(max_length=100)
+    locale = StrictCharField(max_length=10, default="pt-BR")
     services = serializers.ListField(
         child=serializers.SlugField(max_length=100), default=list, max_length=200
     )
@@ -156,7 +174,8 @@ class CustomerBulkUpsertApi(RegistryApi):
         tags=["customers"],
         summary="Create or update many customers at once (all or nothing)",
         request=inline_serializer(
-            "CustomerBulkIn", fields={"customers": CustomerInSerializer(many=True)}
+            "CustomerBulkIn",
+            fields={"customers": serializers.ListField(child=CustomerInSerializer(), min_length=1)},
         ),
         responses={
             200: OpenApiTypes.OBJECT,

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from cxhub.enqueue import enqueue_on_commit
 from notifications.audiences import audience_of, text_for, texts_of
@@ -287,7 +288,7 @@ def page_triage(alert, *, now) -> int:
         return 0
     create_url = (
         f"{settings.CXHUB_BASE_URL}{reverse('admin:actions_action_add')}"
-        f"?service={alert.service}&code={alert.code}"
+        f"?{urlencode({'service': alert.service, 'code': alert.code})}"
     )
     channels = list(team.channels.filter(enabled=True))
     deliveries_queue(
