@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, permissions, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -175,3 +176,51 @@ def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     return drf_exception_handler(exc, context)
+
+
+class StrictLimitOffsetPagination(LimitOffsetPagination):
+    """Limit/offset paging that answers 400 for a `limit` or `offset` that is not a number.
+
+    DRF's own falls back to the default on `?offset=abc`, accepting what the schema
+    says is invalid; the schema here also states the bounds it enforces.
+    """
+
+    max_limit = 500
+
+    def get_limit(self, request):
+        limit = self._whole_number(
+            request, self.limit_query_param, minimum=1, maximum=self.max_limit
+        )
+        return self.default_limit if limit is None else limit
+
+    def get_offset(self, request):
+        return self._whole_number(request, self.offset_query_param, minimum=0) or 0
+
+    @staticmethod
+    def _whole_number(request, name, *, minimum, maximum=None):
+        raw = request.query_params.get(name)
+        if raw is None:
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            value = None
+        if value is None or not raw.isdigit() or value < minimum:
+            raise exceptions.ValidationError(
+                {name: [_("Give a whole number of at least %(n)d.") % {"n": minimum}]}
+            )
+        if maximum is not None and value > maximum:
+            raise exceptions.ValidationError(
+                {name: [_("Give a whole number of at most %(n)d.") % {"n": maximum}]}
+            )
+        return value
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {
+            self.limit_query_param: {"minimum": 1, "maximum": self.max_limit},
+            self.offset_query_param: {"minimum": 0},
+        }
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters

@@ -111,7 +111,11 @@ def _parse_date(params, name):
 
 
 def _date_parameter(name: str, description: str) -> OpenApiParameter:
-    return OpenApiParameter(name, OpenApiTypes.DATE, description=description)
+    return OpenApiParameter(name, OpenApiTypes.DATE, description=description, allow_blank=False)
+
+
+# What PostgreSQL can compare: no NUL (the view answers 400 for one).
+STORABLE = "^[^\\u0000]*$"
 
 
 @extend_schema_view(
@@ -120,9 +124,13 @@ def _date_parameter(name: str, description: str) -> OpenApiParameter:
         tags=["incidents"],
         summary="List incidents, newest first",
         parameters=[
-            OpenApiParameter("status", str, enum=Incident.Status.values),
-            OpenApiParameter("service", str, description="A service slug, e.g. login."),
-            OpenApiParameter("action", str, description="An action code, e.g. 0001."),
+            OpenApiParameter("status", str, enum=Incident.Status.values, allow_blank=False),
+            OpenApiParameter(
+                "service", str, description="A service slug, e.g. login.", pattern=STORABLE
+            ),
+            OpenApiParameter(
+                "action", str, description="An action code, e.g. 0001.", pattern=STORABLE
+            ),
             _date_parameter("date", "Opened on this day (YYYY-MM-DD, server time zone)."),
             _date_parameter("since", "Opened on or after this day."),
             _date_parameter("until", "Opened on or before this day."),
@@ -144,7 +152,8 @@ class IncidentListApi(generics.ListAPIView):
             if UNSTORABLE.search(value):
                 raise ValidationError({name: "NUL characters are not allowed."})
         incidents = Incident.objects.select_related("action")
-        if value := params.get("status"):
+        if "status" in params:
+            value = params["status"]
             if value not in Incident.Status.values:
                 raise ValidationError({"status": f"One of {', '.join(Incident.Status.values)}."})
             incidents = incidents.filter(status=value)

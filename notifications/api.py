@@ -22,7 +22,7 @@ from notifications import services
 from notifications.models import Device
 
 
-class StrictCharField(serializers.CharField):
+class StrictString:
     """A string, as the schema says: a JSON number is refused, not turned into text."""
 
     default_error_messages = {"not_a_string": "Give a string, not {kind}."}
@@ -40,6 +40,14 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictCharField(StrictString, serializers.CharField):
+    pass
+
+
+class StrictSlugField(StrictString, serializers.SlugField):
+    pass
+
+
 class DeviceInSerializer(serializers.Serializer):
     platform = serializers.ChoiceField(choices=Device.Platform.choices)
     token = StrictCharField(max_length=4096)
@@ -49,11 +57,9 @@ class CustomerInSerializer(serializers.Serializer):
     external_id = StrictCharField(max_length=100)
     locale = StrictCharField(max_length=10, default="pt-BR")
     services = serializers.ListField(
-        child=serializers.SlugField(max_length=100), default=list, max_length=200
+        child=StrictSlugField(max_length=100), default=list, max_length=200
     )
-    tags = serializers.ListField(
-        child=serializers.SlugField(max_length=50), default=list, max_length=50
-    )
+    tags = serializers.ListField(child=StrictSlugField(max_length=50), default=list, max_length=50)
     devices = DeviceInSerializer(many=True, default=list, max_length=50)
 
     def validate_services(self, slugs):
