@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from actions.selectors import actions_matching
 from cxhub import audit
 from cxhub.rules import may
-from incidents import inbound, lifecycle, selectors, services
+from incidents import inbound, selectors, services
 from incidents.models import (
     Incident,
     Integration,
@@ -288,7 +288,7 @@ class IncidentAdmin(ReadOnlyAdmin):
         changed = [
             incident
             for incident in queryset
-            if lifecycle.incident_silence(
+            if services.incident_silence(
                 incident_id=incident.pk, minutes=minutes, by=request.user.get_username()
             )
         ]
@@ -344,7 +344,7 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user.get_username()
         super().save_model(request, obj, form, change)
-        lifecycle.maintenance_saved(obj)
+        services.maintenance_saved(obj)
 
     def has_end_maintenance_permission(self, request):
         return may(request.user, "end_maintenance")
@@ -357,7 +357,7 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
         ended = [
             window
             for window in queryset
-            if lifecycle.maintenance_end(window_id=window.pk, by=request.user.get_username())
+            if services.maintenance_end(window_id=window.pk, by=request.user.get_username())
         ]
         audit.record(request.user, ended, gettext("Ended the window now."))
         done = len(ended)
@@ -417,7 +417,7 @@ class TriageAlertAdmin(ReadOnlyAdmin):
         ]
 
     def _reprocess(self, request, alert) -> None:
-        result = lifecycle.triage_reprocess(service=alert.service, code=alert.code)
+        result = services.triage_reprocess(service=alert.service, code=alert.code)
         if not result["actions"]:
             messages.warning(
                 request,

@@ -144,6 +144,14 @@ class Report(models.Model):
     received_at = models.DateTimeField(verbose_name=_("received at"))
     payload = models.JSONField(verbose_name=_("payload"))
     processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
+    ordered = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Sent by a stateful sender (alerts that fire, then resolve): counted in the order "
+            "received, one integration at a time."
+        ),
+        verbose_name=_("ordered"),
+    )
 
     class Meta:
         verbose_name = _("report")
@@ -443,6 +451,11 @@ class TriageAlert(models.Model):
     occurrences = models.PositiveIntegerField(default=0, verbose_name=_("occurrences"))
     last_paged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last paged at"))
     pages = models.PositiveIntegerField(default=0, verbose_name=_("pages"))
+    page_pending = models.BooleanField(
+        default=False,
+        help_text=_("Due in the triage team's next digest page."),
+        verbose_name=_("page pending"),
+    )
 
     class Meta:
         verbose_name = _("triage alert")
@@ -454,6 +467,21 @@ class TriageAlert(models.Model):
 
     def __str__(self):
         return f"{self.service}/{self.code} (uncovered)"
+
+
+class TriageDigest(models.Model):
+    """When the triage team's last digest page went out: at most one per interval."""
+
+    team_slug = models.SlugField(max_length=100, unique=True, verbose_name=_("team"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    number = models.PositiveIntegerField(default=0, verbose_name=_("number"))
+
+    class Meta:
+        verbose_name = _("triage digest")
+        verbose_name_plural = _("triage digests")
+
+    def __str__(self):
+        return f"{self.team_slug} #{self.number}"
 
 
 class MaintenanceWindow(models.Model):

@@ -13,7 +13,7 @@ from functools import partial
 from django.utils.translation import gettext_lazy as _
 
 from cxhub.rules import RULES
-from incidents import lifecycle, services
+from incidents import services
 from incidents.models import Incident
 
 # Acknowledge, resolve and silence change the incident's state: responding is
@@ -58,7 +58,7 @@ OPERATIONS = {
             done_message=_("Incident silenced for an hour: no pages, occurrences still count."),
             permission=RULES["silence"],
             statuses=(Incident.Status.OPEN, Incident.Status.ACKNOWLEDGED),
-            run=partial(lifecycle.incident_silence, minutes=60),
+            run=partial(services.incident_silence, minutes=60),
             style="secondary",
         ),
     )

@@ -1,22 +1,12 @@
 """Issue 10's smaller findings: encoded triage links, disabled devices, strict API input."""
 
-from datetime import timedelta
-
-from django.utils import timezone
-
-from incidents.models import TriageAlert
+from incidents.paging import triage_create_url
 from notifications.models import Customer, Delivery, Device
-from notifications.services import page_triage
 
 
-def test_triage_create_action_link_is_url_encoded(scenario):
-    now = timezone.now()
-    alert = TriageAlert.objects.create(
-        service="login", code="5&x=1 #", first_seen_at=now, last_seen_at=now
-    )
-    page_triage(alert, now=now + timedelta(seconds=1))
-    message = Delivery.objects.get(purpose="triage").message
-    assert "?service=login&code=5%26x%3D1+%23" in message
+def test_triage_create_action_link_is_url_encoded():
+    url = triage_create_url("login", "5&x=1 #")
+    assert url.endswith("/admin/actions/action/add/?service=login&code=5%26x%3D1+%23")
 
 
 def test_test_push_skips_a_disabled_device(scenario, admin_client):
