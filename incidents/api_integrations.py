@@ -27,7 +27,7 @@ class Rejected(Exception):
         self.headers = headers or {}
 
 
-def ingest_schema(operation_id: str, summary: str, methods=("post", "put")):
+def ingest_schema(operation_id: str, summary: str, methods=("post", "put"), *, auth=None):
     """Document a sender's webhook: its own JSON in, 202 out, every rejection named."""
     # Rejections are `{"detail"}`, or PagerDuty's `{"status", "message", "errors"}` for
     # PagerDuty events, so their bodies are documented as free-form objects.
@@ -60,7 +60,7 @@ def ingest_schema(operation_id: str, summary: str, methods=("post", "put")):
                 request=OpenApiTypes.OBJECT,
                 responses=responses,
                 # Checked in the view (header, path or routing_key), not by DRF.
-                auth=[{"integrationToken": []}],
+                auth=auth or [{"integrationToken": []}],
             )
             for method in methods
         }
@@ -231,7 +231,13 @@ class IntegrationIngestTokenApi(IntegrationIngestApi):
     """The same, for senders that cannot set headers: the token is the last path segment."""
 
 
-@ingest_schema("pagerduty_enqueue", "PagerDuty Events API v2 (routing_key = token)", ("post",))
+# The token is the body's routing_key: no Authorization header is needed.
+@ingest_schema(
+    "pagerduty_enqueue",
+    "PagerDuty Events API v2 (routing_key = token)",
+    ("post",),
+    auth=[{"integrationToken": []}, {}],
+)
 class PagerDutyEnqueueApi(IntegrationIngestApi):
     """`POST /v2/enqueue`, the PagerDuty Events API v2 path, for tools with it built in."""
 

@@ -1,12 +1,15 @@
 """API shapes. The seed's Portuguese keys (gatilhos, servico, retorno) are mapped here, once."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.models import Incident, TimelineEvent
 from notifications.models import Delivery
 
 
+# The schema says what the field takes: a number is as good as its digits.
+@extend_schema_field({"oneOf": [{"type": "string", "maxLength": 64}, {"type": "integer"}]})
 class CodeField(serializers.CharField):
     """A trigger code: a string or a whole number (`"503"` or `503`)."""
 
@@ -18,6 +21,8 @@ class CodeField(serializers.CharField):
 
 class ServiceField(serializers.CharField):
     def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")  # a slug is text; a number is not silently turned into one
         return super().to_internal_value(data).lower()
 
 
