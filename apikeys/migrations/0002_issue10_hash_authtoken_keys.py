@@ -7,8 +7,11 @@ happens on a fresh one.
 """
 
 import hashlib
+from datetime import UTC
 
 from django.db import migrations
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 TABLE = "authtoken_token"
 
@@ -24,13 +27,18 @@ def hash_authtoken_keys(apps, schema_editor):
         cursor.execute(f"SELECT {column}, user_id, created FROM {quoted}")  # noqa: S608
         rows = cursor.fetchall()
     for key, user_id, created in rows:
+        if isinstance(created, str):
+            created = parse_datetime(created)
+        if created is not None and timezone.is_naive(created):
+            created = timezone.make_aware(created, UTC)  # stored in UTC (USE_TZ)
         api_key = ApiKey.objects.create(
             user_id=user_id,
             name="DRF token (migrated)",
             prefix=key[:12],
             key_hash=hashlib.sha256(key.encode()).hexdigest(),
         )
-        ApiKey.objects.filter(pk=api_key.pk).update(created_at=created)
+        if created is not None:
+            ApiKey.objects.filter(pk=api_key.pk).update(created_at=created)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {quoted}")
         cursor.execute("DELETE FROM django_migrations WHERE app = %s", ["authtoken"])
