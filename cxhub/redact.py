@@ -26,8 +26,11 @@ SECRET_PATHS = [
     re.compile(r"(/api/v1/integrations/[^/?\s]+/)(?P<secret>[^/?\s\"]+)"),
     re.compile(r"(/incidents/[0-9a-f-]{36}/acknowledge/)(?P<secret>[^/?\s\"]+)"),
 ]
+# A query parameter whose name holds a credential word: ?token=, &api_key=, and
+# Apprise's header arguments such as ?-X-Api-Key= or ?+Authorization=.
 SECRET_QUERY = re.compile(
-    r"([?&](?:token|key|api_key|apikey|routing_key|secret|password|signature)=)[^&\s\"]*",
+    r"([?&](?:key|[^=&\s\"]*(?:token|api.?key|access.?key|routing.?key|secret|passw|signature|"
+    r"auth)[^=&\s\"]*)=)[^&\s\"]*",
     re.IGNORECASE,
 )
 

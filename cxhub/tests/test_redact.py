@@ -38,6 +38,17 @@ def test_payload_loses_credential_fields_and_the_token_wherever_it_appears():
     assert data["routing_key"] == token  # the original is left alone
 
 
+def test_urls_lose_tokens_in_path_and_credential_parameters():
+    assert redact.url("/api/v1/integrations/grafana/abc123?x=1") == (
+        "/api/v1/integrations/grafana/[redacted]?x=1"
+    )
+    logged = redact.text("json://u:pw1234@hooks.example/p?-X-Api-Key=K123&+Authorization=Z&a=1")
+    assert "pw1234" not in logged and "K123" not in logged and "=Z" not in logged
+    assert logged.endswith("&a=1")
+    # Delivery keys carried to receivers are not credentials.
+    assert "Idempotency-Key=page" in redact.url("json://h/p?+Idempotency-Key=page:1")
+
+
 def test_pagerduty_routing_key_is_not_stored_nor_shown_to_support(scenario, admin_client):
     token = make("pagerduty")
     event = {
