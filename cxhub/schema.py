@@ -4,7 +4,7 @@ Importing this module (the API views do) registers the integration-token scheme
 and the API-key scheme with drf-spectacular.
 """
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from drf_spectacular.views import SpectacularRedocView
@@ -37,6 +37,17 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "`Authorization: Token <key>`; it acts with that person's role. Shown once "
             "when created; cxhub keeps only its hash.",
         }
+
+
+class TriggerBatchSchema(OpenApiSerializerExtension):
+    """Say in the schema what the view checks: exactly one of `gatilhos` and `triggers`."""
+
+    target_class = "incidents.serializers.TriggerBatchSerializer"
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema["oneOf"] = [{"required": ["gatilhos"]}, {"required": ["triggers"]}]
+        return schema
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -102,3 +113,21 @@ POST_ERRORS = {
 }
 # What an authenticated read can answer besides 200.
 GET_ERRORS = {401: UNAUTHORIZED, 403: FORBIDDEN, 503: UNAVAILABLE}
+
+
+# Tags whose operations answer 400 without a body (the body is the data itself).
+BODY_REQUIRED_TAGS = {"triggers", "integrations", "customers"}
+
+
+def require_request_bodies(result, generator, request, public):
+    """Mark the request body of ingest and registry operations as required.
+
+    drf-spectacular derives `required` from the serializer's required fields, and
+    a trigger batch has none of its own (it takes one of two lists).
+    """
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            body = operation.get("requestBody") if isinstance(operation, dict) else None
+            if body and BODY_REQUIRED_TAGS & set(operation.get("tags", ())):
+                body["required"] = True
+    return result

@@ -45,6 +45,7 @@ def _batch_field(child):
         child=child,
         required=False,
         allow_empty=False,
+        min_length=1,  # says "not empty" in the schema too
         max_length=settings.CXHUB_MAX_TRIGGERS_PER_REQUEST,
     )
 
