@@ -17,6 +17,6 @@ class ApiKeysConfig(AppConfig):
 
     def ready(self):
         # cxhub's deployment checks (cxhub/ is not an app; this one holds credentials).
-        from cxhub import checks  # noqa: F401
+        from cxhub import deploy_checks  # noqa: F401
 
         user_login_failed.connect(count_failed_login, dispatch_uid="apikeys.failed_login")

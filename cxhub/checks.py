@@ -1,42 +1,31 @@
-"""Deployment checks of cxhub's own (`manage.py check --deploy`)."""
+"""Startup checks: a set CXHUB_BASE_URL that points at a local port nobody serves."""
+
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Warning
 
-PER_PROCESS_CACHES = (
-    "django.core.cache.backends.locmem.LocMemCache",
-    "django.core.cache.backends.dummy.DummyCache",
-)
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}  # noqa: S104 (names, not a bind)
 
 
-@register(Tags.security, deploy=True)
-def shared_limiter_check(app_configs, **kwargs):
-    """Warn when failed-authentication counts would be kept per web process."""
-    if settings.CACHES["default"]["BACKEND"] in PER_PROCESS_CACHES:
-        return [
-            Warning(
-                "The failed-authentication limit is counted per process: the default "
-                "cache is local memory.",
-                hint="Set CACHE_URL to Redis (rediscache://host:6379/1) so every web "
-                "process shares one count.",
-                id="cxhub.W001",
-            )
-        ]
-    return []
+def base_url_warnings(**kwargs) -> list[Warning]:
+    """Warn when the base URL names this machine on a port other than CXHUB_PORT.
 
-
-@register(Tags.security, deploy=True)
-def metrics_check(app_configs, **kwargs):
-    """Warn when /metrics answers anyone without a credential."""
-    if settings.CXHUB_METRICS_OPEN and not (
-        settings.CXHUB_METRICS_TOKEN or settings.CXHUB_METRICS_BASIC_AUTH
-    ):
-        return [
-            Warning(
-                "/metrics is open to anyone.",
-                hint="Set CXHUB_METRICS_TOKEN or CXHUB_METRICS_BASIC_AUTH, or "
-                "CXHUB_METRICS_OPEN=false.",
-                id="cxhub.W002",
-            )
-        ]
-    return []
+    A public base URL (a proxy in front) may use any port; a local one on the wrong
+    port makes every link in pages and messages dead.
+    """
+    parts = urlsplit(settings.CXHUB_BASE_URL)
+    if parts.hostname not in LOCAL_HOSTS:
+        return []
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if port == settings.CXHUB_PORT:
+        return []
+    return [
+        Warning(
+            f"CXHUB_BASE_URL {settings.CXHUB_BASE_URL} points at port {port}, but cxhub "
+            f"serves on CXHUB_PORT {settings.CXHUB_PORT}: links in pages and messages "
+            "will not open.",
+            hint="Unset CXHUB_BASE_URL to derive it from CXHUB_PORT, or make them agree.",
+            id="cxhub.W001",
+        )
+    ]

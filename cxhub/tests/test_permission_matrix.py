@@ -73,6 +73,9 @@ EXPECTED = {
     "support:incident-operate": expect(
         "post", {}, everyone=LOGIN, staff=403, support=302, cx=403, superuser=302
     ),
+    # Pages answer 403 (not a login redirect) to anyone without the permission.
+    "support:customers": expect(everyone=403, support=200, cx=200, superuser=200),
+    "support:reports": expect(everyone=403, support=200, cx=200, superuser=200),
     # Choosing a language is for anyone, logged in or not.
     "support:language": expect("post", {"language": "en"}, everyone=302),
     "api-triggers": expect("post", ORIGINAL_PAYLOAD, everyone=401, integrations=403, int_cxhub=202),
@@ -83,6 +86,7 @@ EXPECTED = {
     ),
     "api-incidents": expect(everyone=401, staff=403, support=200, cx=200, superuser=200),
     "api-incident": expect(everyone=401, staff=403, support=200, cx=200, superuser=200),
+    "api-incident-reports": expect(everyone=401, staff=403, support=200, cx=200, superuser=200),
     "api-incident-acknowledge": expect(
         "post", {}, everyone=401, staff=403, cx=403, support=200, superuser=200
     ),
@@ -129,6 +133,10 @@ EXPECTED = {
     "admin:app_list": expect(everyone=LOGIN, staff=404, support=200, cx=200, superuser=200),
     "admin:actions_action_dry_run": expect(
         everyone=LOGIN, staff=403, support=200, cx=200, superuser=200
+    ),
+    # Creating the service a triage link names: CX staff (an empty slug is refused, 302).
+    "admin:actions_action_triage_service": expect(
+        "post", {}, everyone=LOGIN, staff=403, support=403, cx=302, superuser=302
     ),
     "admin:notifications_team_test_page": expect(
         "post", {}, everyone=LOGIN, staff=403, support=403, cx=302, superuser=302
@@ -205,6 +213,7 @@ def args_for(name, world):
         "support:incident-state": [incident.pk],
         "support:incident-operate": [incident.pk, "acknowledge"],
         "api-incident": [incident.pk],
+        "api-incident-reports": [incident.pk],
         "api-incident-acknowledge": [incident.pk],
         "api-incident-resolve": [incident.pk],
         "api-incident-silence": [incident.pk],

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("incidents", "0002_pipeline_layers"),
+        ("incidents", "0003_issue12_constraint_messages_timeline_params"),
     ]
 
     operations = [
