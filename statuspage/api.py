@@ -13,7 +13,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import serializers
 from rest_framework.views import APIView
 
-from cxhub.api import IntegrationTokenAuthentication, IsIntegration
+from cxhub.api import IntegrationTokenAuthentication, integration_of_kind
 from cxhub.hotcache import TtlCache
 from cxhub.schema import FORBIDDEN, UNAUTHORIZED
 from statuspage.selectors import impacted_services
@@ -24,11 +24,11 @@ DEFAULT_LANGUAGE = "pt-br"
 snapshots = TtlCache(max_entries=16, ttl_setting="CXHUB_STATUS_CACHE_SECONDS")
 
 
-class IsAppBackend(IsIntegration):
-    """Allow the bank's app backend: a request with an integration token.
+class IsAppBackend(integration_of_kind("app_backend")):
+    """Allow the bank's app backend: a request with an `app_backend` integration token.
 
     The one place that says which credential reads the status when anonymous
-    access is off.
+    access is off (monitoring tokens get 403).
     """
 
 
@@ -112,9 +112,9 @@ class StatusApi(APIView):
         operation_id="status",
         tags=["status"],
         summary="Customer-facing services impacted now, with the banner text",
-        description="Anonymous unless CXHUB_STATUS_API_ANONYMOUS=false (then an integration "
-        "token). Served from a snapshot at most CXHUB_STATUS_CACHE_SECONDS old, with an ETag "
-        "and Cache-Control: send If-None-Match to get 304 while nothing changed.",
+        description="Anonymous unless CXHUB_STATUS_API_ANONYMOUS=false (then an `app_backend` "
+        "integration token). Served from a snapshot at most CXHUB_STATUS_CACHE_SECONDS old, "
+        "with an ETag and Cache-Control: send If-None-Match to get 304 while nothing changed.",
         parameters=[
             OpenApiParameter(
                 "locale",

@@ -8,7 +8,7 @@ from notifications.selectors import audience_estimate
 from notifications.tests.helpers import ledger, outbox_tokens, post, send_pending
 
 
-def test_upsert_stores_contacts_preferences_and_a_time_zone(scenario, ingest_client):
+def test_upsert_stores_contacts_preferences_and_a_time_zone(scenario, registry_client):
     body = {
         "external_id": "cust-7",
         "locale": "en-GB",
@@ -17,7 +17,7 @@ def test_upsert_stores_contacts_preferences_and_a_time_zone(scenario, ingest_cli
         "email": "a@example.com",
         "opt_out_all_clear": True,
     }
-    response = ingest_client.post("/api/v1/customers", body, format="json")
+    response = registry_client.post("/api/v1/customers", body, format="json")
     assert response.status_code == 201
     assert response.json()["time_zone"] == "Europe/London"  # the locale's default
     assert "phone" not in response.json()  # contacts are written, never echoed
@@ -27,7 +27,7 @@ def test_upsert_stores_contacts_preferences_and_a_time_zone(scenario, ingest_cli
     assert (customer.opt_out_outage, customer.opt_out_all_clear) == (False, True)
     # The API replaces: what is not given goes back to its default.
     body = {"external_id": "cust-7", "locale": "pt-BR", "time_zone": "Asia/Tokyo"}
-    ingest_client.post("/api/v1/customers", body, format="json")
+    registry_client.post("/api/v1/customers", body, format="json")
     customer.refresh_from_db()
     assert customer.time_zone == "Asia/Tokyo"
     assert (customer.phone, customer.phone_consent, customer.opt_out_all_clear) == (
@@ -37,8 +37,8 @@ def test_upsert_stores_contacts_preferences_and_a_time_zone(scenario, ingest_cli
     )
 
 
-def test_upsert_names_a_bad_time_zone_phone_or_consent(scenario, ingest_client):
-    response = ingest_client.post(
+def test_upsert_names_a_bad_time_zone_phone_or_consent(scenario, registry_client):
+    response = registry_client.post(
         "/api/v1/customers",
         {"external_id": "c", "time_zone": "Mars/Olympus", "phone": "11 9999-0000"},
         format="json",
@@ -46,7 +46,7 @@ def test_upsert_names_a_bad_time_zone_phone_or_consent(scenario, ingest_client):
     assert response.status_code == 400
     assert "Unknown time zone Mars/Olympus" in response.json()["time_zone"][0]
     assert "E.164" in response.json()["phone"][0]
-    response = ingest_client.post(
+    response = registry_client.post(
         "/api/v1/customers", {"external_id": "c", "email_consent": True}, format="json"
     )
     assert response.status_code == 400
@@ -54,18 +54,18 @@ def test_upsert_names_a_bad_time_zone_phone_or_consent(scenario, ingest_client):
     assert not Customer.objects.filter(external_id="c").exists()
 
 
-def test_bulk_upsert_takes_the_new_fields(scenario, ingest_client):
+def test_bulk_upsert_takes_the_new_fields(scenario, registry_client):
     body = {
         "customers": [
             {"external_id": "b1", "locale": "en-US", "opt_out_outage": True},
             {"external_id": "b2", "time_zone": "bad"},
         ]
     }
-    response = ingest_client.post("/api/v1/customers/bulk", body, format="json")
+    response = registry_client.post("/api/v1/customers/bulk", body, format="json")
     assert response.status_code == 400
     assert list(response.json()["customers"]) == ["1"]
     del body["customers"][1]["time_zone"]
-    assert ingest_client.post("/api/v1/customers/bulk", body, format="json").status_code == 200
+    assert registry_client.post("/api/v1/customers/bulk", body, format="json").status_code == 200
     b1, b2 = Customer.objects.get(external_id="b1"), Customer.objects.get(external_id="b2")
     assert (b1.time_zone, b1.opt_out_outage) == ("America/New_York", True)
     assert b2.time_zone == "America/Sao_Paulo"

@@ -81,13 +81,15 @@ def test_a_malformed_locale_is_refused_and_an_unknown_one_falls_back(visible):
     assert client.get("/api/v1/status?locale=de-DE").json()["locale"] == "pt-BR"
 
 
-def test_anonymous_access_can_be_switched_off(visible, settings, ingest_client):
+def test_anonymous_access_can_be_switched_off(visible, settings, ingest_client, registry_client):
     settings.CXHUB_STATUS_API_ANONYMOUS = False
     assert APIClient().get("/api/v1/status").status_code == 401
     bad = APIClient()
     bad.credentials(HTTP_AUTHORIZATION="Bearer nope")
     assert bad.get("/api/v1/status").status_code == 401
-    response = ingest_client.get("/api/v1/status")
+    # A monitoring token is not the app backend's credential.
+    assert ingest_client.get("/api/v1/status").status_code == 403
+    response = registry_client.get("/api/v1/status")
     assert response.status_code == 200
     assert response["Cache-Control"].startswith("private")
     assert "Authorization" in response["Vary"]
