@@ -255,9 +255,11 @@ class DeliveryAdmin(admin.ModelAdmin):
         "size",
         "status",
         "attempts",
+        "due_at",
+        "quiet_hours",
         "sent_at",
     ]
-    list_filter = ["purpose", "status", "team"]
+    list_filter = ["purpose", "status", "quiet_hours", "team"]
     search_fields = ["key", "title"]
     list_select_related = ["team"]
     date_hierarchy = "created_at"
