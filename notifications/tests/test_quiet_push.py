@@ -112,3 +112,11 @@ def test_the_time_zones_query_returns_one_row_per_zone_not_per_device(night):
     assert "ORDER BY" not in distinct
     assert [p.quiet_hours for p in parts] == ["", "held"]
     assert timezone.is_aware(parts[1].due_at)
+
+
+def test_the_admin_lists_held_batches_with_their_due_time(night, integration, admin_client):
+    with time_machine.travel(NIGHT_IN_SAO_PAULO, tick=False):
+        incident = post(integration)
+    page = admin_client.get("/admin/notifications/delivery/?quiet_hours=held").content.decode()
+    assert f"push:{incident.pk}:m{int(SAO_PAULO_MORNING.timestamp())}:0" in page
+    assert f"push:{incident.pk}:0" not in page  # the daytime batch is filtered out
