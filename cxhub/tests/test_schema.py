@@ -19,6 +19,7 @@ API_PATHS = {
     "/api/v1/incidents/{id}/silence",
     "/api/v1/customers",
     "/api/v1/customers/bulk",
+    "/api/v1/status",
 }
 # Endpoints that take a sender's body: they document 413 as well.
 INGEST_PATHS = {
