@@ -25,7 +25,10 @@ def texts_of(action) -> dict:
 
 
 def push_policy_of(action) -> dict:
-    """Return the push part of an incident's policy: provider, audience, texts."""
+    """Return the push part of an incident's policy: provider, audience, texts, safeguards.
+
+    `critical` sends in the customers' quiet hours; `fallback` is "", "sms" or "email".
+    """
     return {
         "provider": action.push_provider,
         "audience": audience_of(action),
@@ -37,4 +40,6 @@ def push_policy_of(action) -> dict:
             "timeout_sends": action.approval_timeout_sends,
             "set_up_by": sorted({action.last_edited_by, action.last_tested_by} - {""}),
         },
+        "critical": action.push_critical,
+        "fallback": action.push_fallback,
     }
