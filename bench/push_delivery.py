@@ -13,10 +13,12 @@ device) and records every device in the ledger. It prints the time from the
 report until the last device is ledgered sent, pushes/s per worker process, the
 worker processes' peak RSS, and checks the ledger against what the fake accepted.
 
---capped-share marks that share of customers as pushed by another incident a
-minute ago, so the frequency cap skips them. --rate-limit sets the fcm send-rate
-limit (messages/minute). --quiet-share is the hook for quiet hours (issue 13,
-item 1): it needs the customer time zone, which this build does not have yet.
+Every customer gets a time zone where it is day now (so quiet hours hold nobody);
+--quiet-share puts that share in a time zone where it is night now, so their
+batches are held for the morning (not sent, not waited for). --capped-share
+marks that share of customers as pushed by another incident a minute ago, so
+the frequency cap skips them. --rate-limit sets the fcm send-rate limit
+(messages/minute).
 
 Uses its own database and Redis db: BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/h13b_bench) and BENCH_BROKER_URL
@@ -82,8 +84,33 @@ def peak_rss_mb(pid: int) -> dict:
     return peaks
 
 
+def zones_now() -> tuple[str, str]:
+    """Return a time zone where it is day now and one where it is night (for the next hour)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from notifications.quiet_hours import morning_of
+
+    now, window = timezone.now(), settings.CXHUB_QUIET_WINDOW
+    candidates = [
+        "America/Sao_Paulo", "UTC", "Europe/Moscow", "Asia/Kolkata", "Asia/Shanghai",
+        "Asia/Tokyo", "Pacific/Auckland", "Pacific/Honolulu", "America/Los_Angeles",
+        "America/New_York",
+    ]  # fmt: skip
+
+    def night(zone):
+        return all(morning_of(now + timedelta(minutes=m), zone, window) for m in (0, 60))
+
+    def day(zone):
+        return not any(morning_of(now + timedelta(minutes=m), zone, window) for m in (0, 60))
+
+    return next(z for z in candidates if day(z)), next(z for z in candidates if night(z))
+
+
 def prepare(args) -> None:
-    """Reset the scenario: enabled devices, the cap's share, the action's push settings."""
+    """Reset the scenario: enabled devices, time zones, the cap's share, the action."""
     from django.db import connection
 
     from actions.models import Action
@@ -94,6 +121,16 @@ def prepare(args) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute("UPDATE notifications_device SET enabled = true WHERE NOT enabled")
+        day, night = zones_now()
+        cursor.execute("UPDATE notifications_customer SET time_zone = %s", [day])
+        if args.quiet_share:
+            step = max(1, round(1 / args.quiet_share))
+            # Offset by one from the capped ones, so the two shares do not overlap.
+            cursor.execute(
+                "UPDATE notifications_customer SET time_zone = %s WHERE mod(id + 1, %s) = 0",
+                [night, step],
+            )
+        print(f"day zone {day}, night zone {night}", file=sys.stderr, flush=True)
         cursor.execute(
             "UPDATE notifications_customer SET last_outage_push_at = NULL "
             "WHERE last_outage_push_at IS NOT NULL"
@@ -112,7 +149,10 @@ def prepare(args) -> None:
 def wait_done(fake, *, started: float, limit: float) -> None:
     from notifications.models import Delivery
 
-    unfinished = Delivery.objects.filter(purpose="push", status__in=["pending", "sending"])
+    # Batches held for their customers' morning are not waited for.
+    unfinished = Delivery.objects.filter(purpose="push", status__in=["pending", "sending"]).exclude(
+        quiet_hours="held"
+    )
     while True:
         time.sleep(2)
         left = unfinished.count()
@@ -131,13 +171,13 @@ def wait_done(fake, *, started: float, limit: float) -> None:
 
 
 def run(args, tmp: Path) -> dict:
-    from django.db.models import Count, Max, Min
+    from django.db.models import Count, Max, Min, Sum
 
     from bench import push_fanout
     from bench.fake_fcm import FakeFcmProcess
     from incidents import services
     from incidents.models import Integration
-    from notifications.models import PushRecord
+    from notifications.models import Delivery, PushRecord
     from tests.worker import running_worker
 
     push_fanout.load(args.devices)
@@ -164,10 +204,14 @@ def run(args, tmp: Path) -> dict:
     by_status = dict(
         PushRecord.objects.values_list("status").annotate(n=Count("id")).order_by("status")
     )
+    held = Delivery.objects.filter(purpose="push", quiet_hours="held").aggregate(
+        batches=Count("id"), devices=Sum("size")
+    )
     elapsed = (sent["last"] - report.received_at).total_seconds()
     return {
         "devices": args.devices,
         "ledger": by_status,
+        "held_for_morning": {"batches": held["batches"], "devices": held["devices"] or 0},
         "fake_accepted": stats["accepted"],
         "fake_duplicates": stats["duplicates"],
         "seconds_to_last_ledgered": elapsed,
@@ -208,20 +252,18 @@ def main() -> None:
 
     push_fanout.create_database()
     push_fanout.django_setup(args.batch_size)
-    from notifications.models import Customer
-
-    if args.quiet_share and not any(f.name == "time_zone" for f in Customer._meta.fields):
-        sys.exit("--quiet-share needs customer time zones (issue 13, item 1): not in this build")
     result = run(args, tmp)
     print(json.dumps(result, default=str))
     rss = max(result["worker_peak_rss_mb"].values())
+    held = result["held_for_morning"]["devices"]
     print(
-        f"{result['devices']:,} devices: ledger {result['ledger']}; last device ledgered sent "
+        f"{result['devices']:,} devices: ledger {result['ledger']}, {held:,} held for the "
+        f"morning; last device ledgered sent "
         f"{result['seconds_to_last_ledgered']:.0f} s after the report; "
         f"{result['pushes_per_second_per_process']:.0f} pushes/s per worker process; "
         f"worker peak RSS {rss:.0f} MB (max of {len(result['worker_peak_rss_mb'])} processes)"
     )
-    expected = result["devices"] - result["ledger"].get("capped", 0)
+    expected = result["devices"] - result["ledger"].get("capped", 0) - held
     if result["ledger"].get("sent") != expected or result["fake_accepted"] != expected:
         sys.exit(f"expected {expected} sent and accepted, got {result}")
 
