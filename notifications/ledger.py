@@ -146,7 +146,7 @@ def push_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> str:
     records = list(mine.exclude(device=None).select_related("device__customer"))
     if not records:
         return ": nothing left to send"
-    _rate_slot_take(delivery, provider.name, len(records))
+    rate_slot_take(delivery, provider.name, len(records))
     if not still_claimed():
         raise ClaimLost("claim lost")
     try:
@@ -180,7 +180,7 @@ def push_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> str:
     return f": {len(records) - len(failures)} sent, {len(failures)} failed, {len(dead)} disabled"
 
 
-def _rate_slot_take(delivery: Delivery, provider_name: str, messages: int) -> None:
+def rate_slot_take(delivery: Delivery, provider_name: str, messages: int) -> None:
     """Send now, or raise Throttled with the later send-rate slot this batch now holds.
 
     A batch back at the slot it reserved sends without reserving again.

@@ -120,3 +120,35 @@ def test_redis_down_falls_back_to_the_database(db, settings):
     assert throttle.slot_reserve("fcm", 100, now=T0) is None
     assert throttle.slot_reserve("fcm", 100, now=T0) == T0 + timedelta(seconds=10)
     assert throttle.SendRateSchedule.objects.get().free_at == T0 + timedelta(seconds=20)
+
+
+def test_the_sms_gateway_contract_throttles_the_fallback_too(scenario, integration, settings):
+    from notifications import fallback
+    from notifications.models import Customer
+
+    settings.CXHUB_SMS_PROVIDER = "locmem"
+    settings.CXHUB_PUSH_RATE_LIMITS = {"sms:locmem": 60}
+    settings.CXHUB_PUSH_RATE_BURST_SECONDS = 0
+    settings.CXHUB_THROTTLE_REDIS_URL = ""
+    fallback.outbox.clear()
+    scenario["action"].push_fallback = "sms"
+    scenario["action"].save()
+    customer = Customer.objects.create(external_id="c4", phone="+5511999990004", phone_consent=True)
+    customer.services.add(scenario["login"])
+    throttle.slot_reserve("sms:locmem", 30, now=T0)  # the gateway is busy for 30 s
+    with time_machine.travel(T0, tick=False):
+        incident = post(integration)
+        for delivery in Delivery.objects.filter(incident=incident, purpose="push"):
+            delivery_send(delivery.pk)
+        [sms] = Delivery.objects.filter(incident=incident, purpose="fallback")
+        delivery_send(sms.pk)
+        sms.refresh_from_db()
+        assert (sms.status, sms.due_at, fallback.outbox) == (
+            "pending",
+            T0 + timedelta(seconds=30),
+            [],
+        )
+    with time_machine.travel(T0 + timedelta(seconds=30), tick=False):
+        delivery_send(sms.pk)
+    assert [m["to"] for m in fallback.outbox] == [["+5511999990004"]]
+    fallback.outbox.clear()
