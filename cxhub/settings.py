@@ -392,7 +392,15 @@ if CXHUB_PUSH_APPROVAL_THRESHOLD < 0:
 # provider not named is not limited). Enforced across workers by a shared schedule:
 # in Redis when CXHUB_THROTTLE_REDIS_URL is set (the broker's URL when it is Redis), in
 # the database otherwise. A batch may start this many seconds ahead of its slot.
-CXHUB_PUSH_RATE_LIMITS = env.dict("CXHUB_PUSH_RATE_LIMITS", cast={"value": int}, default={})
+try:
+    CXHUB_PUSH_RATE_LIMITS = {
+        name.strip(): int(limit)
+        for name, limit in env.dict("CXHUB_PUSH_RATE_LIMITS", default={}).items()
+    }
+except ValueError:
+    raise ImproperlyConfigured(
+        "CXHUB_PUSH_RATE_LIMITS: give provider=messages per minute, e.g. fcm=60000,webhook=6000."
+    ) from None
 if any(limit < 1 for limit in CXHUB_PUSH_RATE_LIMITS.values()):
     raise ImproperlyConfigured("CXHUB_PUSH_RATE_LIMITS values must be at least 1 per minute.")
 CXHUB_PUSH_RATE_BURST_SECONDS = env.float("CXHUB_PUSH_RATE_BURST_SECONDS", default=1.0)

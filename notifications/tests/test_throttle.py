@@ -152,3 +152,34 @@ def test_the_sms_gateway_contract_throttles_the_fallback_too(scenario, integrati
         delivery_send(sms.pk)
     assert [m["to"] for m in fallback.outbox] == [["+5511999990004"]]
     fallback.outbox.clear()
+
+
+@pytest.mark.parametrize(
+    ("value", "printed"),
+    [
+        (
+            "fcm=60000,webhook=6000,sms:webhook=600",
+            "{'fcm': 60000, 'webhook': 6000, 'sms:webhook': 600}",
+        ),
+        ("fcm=many", "give provider=messages per minute"),
+        ("fcm=0", "at least 1 per minute"),
+    ],
+)
+def test_rate_limits_are_read_from_the_environment_or_refused_at_startup(value, printed):
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.CXHUB_PUSH_RATE_LIMITS)"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cxhub.settings",
+        "CXHUB_PUSH_RATE_LIMITS": value,
+    }
+    result = subprocess.run(  # noqa: S603 - this interpreter, fixed code
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert printed in result.stdout + result.stderr
