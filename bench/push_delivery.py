@@ -94,6 +94,8 @@ def zones_now() -> tuple[str, str]:
     from notifications.quiet_hours import morning_of
 
     now, window = timezone.now(), settings.CXHUB_QUIET_WINDOW
+    if window is None:  # quiet hours off: nobody is held
+        return "America/Sao_Paulo", ""
     candidates = [
         "America/Sao_Paulo", "UTC", "Europe/Moscow", "Asia/Kolkata", "Asia/Shanghai",
         "Asia/Tokyo", "Pacific/Auckland", "Pacific/Honolulu", "America/Los_Angeles",
@@ -184,7 +186,11 @@ def run(args, tmp: Path) -> dict:
     prepare(args)
     fake = FakeFcmProcess(int(os.environ["BENCH_FCM_PORT"]), json.loads(args.account))
     try:
-        env = {"CXHUB_SWEEP_SECONDS": "5", "CXHUB_STALE_SECONDS": "10"}
+        env = {
+            "CXHUB_SWEEP_SECONDS": "5",
+            "CXHUB_STALE_SECONDS": "10",
+            "CXHUB_QUIET_HOURS": os.environ["CXHUB_QUIET_HOURS"],
+        }
         with running_worker(tmp, env=env) as worker:
             integration = Integration.objects.get(name="bench")
             started = time.time()
@@ -246,6 +252,8 @@ def main() -> None:
         CXHUB_PUSH_APPROVAL_THRESHOLD="0",
         LOG_LEVEL="WARNING",
     )
+    # Quiet hours only when a share of customers is put in the night.
+    os.environ["CXHUB_QUIET_HOURS"] = "22:00-08:00" if args.quiet_share else ""
     if args.rate_limit:
         os.environ["CXHUB_PUSH_RATE_LIMITS"] = f"fcm={args.rate_limit}"
     from bench import push_fanout
