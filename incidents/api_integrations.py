@@ -1,6 +1,5 @@
 """Ingest in the monitoring tools' own languages: /api/v1/integrations/<kind>/ and /v2/enqueue."""
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
@@ -10,8 +9,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cxhub.api import LimitedJSONParser, PayloadTooLarge
-from incidents import inbound, services
+from cxhub.api import MonitoringJSONParser, PayloadTooLarge
+from incidents import heartbeats, inbound, services
 from incidents.models import Integration, hash_token
 from incidents.serializers import TriggerBatchSerializer, TriggerOutSerializer
 
@@ -34,9 +33,12 @@ def ingest_schema(operation_id: str, summary: str, methods=("post", "put")):
         401: "Missing or invalid token.",
         403: "The integration is disabled, or the token is of another kind.",
         404: "Unknown integration kind.",
-        413: "The body is larger than 1 MiB.",
+        411: "A chunked body on a server that cannot read one: send Content-Length.",
+        413: "The body is larger than CXHUB_MONITORING_MAX_BODY (10 MiB); split it "
+        "(Alertmanager: max_alerts).",
         415: "The body is not application/json.",
-        429: "Over the integration's rate limit, or too many failed tokens; see Retry-After.",
+        429: "Over the integration's rate limit (opt-in), or too many failed tokens; "
+        "see Retry-After.",
         503: "The database is unavailable; retry after Retry-After seconds.",
     }
     responses = {
@@ -77,7 +79,11 @@ class IntegrationIngestApi(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    parser_classes = [LimitedJSONParser]
+    parser_classes = [MonitoringJSONParser]
+    # Said with a 413: how to make the sender's notifications fit.
+    oversize_hint = (
+        "Split it: set max_alerts on the Alertmanager receiver, or raise CXHUB_MONITORING_MAX_BODY."
+    )
 
     def post(self, request, kind, token=None):
         try:
@@ -104,8 +110,8 @@ class IntegrationIngestApi(APIView):
     def _body(self, request):
         try:
             return request.data
-        except PayloadTooLarge:
-            raise Rejected(413, PayloadTooLarge.default_detail) from None
+        except PayloadTooLarge as error:
+            raise Rejected(413, str(error.detail)) from None
         except ParseError as error:
             raise Rejected(400, f"body: {error.detail}") from None
 
@@ -156,7 +162,14 @@ class IntegrationIngestApi(APIView):
                 headers={"Retry-After": str(wait)},
             )
         mapping = inbound.effective_mapping(integration.kind, integration.mapping)
-        limit = settings.CXHUB_MAX_TRIGGERS_PER_REQUEST
+        if integration.kind in (Integration.Kind.ALERTMANAGER, Integration.Kind.GRAFANA):
+            # A Watchdog alert is a heartbeat check's signal, not a trigger.
+            parsed = heartbeats.watchdog_take(integration, body)
+            if parsed is None:
+                heartbeats.integration_signal(integration)
+                return Response({"report": None, "triggers": []}, status=status.HTTP_202_ACCEPTED)
+        else:
+            parsed = body
         try:
             if integration.kind == Integration.Kind.CXHUB:
                 triggers = self._cxhub_triggers(body)
@@ -164,10 +177,14 @@ class IntegrationIngestApi(APIView):
                 triggers = [inbound.parse_pagerduty(body, mapping)]
             elif integration.kind == Integration.Kind.GENERIC:
                 triggers = inbound.parse_generic(body, mapping)
-            else:
-                triggers = inbound.parse_alerts(
-                    body, mapping, kind=integration.kind, max_alerts=limit
+            elif integration.kind == Integration.Kind.OPSGENIE:
+                raise Rejected(
+                    404, "Opsgenie senders post to /v2/alerts (api_url: the cxhub root URL)."
                 )
+            else:
+                # Every alert of a notification is recorded, however many: a
+                # refused group is never counted (senders drop on 4xx).
+                triggers = inbound.parse_alerts(parsed, mapping, kind=integration.kind)
         except inbound.PagerDutyError as error:
             raise Rejected(400, str(error), errors=error.errors) from None
         except inbound.PayloadError as error:
@@ -175,6 +192,7 @@ class IntegrationIngestApi(APIView):
         report, rows = services.report_ingest(
             integration=integration, triggers=triggers, payload=body
         )
+        heartbeats.integration_signal(integration)
         if integration.kind == Integration.Kind.PAGERDUTY:
             return Response(
                 {

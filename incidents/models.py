@@ -28,6 +28,7 @@ class Integration(models.Model):
         GRAFANA = "grafana", _("Grafana Alerting webhook")
         PAGERDUTY = "pagerduty", _("PagerDuty Events API v2")
         GENERIC = "generic", _("Generic JSON (mapped by dotted paths)")
+        OPSGENIE = "opsgenie", _("Opsgenie Alert API")
 
     name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
     kind = models.CharField(
@@ -56,8 +57,13 @@ class Integration(models.Model):
         verbose_name=_("mapping"),
     )
     rate_limit = models.PositiveIntegerField(
-        default=600,
-        help_text=_("Requests accepted per minute; 0 means no limit."),
+        # Off by default: monitoring senders drop a notification answered 4xx (Alertmanager
+        # does not retry a 429), so storms are absorbed in processing, not refused.
+        default=0,
+        help_text=_(
+            "Requests accepted per minute; 0 means no limit (the default: monitoring "
+            "senders drop what is refused)."
+        ),
         verbose_name=_("rate limit"),
     )
     rate_window = models.DateTimeField(
@@ -376,6 +382,8 @@ class TimelineEvent(models.Model):
         MAINTENANCE = "maintenance", _("Held by maintenance")
         MAINTENANCE_ENDED = "maintenance_ended", _("Maintenance ended")
         REOPENED = "reopened", _("Reopened")
+        ALERTS_TRUNCATED = "alerts_truncated", _("Alerts left out by the sender")
+        ALERT_UPDATED = "alert_updated", _("Alert updated")
 
     incident = models.ForeignKey(
         Incident, on_delete=models.CASCADE, related_name="events", verbose_name=_("incident")
@@ -478,3 +486,7 @@ class MaintenanceWindow(models.Model):
             raise ValidationError(_("Give either a service or an action."))
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": _("The window must end after it starts.")})
+
+
+# Change events and heartbeat checks live in their own module (one idea each).
+from incidents.monitoring_models import ChangeEvent, HeartbeatCheck  # noqa: E402, F401

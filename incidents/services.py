@@ -23,6 +23,7 @@ from incidents.models import (
     TriageAlert,
     Trigger,
 )
+from incidents.truncation import truncation_note
 from notifications import services as notify
 
 logger = logging.getLogger("cxhub.incidents")
@@ -200,6 +201,7 @@ def _report_claim_and_process(report_id, *, now) -> bool:
         incident_evaluate(incident, now=now)
     for (service, code), count in sorted(unmatched.items()):
         triage_record(service=service, code=code, count=count, now=now)
+    truncation_note(report, now=now)
     others = report.triggers.exclude(status=Trigger.Status.FIRING).exclude(fingerprint="")
     for trigger in others:
         if trigger.status == Trigger.Status.RESOLVED:

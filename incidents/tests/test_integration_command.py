@@ -53,6 +53,7 @@ def test_demo_creates_one_integration_of_each_kind_and_keeps_the_demo_token(
         "demo-alertmanager": "alertmanager",
         "demo-grafana": "grafana",
         "demo-pagerduty": "pagerduty",
+        "demo-opsgenie": "opsgenie",
         "demo-generic": "generic",
     }
     assert Integration.objects.get(name="demo").token_hash == hash_token("demo-token-for-tests")
