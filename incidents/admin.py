@@ -402,3 +402,7 @@ class TriageAlertAdmin(ReadOnlyAdmin):
     def reprocess(self, request, queryset):
         for alert in queryset:
             self._reprocess(request, alert)
+
+
+# Change events and heartbeat checks (their own module).
+from incidents import admin_signals  # noqa: E402, F401

@@ -136,3 +136,9 @@ def timeline_with_changes(events, changes) -> list:
         for c in changes
     ]
     return sorted([*events, *lines], key=lambda line: line.at)
+
+
+def changes_context(incident) -> dict:
+    """Template context of an incident page: its changes, and the timeline with them."""
+    near = list(changes_near(incident))
+    return {"changes": near, "timeline": timeline_with_changes(incident.events.all(), near)}

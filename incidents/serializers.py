@@ -1,9 +1,10 @@
 """API shapes. The seed's Portuguese keys (gatilhos, servico, retorno) are mapped here, once."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incidents.models import Incident, TimelineEvent
+from incidents.models import ChangeEvent, Incident, TimelineEvent
 from notifications.models import Delivery
 
 
@@ -151,11 +152,20 @@ class IncidentSerializer(serializers.ModelSerializer):
         ]
 
 
+class ChangeEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChangeEvent
+        fields = ["id", "service", "summary", "source", "at", "links"]
+
+
 class IncidentDetailSerializer(IncidentSerializer):
     timeline = TimelineEventSerializer(source="events", many=True)
     deliveries = DeliverySerializer(many=True)
     reports = serializers.SerializerMethodField()
     push_progress = serializers.SerializerMethodField()
+    changes = serializers.SerializerMethodField(
+        help_text="Changes to the incident's services from an hour before it opened."
+    )
 
     class Meta(IncidentSerializer.Meta):
         fields = IncidentSerializer.Meta.fields + [
@@ -164,7 +174,14 @@ class IncidentDetailSerializer(IncidentSerializer):
             "timeline",
             "deliveries",
             "reports",
+            "changes",
         ]
+
+    @extend_schema_field(ChangeEventSerializer(many=True))
+    def get_changes(self, incident) -> list[dict]:
+        from incidents.changes import changes_near
+
+        return ChangeEventSerializer(changes_near(incident), many=True).data
 
     def get_push_progress(self, incident) -> dict:
         from notifications.selectors import push_progress

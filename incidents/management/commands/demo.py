@@ -136,7 +136,11 @@ class Command(BaseCommand):
         )
         self.stdout.write("  Integrations of each kind (docs/integrations.md), URL with token:")
         for kind, kind_token in kind_tokens.items():
-            self.stdout.write(f"    {kind:<13} {base}/api/v1/integrations/{kind}/{kind_token}")
+            if kind == Integration.Kind.OPSGENIE:
+                # The Opsgenie API lives at the root; its key goes in a header.
+                self.stdout.write(f"    {kind:<13} {base}/  (GenieKey {kind_token})")
+            else:
+                self.stdout.write(f"    {kind:<13} {base}/api/v1/integrations/{kind}/{kind_token}")
 
     def _integration_token(
         self,
