@@ -3,7 +3,7 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -103,7 +103,8 @@ class HeartbeatPingApi(APIView):
         check = heartbeats.heartbeat_ping(token)
         if check is None:
             guard.failed()
-            raise NotAuthenticated("No heartbeat check has this token.")
+            # Not NotAuthenticated: without an authenticator DRF would make it a 403.
+            return Response({"detail": "No heartbeat check has this token."}, status=401)
         if not check.enabled:
             raise PermissionDenied("This heartbeat check is disabled.")
         return Response({"status": "ok"})
