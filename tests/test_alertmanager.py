@@ -24,7 +24,7 @@ pytestmark = [
     ),
 ]
 
-CONFIG = """\
+ROUTE = """\
 route:
   receiver: cxhub
   group_by: [alertname]
@@ -33,19 +33,41 @@ route:
   repeat_interval: 2s
 receivers:
   - name: cxhub
+"""
+# The receivers as docs/integrations.md gives them, pointed at the test's cxhub.
+RECEIVERS = {
+    "webhook": """\
     webhook_configs:
       - url: {url}/api/v1/integrations/alertmanager/
         send_resolved: true
+        max_alerts: {max_alerts}
         http_config:
           authorization:
             credentials: {token}
-"""
+""",
+    "pagerduty": """\
+    pagerduty_configs:
+      - url: {url}/v2/enqueue
+        routing_key: {token}
+        send_resolved: true
+        component: '{{{{ .CommonLabels.service }}}}'
+        class: '{{{{ or .CommonLabels.code .CommonLabels.alertname }}}}'
+""",
+    "opsgenie": """\
+    opsgenie_configs:
+      - api_url: {url}/
+        api_key: {token}
+        send_resolved: true
+        update_alerts: true
+""",
+}
 
 
 class Alertmanager(LoggedProcess):
-    def __init__(self, tmp_path, receiver_url, token):
+    def __init__(self, tmp_path, receiver_url, token, receiver="webhook", max_alerts=0):
         self.config = tmp_path / "alertmanager.yml"
-        self.config.write_text(CONFIG.format(url=receiver_url, token=token))
+        config = ROUTE + RECEIVERS[receiver]
+        self.config.write_text(config.format(url=receiver_url, token=token, max_alerts=max_alerts))
         self.storage = tmp_path / "alertmanager-data"
         self.log_path = tmp_path / "alertmanager.log"
         self.url = f"http://127.0.0.1:{free_port()}"
@@ -186,3 +208,103 @@ def test_alertmanager_opens_counts_distinct_alerts_and_resolves(worker, integrat
     assert len(payloads) >= 4
     assert all(p["version"] == "4" and p["receiver"] == "cxhub" for p in payloads)
     assert any(p["status"] == "resolved" for p in payloads)
+
+
+@pytest.fixture
+def alertmanager_for(live_server, tmp_path):
+    """Start an Alertmanager with one of the documented receivers, pointed at cxhub."""
+    started = []
+
+    def start(receiver, token, max_alerts=0):
+        url = live_server.url.replace("localhost", "127.0.0.1")
+        manager = Alertmanager(tmp_path, url, token, receiver, max_alerts)
+        started.append(manager)
+        return manager.start()
+
+    yield start
+    for manager in started:
+        manager.stop()
+        print(manager.output()[-3000:])
+
+
+def login_alert(instance, started, ended=None):
+    body = {
+        "labels": {
+            "alertname": "LoginUnavailable",
+            "service": "login",
+            "code": "503",
+            "instance": instance,
+        },
+        "annotations": {"summary": f"login on {instance} answers 503"},
+        "startsAt": iso(started),
+    }
+    if ended:
+        body["endsAt"] = iso(ended)
+    return body
+
+
+@pytest.mark.parametrize("receiver", ["pagerduty", "opsgenie"])
+def test_group_receivers_count_one_occurrence_per_group_and_resolve(
+    worker, alertmanager_for, receiver
+):
+    """pagerduty_configs and opsgenie_configs send one alert per group (its key: the group)."""
+    scenario = make_scenario()
+    integration = Integration(name=f"am-{receiver}", kind=receiver)
+    token = integration.set_new_token()
+    integration.save()
+    manager = alertmanager_for(receiver, token)
+    started = datetime.now(UTC).replace(microsecond=0)
+    manager.post_alerts([login_alert("pod-1", started), login_alert("pod-2", started)])
+
+    def incident_open():
+        return Incident.objects.filter(action=scenario["action"]).first()
+
+    incident = wait_for(incident_open, timeout=30, message=f"{receiver}: incident opened")
+    # Alertmanager re-sends the group every repeat_interval: the same alert, not counted.
+    wait_for(
+        lambda: (
+            Report.objects.filter(integration=integration).count() >= 3
+            and not Report.objects.filter(processed_at=None).exists()
+        ),
+        timeout=30,
+        message="re-sent notifications processed",
+    )
+    incident.refresh_from_db()
+    assert incident.occurrences == 1
+    ended = datetime.now(UTC)
+    manager.post_alerts([login_alert(pod, started, ended) for pod in ("pod-1", "pod-2")])
+
+    def resolved():
+        incident.refresh_from_db()
+        return incident.status == "resolved"
+
+    wait_for(resolved, timeout=30, message=f"{receiver}: resolved by the resolved notification")
+    assert incident.resolved_by == receiver
+    assert Incident.objects.count() == 1
+    if receiver == "opsgenie":
+        # update_alerts: the group's new message and description go on the timeline.
+        assert incident.events.filter(kind="alert_updated").exists()
+
+
+def test_webhook_max_alerts_is_noted_on_the_timeline(worker, alertmanager_for):
+    scenario = make_scenario()
+    TriggerRule.objects.get_or_create(
+        action=scenario["action"], service=scenario["login"], code="LoginUnavailable"
+    )
+    integration = Integration(name="am-capped", kind="alertmanager")
+    token = integration.set_new_token()
+    integration.save()
+    manager = alertmanager_for("webhook", token, max_alerts=2)
+    started = datetime.now(UTC).replace(microsecond=0)
+    manager.post_alerts([login_alert(f"pod-{n}", started) for n in range(5)])
+
+    def noted():
+        incident = Incident.objects.first()
+        if incident and incident.events.filter(kind="alerts_truncated").exists():
+            return incident
+        return None
+
+    incident = wait_for(noted, timeout=30, message="truncatedAlerts noted")
+    assert incident.occurrences == 2
+    note = incident.events.get(kind="alerts_truncated").detail
+    assert note.startswith("3 alert(s) of this group left out")
