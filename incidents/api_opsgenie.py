@@ -25,11 +25,12 @@ from incidents.models import Integration, hash_token
 
 
 class OpsgenieError(Exception):
-    def __init__(self, code: int, message: str, errors: dict | None = None):
+    def __init__(self, code: int, message: str, errors: dict | None = None, headers=None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.errors = errors
+        self.headers = headers or {}
 
 
 def opsgenie_schema(operation_id, summary, request=OpenApiTypes.OBJECT, method="post"):
@@ -84,6 +85,14 @@ class OpsgenieApi(APIView):
         integration = None
         try:
             integration = self._integration(request)
+            # Opt-in only (0 by default): a sender drops what is refused.
+            if wait := services.integration_admit(integration):
+                raise OpsgenieError(
+                    429,
+                    f"Rate limit of {integration.rate_limit} requests a minute exceeded; "
+                    f"retry in {wait} s.",
+                    headers={"Retry-After": str(wait)},
+                )
             return work(integration, self._body(request))
         except OpsgenieError as error:
             if integration is not None:
@@ -91,7 +100,7 @@ class OpsgenieApi(APIView):
             body = {"message": error.message, **self._timing()}
             if error.errors:
                 body["errors"] = error.errors
-            return Response(body, status=error.code)
+            return Response(body, status=error.code, headers=error.headers)
 
     def _timing(self) -> dict:
         return {"took": round(time.monotonic() - self.started, 3), "requestId": self.request_id}

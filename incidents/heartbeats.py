@@ -11,7 +11,7 @@ state changes are claims (conditional UPDATEs), so two beat runs act once.
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
@@ -41,6 +41,18 @@ def _checks_of(integration) -> list[tuple[int, str]]:
     )
 
 
+def _seen(checks) -> int:
+    """Stamp a signal on these checks; a check waiting for its first one is up from now.
+
+    A silent check stays silent until the beat task records its return (and resolves).
+    """
+    waiting = Q(state=HeartbeatCheck.State.NEW)
+    return checks.update(
+        last_seen_at=timezone.now(),
+        state=Case(When(waiting, then=Value(HeartbeatCheck.State.UP)), default=F("state")),
+    )
+
+
 def watchdog_take(integration, body):
     """Stamp the checks fed by this notification's signal alerts; return the body without them.
 
@@ -63,7 +75,7 @@ def watchdog_take(integration, body):
             rest.append(alert)
     if seen:
         ids = [pk for pk, name in checks if name in seen]
-        HeartbeatCheck.objects.filter(id__in=ids).update(last_seen_at=timezone.now())
+        _seen(HeartbeatCheck.objects.filter(id__in=ids))
     if len(rest) == len(alerts):
         return body
     return {**body, "alerts": rest} if rest else None
@@ -72,16 +84,18 @@ def watchdog_take(integration, body):
 def integration_signal(integration) -> None:
     """Stamp the checks fed by any accepted request of this integration (no signal alert)."""
     if any(not name for _, name in _checks_of(integration)):
-        HeartbeatCheck.objects.filter(
-            integration=integration, enabled=True, signal_alertname=""
-        ).update(last_seen_at=timezone.now())
+        _seen(
+            HeartbeatCheck.objects.filter(
+                integration=integration, enabled=True, signal_alertname=""
+            )
+        )
 
 
 def heartbeat_ping(token: str) -> HeartbeatCheck | None:
     """Record a ping of the check this token belongs to (if enabled); return the check."""
     check = HeartbeatCheck.objects.filter(token_hash=hash_token(token)).first()
     if check is not None and check.enabled:
-        HeartbeatCheck.objects.filter(pk=check.pk).update(last_seen_at=timezone.now())
+        _seen(HeartbeatCheck.objects.filter(pk=check.pk))
     return check
 
 

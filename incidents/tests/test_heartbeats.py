@@ -49,6 +49,7 @@ def test_ping_by_get_or_post_records_the_signal(blind_pix):
     assert client.post(f"/api/v1/heartbeats/{token}/").status_code == 200
     check.refresh_from_db()
     assert check.last_seen_at is not None
+    assert check.state == "up"
     assert client.post("/api/v1/heartbeats/not-a-token").status_code == 401
     HeartbeatCheck.objects.filter(pk=check.pk).update(enabled=False)
     assert client.post(f"/api/v1/heartbeats/{token}").status_code == 403
@@ -122,3 +123,27 @@ def test_heartbeat_command_creates_a_check_and_its_rule(blind_pix, capsys):
     check = HeartbeatCheck.objects.get(name="cron-pix")
     assert blind_pix.rules.filter(service__slug="pix", code="heartbeat").exists()
     assert check.state == "new"
+
+
+def test_admin_adds_a_check_shows_its_ping_url_once_and_lists_its_state(blind_pix, admin_client):
+    response = admin_client.post(
+        "/admin/incidents/heartbeatcheck/add/",
+        {
+            "name": "cron-boletos",
+            "service": Service.objects.get(slug="pix").pk,
+            "action": blind_pix.pk,
+            "signal_alertname": "Watchdog",
+            "expected_minutes": 10,
+            "grace_minutes": 5,
+            "enabled": "on",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("/api/v1/heartbeats/" in m for m in shown), shown
+    token = shown[0].split("/api/v1/heartbeats/")[1].split(" ")[0]
+    assert APIClient().post(f"/api/v1/heartbeats/{token}").status_code == 200
+    assert blind_pix.rules.filter(service__slug="pix", code="heartbeat").exists()
+    page = admin_client.get("/admin/incidents/heartbeatcheck/").content.decode()
+    assert "cron-boletos" in page and ">Up<" in page
