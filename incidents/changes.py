@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from incidents.inbound import PagerDutyError, PayloadError, lookup
 from incidents.models import ChangeEvent
@@ -126,7 +126,7 @@ class ChangeLine:
     kind: str = "change"
 
     def get_kind_display(self):
-        return _("Change")
+        return pgettext_lazy("a deploy or configuration change", "Change")
 
 
 def timeline_with_changes(events, changes) -> list:
