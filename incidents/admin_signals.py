@@ -100,7 +100,9 @@ class HeartbeatCheckAdmin(admin.ModelAdmin):
         if token:
             self._show_token(request, obj, token)
 
-    @admin.action(description=_("Rotate the ping token of the selected checks"))
+    @admin.action(
+        description=_("Rotate the ping token of the selected checks"), permissions=["change"]
+    )
     def rotate_token(self, request, queryset):
         for check in queryset:
             token = check.set_new_token()

@@ -24,6 +24,7 @@ HISTORY = {
     ("incidents", "report"),
     ("incidents", "timelineevent"),
     ("incidents", "triagealert"),
+    ("incidents", "changeevent"),
     ("notifications", "delivery"),
 }
 
@@ -31,10 +32,10 @@ HISTORY = {
 def _cx_staff_grants(app_label: str, model: str) -> tuple[str, ...]:
     if (app_label, model) in HISTORY:
         return ("view",)
-    if app_label in ("actions", "notifications") or (app_label, model) == (
-        "incidents",
-        "integration",
-    ):
+    if app_label in ("actions", "notifications") or (app_label, model) in {
+        ("incidents", "integration"),
+        ("incidents", "heartbeatcheck"),
+    }:
         return ALL
     if (app_label, model) == ("authtoken", "tokenproxy"):
         return ("view",)
@@ -50,6 +51,7 @@ def _support_grants(app_label: str, model: str) -> tuple[str, ...]:
     if app_label == "actions" or (app_label, model) in {
         ("notifications", "team"),
         ("notifications", "channel"),
+        ("incidents", "heartbeatcheck"),  # why a "monitoring is blind" incident opened
     }:
         return ("view",)
     return ()
