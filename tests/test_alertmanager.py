@@ -1,11 +1,15 @@
 """A real Prometheus Alertmanager notifies a running cxhub; a real Celery worker counts."""
 
+import json
 import shutil
 import subprocess
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import requests
+from rest_framework.test import APIClient
 
 from actions.models import TriggerRule
 from conftest import make_scenario
@@ -308,3 +312,56 @@ def test_webhook_max_alerts_is_noted_on_the_timeline(worker, alertmanager_for):
     assert incident.occurrences == 2
     note = incident.events.get(kind="alerts_truncated").detail
     assert note.startswith("3 alert(s) of this group left out")
+
+
+def peak_rss_mib(pid: int) -> float:
+    """Return the largest peak RSS (VmHWM) among a process and its children, in MiB."""
+    pids = [pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            pids.append(int(stat.parent.name))
+    peaks = []
+    for child in pids:
+        try:
+            status = Path(f"/proc/{child}/status").read_text()
+        except OSError:
+            continue
+        peaks += [
+            int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM")
+        ]
+    return max(peaks)
+
+
+def test_five_thousand_alert_notification_counted_by_a_real_worker(worker):
+    """The storm's big group: 202, every alert counted by the worker, its memory bounded."""
+    from incidents.tests.test_big_notifications import storm_notification
+
+    scenario = make_scenario()
+    integration = Integration(name="prometheus-storm", kind="alertmanager")
+    token = integration.set_new_token()
+    integration.save()
+    body = json.dumps(storm_notification(5000))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = client.post(
+        "/api/v1/integrations/alertmanager/", data=body, content_type="application/json"
+    )
+    assert response.status_code == 202
+    start = time.monotonic()
+
+    def counted():
+        incident = Incident.objects.filter(action=scenario["action"]).first()
+        return incident if incident and incident.occurrences == 5000 else None
+
+    wait_for(counted, timeout=240, interval=0.5, message="5,000 alerts counted")
+    rss = peak_rss_mib(worker.process.pid)
+    print(
+        f"5,000 alerts ({len(body) / 2**20:.1f} MiB) counted by the worker in "
+        f"{time.monotonic() - start:.1f} s; worker peak RSS {rss:.0f} MiB"
+    )
+    assert AlertInstance.objects.filter(integration=integration).count() == 5000
+    assert rss < 300
