@@ -16,8 +16,8 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from cxhub.hotcache import TtlCache
-from incidents import services
 from incidents.inbound import FIRING, RESOLVED
+from incidents.ingest import report_ingest
 from incidents.models import HeartbeatCheck, Integration, hash_token
 
 CODE = "heartbeat"
@@ -141,7 +141,7 @@ def _record(check, status, summary, *, now):
         "grace_minutes": check.grace_minutes,
         "at": now.isoformat(),
     }
-    services.report_ingest(integration=_sender(), triggers=[trigger], payload=payload)
+    report_ingest(integration=_sender(), triggers=[trigger], payload=payload)
 
 
 def heartbeats_check(now=None) -> dict:

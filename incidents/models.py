@@ -1,6 +1,5 @@
 """Integrations, reports and triggers received, incidents and their timelines."""
 
-import hashlib
 import secrets
 import uuid
 
@@ -9,14 +8,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-
-def hash_token(token: str) -> str:
-    """Return the stored form of an integration token.
-
-    Tokens are 256 random bits, so a plain SHA-256 is enough: there is nothing to
-    brute-force that a slow password hash would protect.
-    """
-    return hashlib.sha256(token.encode()).hexdigest()
+from incidents.tokens import hash_token
 
 
 class Integration(models.Model):
@@ -111,6 +103,14 @@ class Report(models.Model):
     received_at = models.DateTimeField(verbose_name=_("received at"))
     payload = models.JSONField(verbose_name=_("payload"))
     processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
+    ordered = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Sent by a stateful sender (alerts that fire, then resolve): counted in the order "
+            "received, one integration at a time."
+        ),
+        verbose_name=_("ordered"),
+    )
 
     class Meta:
         verbose_name = _("report")

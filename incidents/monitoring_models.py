@@ -6,6 +6,8 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from incidents.tokens import hash_token
+
 
 class ChangeEvent(models.Model):
     """A deploy or configuration change of a service, shown next to its incidents."""
@@ -128,8 +130,6 @@ class HeartbeatCheck(models.Model):
 
     def set_new_token(self, token: str | None = None) -> str:
         """Give the check a new ping token (random unless given) and return it."""
-        from incidents.models import hash_token
-
         token = token or secrets.token_urlsafe(32)
         self.token_hash = hash_token(token)
         self.token_prefix = token[:6]

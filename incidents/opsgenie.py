@@ -10,6 +10,7 @@ import hashlib
 
 from incidents.inbound import FIRING, PayloadError, _trigger
 from incidents.models import AlertInstance, Incident, TimelineEvent
+from incidents.timeline import event_add
 
 IDENTIFIER_TYPES = ("id", "alias", "tiny")
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
@@ -66,8 +67,6 @@ def alert_update_note(integration, fingerprint: str, what: str, text: str, *, at
     Return how many incidents noted it. An update for an alert not counted yet
     (still waiting in the queue) or already resolved notes nothing.
     """
-    from incidents.services import event_add
-
     incidents = Incident.objects.exclude(status=Incident.Status.RESOLVED).filter(
         alerts__integration=integration,
         alerts__fingerprint=fingerprint,

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('actions', '0002_initial'),
-        ('incidents', '0001_initial'),
+        ('incidents', '0002_pipeline_layers'),
     ]
 
     operations = [
