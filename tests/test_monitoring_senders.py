@@ -3,18 +3,21 @@ chunked Alertmanager notification. The counting is the worker's code, run here."
 
 import json
 import ssl
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pagerduty
 import pytest
 import requests
+from django.utils import timezone
 
-from actions.models import TriggerRule
+from actions.models import Action, Service, Tier, TriggerRule
 from conftest import make_scenario
-from incidents.models import ChangeEvent, Incident, Integration
+from incidents.heartbeats import heartbeat_rule_ensure
+from incidents.models import ChangeEvent, HeartbeatCheck, Incident, Integration
 from incidents.tests.test_integrations import alert, notification, process_all
 from tests.processes import Gunicorn, self_signed_certificate
 from tests.test_drills import web_env
+from tests.worker import running_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -119,3 +122,51 @@ def test_chunked_notification_is_read_whole_and_an_oversize_one_is_413(tmp_path)
         print(web.output()[-3000:])
     process_all()
     assert Incident.objects.get().occurrences == 1200
+
+
+def test_a_silent_heartbeat_opens_a_paging_incident_and_its_return_resolves_it(tmp_path):
+    """The real beat runs the heartbeat task: silence pages the action's team, a ping ends it."""
+    scenario = make_scenario(channel_kind="console")
+    blind = Action.objects.create(code="0099", name="Monitoramento do Pix cego")
+    Tier.objects.create(
+        action=blind, level=1, name="Analista N1", team=scenario["teams"]["n1"], after_occurrences=1
+    )
+    check = HeartbeatCheck(
+        name="pix-exporter",
+        service=Service.objects.get(slug="pix"),
+        action=blind,
+        expected_minutes=5,
+        grace_minutes=2,
+    )
+    token = check.set_new_token()
+    check.save()
+    heartbeat_rule_ensure(check)
+    # Last heard 8 minutes ago: past expected + grace.
+    HeartbeatCheck.objects.filter(pk=check.pk).update(
+        state="up", last_seen_at=timezone.now() - timedelta(minutes=8)
+    )
+    web = Gunicorn(tmp_path / "web.log", web_env(tmp_path), workers=1, threads=2).start()
+    try:
+        with running_worker(tmp_path, env={"CXHUB_HEARTBEAT_SECONDS": "1"}) as worker:
+            incident = wait_for(
+                lambda: Incident.objects.filter(action=blind).first(),
+                timeout=30,
+                message="incident opened by the silent heartbeat",
+            )
+            wait_for(
+                lambda: "PAGE to n1 | [cxhub] 0099" in worker.output(),
+                timeout=30,
+                message="N1 paged",
+            )
+            assert requests.post(f"{web.url}/api/v1/heartbeats/{token}", timeout=5).ok
+
+            def resolved():
+                incident.refresh_from_db()
+                return incident.status == "resolved"
+
+            wait_for(resolved, timeout=30, message="resolved when the signal returned")
+    finally:
+        web.stop()
+    check.refresh_from_db()
+    assert check.state == "up"
+    assert "monitoring of pix is blind" in incident.events.get(kind="alert_firing").detail
