@@ -26,7 +26,12 @@ from notifications.models import Delivery
 
 
 def integration_url(integration) -> str:
-    """Return the absolute ingest URL of an integration (token not included)."""
+    """Return the absolute ingest URL of an integration (token not included).
+
+    Opsgenie senders are given the root (their `api_url`; they append v2/alerts).
+    """
+    if integration.kind == Integration.Kind.OPSGENIE:
+        return f"{settings.CXHUB_BASE_URL}/"
     return f"{settings.CXHUB_BASE_URL}/api/v1/integrations/{integration.kind}/"
 
 
@@ -95,6 +100,16 @@ class IntegrationAdmin(admin.ModelAdmin):
             self._show_token(request, integration, token)
 
     def _show_token(self, request, integration, token):
+        if integration.kind == Integration.Kind.OPSGENIE:
+            messages.warning(
+                request,
+                _(
+                    "API key for %(name)s, shown only now: %(token)s (api_url %(url)s, sent as "
+                    "'Authorization: GenieKey %(token)s')"
+                )
+                % {"name": integration.name, "token": token, "url": integration_url(integration)},
+            )
+            return
         messages.warning(
             request,
             _(

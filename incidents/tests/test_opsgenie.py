@@ -165,3 +165,14 @@ def test_mapping_changes_where_service_and_code_come_from(login_down, og):
     process_all()
     assert AlertInstance.objects.get().service == "login"
     assert Incident.objects.get().occurrences == 1
+
+
+def test_admin_shows_the_root_url_and_the_genie_key_once(admin_client, db, settings):
+    response = admin_client.post(
+        "/admin/incidents/integration/add/",
+        {"name": "og", "kind": "opsgenie", "enabled": "on", "rate_limit": 0, "mapping": "{}"},
+        follow=True,
+    )
+    shown = " ".join(str(m) for m in response.context["messages"])
+    assert f"(api_url {settings.CXHUB_BASE_URL}/, sent as 'Authorization: GenieKey " in shown
+    assert "/api/v1/integrations/opsgenie/" not in shown

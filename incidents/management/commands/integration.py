@@ -1,5 +1,6 @@
 """Create, update or rotate an integration from the command line and print its URL and token."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 
@@ -95,9 +96,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Integration: {integration.name} ({integration.kind})")
         if integration.mapping:
             self.stdout.write(f"Mapping: {integration.mapping}")
-        root = url.split("/api/")[0]
+        root = settings.CXHUB_BASE_URL
         if integration.kind == Integration.Kind.OPSGENIE:
-            self.stdout.write(f"URL:   {root}/  (api_url; Authorization: GenieKey <token>)")
+            self.stdout.write(f"URL:   {url}  (api_url; Authorization: GenieKey <token>)")
         else:
             self.stdout.write(f"URL:   {url}  (Authorization: Bearer <token>)")
             self.stdout.write(f"       {url}{token}  (for senders that cannot set headers)")
