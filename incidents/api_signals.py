@@ -1,7 +1,7 @@
 """Signals besides alerts: change events (deploys) and heartbeat pings."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
@@ -73,6 +73,14 @@ class ChangeApi(APIView):
         )
 
 
+# Tokens are URL-safe base64 (secrets.token_urlsafe).
+TOKEN_PARAMETER = OpenApiParameter(
+    "token",
+    str,
+    OpenApiParameter.PATH,
+    pattern=r"^[A-Za-z0-9_-]+$",
+    description="The heartbeat check's token (shown once when created).",
+)
 PING_ANSWERS = {
     200: OpenApiResponse(OpenApiTypes.OBJECT, description='{"status": "ok"}'),
     401: UNAUTHORIZED,
@@ -94,6 +102,7 @@ class HeartbeatPingApi(APIView):
         tags=["heartbeats"],
         summary="Ping a heartbeat check (its token in the path)",
         request=None,
+        parameters=[TOKEN_PARAMETER],
         responses=PING_ANSWERS,
         auth=[],
     )
@@ -114,6 +123,7 @@ class HeartbeatPingApi(APIView):
         tags=["heartbeats"],
         summary="Ping a heartbeat check with GET (for senders that only GET)",
         request=None,
+        parameters=[TOKEN_PARAMETER],
         responses=PING_ANSWERS,
         auth=[],
     )
