@@ -10,7 +10,7 @@ state changes are claims (conditional UPDATEs), so two beat runs act once.
 
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
@@ -19,6 +19,7 @@ from cxhub.hotcache import TtlCache
 from incidents.inbound import FIRING, RESOLVED
 from incidents.ingest import report_ingest
 from incidents.models import HeartbeatCheck, Integration, hash_token
+from incidents.timeline import local_time
 
 CODE = "heartbeat"
 # The sender of the triggers the checks record: internal, disabled (no one posts as it).
@@ -115,7 +116,7 @@ def _sender() -> Integration:
         try:
             with transaction.atomic():
                 integration.save()
-        except Exception:  # created by a concurrent run
+        except IntegrityError:  # created by a concurrent run
             integration = Integration.objects.get(name=INTEGRATION_NAME)
     return integration
 
@@ -165,7 +166,7 @@ def heartbeats_check(now=None) -> dict:
             )
             if not claimed:
                 continue
-            when = f"{since:%Y-%m-%d %H:%M} UTC"
+            when = local_time(since)
             _record(
                 check,
                 FIRING,
@@ -184,6 +185,7 @@ def heartbeats_check(now=None) -> dict:
                 pk=check.pk, state=HeartbeatCheck.State.DOWN
             ).update(state=HeartbeatCheck.State.UP, down_since=None):
                 continue
-            _record(check, RESOLVED, f"Heartbeat '{check.name}' heard again", now=now)
+            why = "heard again" if check.enabled else "disabled"
+            _record(check, RESOLVED, f"Heartbeat '{check.name}' {why}", now=now)
             back += 1
     return {"silent": silent, "back": back}
