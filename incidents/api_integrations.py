@@ -93,9 +93,17 @@ class IntegrationIngestApi(APIView):
                     f"Unknown integration kind '{kind}': use one of "
                     f"{', '.join(Integration.Kind.values)}.",
                 )
-            body = self._body(request)
+            # The token comes before the body where it can (header or path): a sender
+            # without one is turned away before a monitoring-sized body is parsed, and a
+            # known sender's 400/413 is kept as its last error. Only a PagerDuty event
+            # may carry its token (routing_key) inside the body.
+            token = token or self._bearer(request)
+            in_body = not token and kind == Integration.Kind.PAGERDUTY
+            body = self._body(request) if in_body else None
             integration = self._integration(request, kind, token, body)
             try:
+                if body is None:
+                    body = self._body(request)
                 return self._accept(request, integration, body)
             except Rejected as rejected:
                 services.integration_reject(integration, f"{rejected.code} {rejected.reason}")
@@ -116,7 +124,6 @@ class IntegrationIngestApi(APIView):
             raise Rejected(400, f"body: {error.detail}") from None
 
     def _integration(self, request, kind, token, body) -> Integration:
-        token = token or self._bearer(request)
         if not token and kind == Integration.Kind.PAGERDUTY and isinstance(body, dict):
             token = body.get("routing_key") if isinstance(body.get("routing_key"), str) else None
         if not token:

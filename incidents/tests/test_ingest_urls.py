@@ -85,3 +85,19 @@ def test_other_endpoints_keep_the_one_mebibyte_limit(ingest_client):
     response = ingest_client.post("/api/v1/triggers", body, format="json")
     assert response.status_code == 413
     assert "1 MiB" in response.json()["detail"]
+
+
+def test_the_token_is_checked_before_a_big_body_is_read_and_a_413_is_kept(db, settings):
+    settings.CXHUB_MONITORING_MAX_BODY = 100
+    integration, token = make_integration("alertmanager")
+    big = json.dumps(notification(alert(), alert(fingerprint="fp2")))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    url = "/api/v1/integrations/alertmanager/"
+    # An unknown sender learns nothing about the body: its token is refused first.
+    assert client.post(url, data=big, content_type="application/json").status_code == 401
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.post(url, data=big, content_type="application/json").status_code == 413
+    integration.refresh_from_db()
+    assert "413 The request body is larger than" in integration.last_error
+    assert "max_alerts" in integration.last_error
