@@ -4,12 +4,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.authentication import get_authorization_header
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cxhub.api import MonitoringJSONParser, PayloadTooLarge
+from cxhub.api import FailedAuthLimit, MonitoringJSONParser, PayloadTooLarge
 from incidents import heartbeats, inbound, services
 from incidents.models import Integration, hash_token
 from incidents.serializers import TriggerBatchSerializer, TriggerOutSerializer
@@ -132,8 +132,16 @@ class IntegrationIngestApi(APIView):
             raise Rejected(
                 401, "No token: send 'Authorization: Bearer <token>' or end the URL with the token."
             )
+        # The failed-token throttle of every token endpoint: a scanner costs no query.
+        guard = FailedAuthLimit(request)
+        try:
+            guard.check()
+        except Throttled as throttled:
+            wait = str(max(1, int(throttled.wait or 60)))
+            raise Rejected(429, str(throttled.detail), headers={"Retry-After": wait}) from None
         integration = Integration.objects.filter(token_hash=hash_token(token)).first()
         if integration is None:
+            guard.failed()
             if kind == Integration.Kind.PAGERDUTY:
                 raise Rejected(400, "'routing_key' is not the token of any integration.")
             raise Rejected(401, "Invalid token.")

@@ -101,3 +101,20 @@ def test_the_token_is_checked_before_a_big_body_is_read_and_a_413_is_kept(db, se
     integration.refresh_from_db()
     assert "413 The request body is larger than" in integration.last_error
     assert "max_alerts" in integration.last_error
+
+
+def test_guessing_webhook_tokens_is_throttled_per_address(db, settings):
+    settings.CXHUB_AUTH_FAILURES_PER_MINUTE = 3
+    _, token = make_integration("alertmanager")
+    client = APIClient()
+    url = "/api/v1/integrations/alertmanager/guess-{}"
+    body = notification(alert())
+    assert [client.post(url.format(n), body, format="json").status_code for n in range(4)] == [
+        401,
+        401,
+        401,
+        429,
+    ]
+    response = client.post(f"/api/v1/integrations/alertmanager/{token}", body, format="json")
+    assert response.status_code == 429  # the address, not the token, is held back
+    assert int(response["Retry-After"]) >= 1
