@@ -12,6 +12,7 @@ from incidents.api import (
     IncidentAcknowledgeApi,
     IncidentDetailApi,
     IncidentListApi,
+    IncidentReportsApi,
     IncidentResolveApi,
     IncidentSilenceApi,
     TriggerIngestApi,
@@ -61,6 +62,11 @@ urlpatterns = [
     *ingest("api/v1/triggers", TriggerIngestApi, "api-triggers"),
     path("api/v1/incidents/", IncidentListApi.as_view(), name="api-incidents"),
     path("api/v1/incidents/<uuid:pk>/", IncidentDetailApi.as_view(), name="api-incident"),
+    path(
+        "api/v1/incidents/<uuid:pk>/reports",
+        IncidentReportsApi.as_view(),
+        name="api-incident-reports",
+    ),
     *ingest("api/v1/integrations/<str:kind>", IntegrationIngestApi, "api-integration", slash=True),
     *ingest(
         "api/v1/integrations/<str:kind>/<str:token>",

@@ -231,7 +231,7 @@ class OpsgenieAlertUpdateApi(OpsgenieApi):
             if fingerprint is None:
                 raise OpsgenieError(404, f"Alert with tiny id [{identifier}] does not exist.")
             opsgenie.alert_update_note(
-                integration, fingerprint, self.field.capitalize(), text, at=timezone.now()
+                integration, fingerprint, self.field, text, at=timezone.now()
             )
             heartbeats.integration_signal(integration)
             return self.accepted()

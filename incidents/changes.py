@@ -125,6 +125,10 @@ class ChangeLine:
     detail: str
     kind: str = "change"
 
+    @property
+    def text(self) -> str:
+        return self.detail
+
     def get_kind_display(self):
         return pgettext_lazy("a deploy or configuration change", "Change")
 

@@ -11,6 +11,7 @@ import hashlib
 from incidents.inbound import FIRING, PayloadError, _trigger
 from incidents.models import AlertInstance, Incident, TimelineEvent
 from incidents.timeline import event_add
+from incidents.timeline_text import detail
 
 IDENTIFIER_TYPES = ("id", "alias", "tiny")
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
@@ -62,7 +63,7 @@ def identifier_fingerprint(integration, identifier: str, identifier_type: str) -
 
 
 def alert_update_note(integration, fingerprint: str, what: str, text: str, *, at) -> int:
-    """Put an alert's new message or description on its open incidents' timelines.
+    """Put an alert's new `message` or `description` on its open incidents' timelines.
 
     Return how many incidents noted it. An update for an alert not counted yet
     (still waiting in the queue) or already resolved notes nothing.
@@ -77,7 +78,7 @@ def alert_update_note(integration, fingerprint: str, what: str, text: str, *, at
         event_add(
             incident,
             TimelineEvent.Kind.ALERT_UPDATED,
-            f"{what} of [{fingerprint}]: {text}"[:2000],
+            detail(f"alert_{what}", alert=fingerprint, text=text[:2000]),
             actor=integration.kind,
             at=at,
         )

@@ -3,6 +3,8 @@
 from django.utils import timezone
 
 from incidents.models import Incident, TimelineEvent
+from incidents.timeline import event_add
+from incidents.timeline_text import detail
 
 
 def truncation_note(report, *, now=None) -> int:
@@ -26,20 +28,14 @@ def truncation_note(report, *, now=None) -> int:
         .filter(alerts__integration=report.integration_id, alerts__fingerprint__in=fingerprints)
         .distinct()
     )
-    detail = (
-        f"{left_out} alert(s) of this group left out of the notification by the sender "
-        f"(Alertmanager max_alerts): counted only when a notification carries them"
-    )
+    note = detail("alerts_truncated", count=left_out)
+    actor = report.integration.kind if report.integration else "cxhub"
     noted = 0
     for incident in incidents:
-        if incident.events.filter(kind=TimelineEvent.Kind.ALERTS_TRUNCATED, detail=detail).exists():
-            continue
-        TimelineEvent.objects.create(
-            incident=incident,
-            kind=TimelineEvent.Kind.ALERTS_TRUNCATED,
-            detail=detail,
-            actor=report.integration.kind if report.integration else "cxhub",
-            at=now,
-        )
-        noted += 1
+        already = incident.events.filter(
+            kind=TimelineEvent.Kind.ALERTS_TRUNCATED, detail=str(note)
+        ).exists()
+        if not already:
+            event_add(incident, TimelineEvent.Kind.ALERTS_TRUNCATED, note, actor=actor, at=now)
+            noted += 1
     return noted

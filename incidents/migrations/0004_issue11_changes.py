@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('actions', '0002_initial'),
-        ('incidents', '0002_pipeline_layers'),
+        ('incidents', '0003_issue12_constraint_messages_timeline_params'),
     ]
 
     operations = [
