@@ -263,18 +263,19 @@ def test_group_receivers_count_one_occurrence_per_group_and_resolve(
     def incident_open():
         return Incident.objects.filter(action=scenario["action"]).first()
 
-    incident = wait_for(incident_open, timeout=30, message=f"{receiver}: incident opened")
+    incident = wait_for(incident_open, timeout=60, message=f"{receiver}: incident opened")
     # Alertmanager re-sends the group every repeat_interval: the same alert, not counted.
     wait_for(
         lambda: (
             Report.objects.filter(integration=integration).count() >= 3
             and not Report.objects.filter(processed_at=None).exists()
         ),
-        timeout=30,
+        timeout=60,
         message="re-sent notifications processed",
     )
     incident.refresh_from_db()
-    assert incident.occurrences == 1
+    sent = list(Report.objects.values_list("payload", "processed_at"))
+    assert incident.occurrences == 1, sent
     ended = datetime.now(UTC)
     manager.post_alerts([login_alert(pod, started, ended) for pod in ("pod-1", "pod-2")])
 
@@ -282,7 +283,7 @@ def test_group_receivers_count_one_occurrence_per_group_and_resolve(
         incident.refresh_from_db()
         return incident.status == "resolved"
 
-    wait_for(resolved, timeout=30, message=f"{receiver}: resolved by the resolved notification")
+    wait_for(resolved, timeout=60, message=f"{receiver}: resolved by the resolved notification")
     assert incident.resolved_by == receiver
     assert Incident.objects.count() == 1
     if receiver == "opsgenie":
