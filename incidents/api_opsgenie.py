@@ -19,7 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxhub import hotcache
-from cxhub.api import FailedAuthLimit, MonitoringJSONParser, PayloadTooLarge
+from cxhub.api import MonitoringJSONParser, PayloadTooLarge
+from cxhub.ratelimit import FailedAuthLimit
 from incidents import heartbeats, inbound, opsgenie, services
 from incidents.models import Integration, hash_token
 

@@ -9,15 +9,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxhub.api import (
-    FailedAuthLimit,
+    IntegrationPrincipal,
     IntegrationTokenAuthentication,
     IsIntegration,
     LimitedJSONParser,
+    out_of_scope,
 )
+from cxhub.ratelimit import FailedAuthLimit
 from cxhub.schema import FORBIDDEN, POST_ERRORS, THROTTLED, UNAUTHORIZED, UNAVAILABLE
 from incidents import changes, heartbeats, inbound
 from incidents.api_integrations import IntegrationIngestApi, Rejected, ingest_schema
-from incidents.models import Integration
+from incidents.models import Integration, ingest_kinds
 
 
 @ingest_schema(
@@ -44,11 +46,23 @@ class PagerDutyChangeApi(IntegrationIngestApi):
         )
 
 
+class IsSignalSender(IsIntegration):
+    """Admit the token of any monitoring integration (every kind but the app backend)."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if isinstance(user, IntegrationPrincipal) and user.integration.kind in ingest_kinds():
+            return True
+        if isinstance(user, IntegrationPrincipal):
+            self.message = out_of_scope(user.integration)
+        return False
+
+
 class ChangeApi(APIView):
-    """Record a deploy or configuration change of a service (any integration's token)."""
+    """Record a deploy or configuration change of a service (a monitoring integration's token)."""
 
     authentication_classes = [IntegrationTokenAuthentication]
-    permission_classes = [IsIntegration]
+    permission_classes = [IsSignalSender]
     parser_classes = [LimitedJSONParser]
 
     @extend_schema(

@@ -71,7 +71,12 @@ def test_demo_push_reaches_each_impacted_device_once_and_the_all_clear_follows(
             "devices": [{"platform": "web", "token": "x"}],
         },
     ]
-    response = api.post("/api/v1/customers/bulk", {"customers": customers}, format="json")
+    backend = Integration(name="app-backend", kind=Integration.Kind.APP_BACKEND)
+    backend_token = backend.set_new_token()
+    backend.save()
+    registry = APIClient()
+    registry.credentials(HTTP_AUTHORIZATION=f"Bearer {backend_token}")
+    response = registry.post("/api/v1/customers/bulk", {"customers": customers}, format="json")
     assert response.json() == {"created": 3, "updated": 0, "devices": 4}
 
     for _ in range(5):

@@ -55,6 +55,7 @@ def test_demo_creates_one_integration_of_each_kind_and_keeps_the_demo_token(
         "demo-pagerduty": "pagerduty",
         "demo-opsgenie": "opsgenie",
         "demo-generic": "generic",
+        "demo-app-backend": "app_backend",
     }
     assert Integration.objects.get(name="demo").token_hash == hash_token("demo-token-for-tests")
     assert "/api/v1/integrations/alertmanager/" in first

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from actions.models import Action, PushTemplate, Service, Tier, TriggerRule
-from incidents.models import Integration, hash_token
+from incidents.models import Integration, hash_token, ingest_kinds
 from notifications.models import Channel, Customer, Device, Team
 from support.roles import CX_STAFF, SUPPORT, groups_ensure
 
@@ -108,9 +108,16 @@ class Command(BaseCommand):
             kind: self._integration_token(
                 name=f"demo-{kind}", kind=kind, token_file=f"demo_token_{kind}", env=None
             )
-            for kind in Integration.Kind.values
+            for kind in ingest_kinds()
             if kind != Integration.Kind.CXHUB
         }
+        # The customer registry's own credential: monitoring tokens may not write it.
+        backend_token = self._integration_token(
+            name="demo-app-backend",
+            kind=Integration.Kind.APP_BACKEND,
+            token_file="demo_token_app_backend",  # noqa: S106 (a file name)
+            env=None,
+        )
         password = self._user("admin", "CXHUB_DEMO_PASSWORD", "demo_password", superuser=True)
         groups_ensure()
         role_passwords = {
@@ -127,20 +134,33 @@ class Command(BaseCommand):
         self.stdout.write(f"  Support pages: {base}/support/")
         for username, role, *_ in DEMO_ROLE_USERS:
             self.stdout.write(f"  {role}: login {username} / {role_passwords[username]}")
-        self.stdout.write(f"  Token:  {token}")
+        self.stdout.write("  Credentials, each for one thing only:")
+        self.stdout.write(f"  Token:  {token}  (cxhub triggers: POST /api/v1/triggers)")
+        self.stdout.write(
+            f"  App backend token: {backend_token}  (customer registry: POST "
+            "/api/v1/customers and /api/v1/customers/bulk)"
+        )
         self.stdout.write(
             f"  Try:    curl -X POST {base}/api/v1/triggers -H 'Authorization: Bearer {token}' "
             "-H 'Content-Type: application/json' "
             """-d '{"gatilhos": [{"servico": "login", "retorno": "503"}, """
             """{"servico": "login", "retorno": "404"}]}'"""
         )
-        self.stdout.write("  Integrations of each kind (docs/integrations.md), URL with token:")
+        self.stdout.write(
+            "  Integrations of each kind (docs/integrations.md), URL with token "
+            "(each token sends only its own kind's payloads):"
+        )
         for kind, kind_token in kind_tokens.items():
             if kind == Integration.Kind.OPSGENIE:
                 # The Opsgenie API lives at the root; its key goes in a header.
                 self.stdout.write(f"    {kind:<13} {base}/  (GenieKey {kind_token})")
             else:
                 self.stdout.write(f"    {kind:<13} {base}/api/v1/integrations/{kind}/{kind_token}")
+        self.stdout.write(
+            "  People: admin manages everything; CX staff configure actions, teams, "
+            "integrations and customers; Support read incidents and acknowledge, resolve, "
+            "silence (docs/security.md)."
+        )
 
     def _integration_token(
         self,

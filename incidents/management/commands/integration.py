@@ -101,8 +101,10 @@ class Command(BaseCommand):
             self.stdout.write(f"URL:   {url}  (api_url; Authorization: GenieKey <token>)")
         else:
             self.stdout.write(f"URL:   {url}  (Authorization: Bearer <token>)")
+        if integration.kind not in (Integration.Kind.APP_BACKEND, Integration.Kind.OPSGENIE):
             self.stdout.write(f"       {url}{token}  (for senders that cannot set headers)")
         if integration.kind == Integration.Kind.PAGERDUTY:
             self.stdout.write(f"       {root}/v2/enqueue  (routing_key = token)")
             self.stdout.write(f"       {root}/v2/change/enqueue  (change events)")
+        self.stdout.write(f"May do: {integration.scope}")
         self.stdout.write(f"Token: {token}")

@@ -12,21 +12,23 @@ def monitoring_rate_limit_off(apps, schema_editor):
     the limit becomes opt-in; a limit set to another value is kept.
     """
     Integration = apps.get_model("incidents", "Integration")
-    Integration.objects.filter(rate_limit=600).exclude(kind="cxhub").update(rate_limit=0)
+    Integration.objects.filter(rate_limit=600).exclude(kind__in=["cxhub", "app_backend"]).update(
+        rate_limit=0
+    )
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('actions', '0002_initial'),
-        ('incidents', '0003_issue12_constraint_messages_timeline_params'),
+        ('incidents', '0004_issue10_app_backend'),
     ]
 
     operations = [
         migrations.AlterField(
             model_name='integration',
             name='kind',
-            field=models.CharField(choices=[('cxhub', 'cxhub JSON (gatilhos / triggers)'), ('alertmanager', 'Prometheus Alertmanager webhook'), ('grafana', 'Grafana Alerting webhook'), ('pagerduty', 'PagerDuty Events API v2'), ('generic', 'Generic JSON (mapped by dotted paths)'), ('opsgenie', 'Opsgenie Alert API')], default='cxhub', max_length=20, verbose_name='kind'),
+            field=models.CharField(choices=[('cxhub', 'cxhub JSON (gatilhos / triggers)'), ('alertmanager', 'Prometheus Alertmanager webhook'), ('grafana', 'Grafana Alerting webhook'), ('pagerduty', 'PagerDuty Events API v2'), ('generic', 'Generic JSON (mapped by dotted paths)'), ('opsgenie', 'Opsgenie Alert API'), ('app_backend', 'App backend (customer registry)')], default='cxhub', max_length=20, verbose_name='kind'),
         ),
         migrations.AlterField(
             model_name='integration',
