@@ -5,12 +5,15 @@ no server (kombu's filesystem transport under `var/`). Production sets
 DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=false.
 """
 
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
+
+from notifications.quiet_hours import parse_window
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -62,6 +65,7 @@ INSTALLED_APPS = [
     "actions",
     "incidents",
     "notifications",
+    "statuspage",
     "apikeys",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -399,6 +403,59 @@ CXHUB_PUSH_KILL_SWITCH = env.bool("CXHUB_PUSH_KILL_SWITCH", default=False)
 # At most one outage push per customer in this window, across incidents.
 CXHUB_PUSH_CAP_WINDOW = timedelta(hours=env.float("CXHUB_PUSH_CAP_HOURS", default=6.0))
 CXHUB_MAX_CUSTOMERS_PER_REQUEST = env.int("CXHUB_MAX_CUSTOMERS_PER_REQUEST", default=500)
+# A customer stored without a time zone gets the one of its locale (exact, then the
+# language), else TIME_ZONE: "pt-BR=America/Sao_Paulo,en-US=America/New_York".
+CXHUB_TIME_ZONE_BY_LOCALE = env.dict(
+    "CXHUB_TIME_ZONE_BY_LOCALE",
+    default={
+        "pt-BR": "America/Sao_Paulo",
+        "pt-PT": "Europe/Lisbon",
+        "en": "America/Sao_Paulo",
+        "en-US": "America/New_York",
+        "en-GB": "Europe/London",
+        "es": "America/Argentina/Buenos_Aires",
+    },
+)
+for _zone in [*CXHUB_TIME_ZONE_BY_LOCALE.values(), TIME_ZONE]:
+    try:
+        zoneinfo.ZoneInfo(_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(
+            f"CXHUB_TIME_ZONE_BY_LOCALE / TIME_ZONE: unknown time zone {_zone!r}."
+        ) from None
+
+# Outage pushes in a customer's quiet hours (their own time zone) wait for the end of
+# them, unless the action is critical. "" turns quiet hours off.
+CXHUB_QUIET_HOURS = env.str("CXHUB_QUIET_HOURS", default="22:00-08:00")
+try:
+    CXHUB_QUIET_WINDOW = parse_window(CXHUB_QUIET_HOURS)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"CXHUB_QUIET_HOURS: {exc}") from None
+# Fallback channels (docs/customers.md): SMS and e-mail to customers no push reached.
+# Provider per channel: console (log), locmem (tests), apprise (a URL with {to}) or
+# webhook (the bank's gateway, HMAC-signed JSON batches).
+CXHUB_SMS_PROVIDER = env.str("CXHUB_SMS_PROVIDER", default="console")
+CXHUB_SMS_APPRISE_URL = env.str("CXHUB_SMS_APPRISE_URL", default="")
+CXHUB_SMS_WEBHOOK_URL = env.str("CXHUB_SMS_WEBHOOK_URL", default="")
+CXHUB_SMS_WEBHOOK_SECRET = env.str("CXHUB_SMS_WEBHOOK_SECRET", default="")
+CXHUB_EMAIL_PROVIDER = env.str("CXHUB_EMAIL_PROVIDER", default="console")
+CXHUB_EMAIL_APPRISE_URL = env.str("CXHUB_EMAIL_APPRISE_URL", default="")
+CXHUB_EMAIL_WEBHOOK_URL = env.str("CXHUB_EMAIL_WEBHOOK_URL", default="")
+CXHUB_EMAIL_WEBHOOK_SECRET = env.str("CXHUB_EMAIL_WEBHOOK_SECRET", default="")
+for _name in ("CXHUB_SMS_PROVIDER", "CXHUB_EMAIL_PROVIDER"):
+    if globals()[_name] not in ("console", "locmem", "apprise", "webhook"):
+        raise ImproperlyConfigured(f"{_name} must be console, locmem, apprise or webhook.")
+
+# The in-app status API (GET /api/v1/status) and the status page (/status/).
+# Anonymous by default (the app may ask); false: an integration token is needed.
+CXHUB_STATUS_API_ANONYMOUS = env.bool("CXHUB_STATUS_API_ANONYMOUS", default=True)
+# Both are served from a snapshot at most this old (seconds), per web process.
+CXHUB_STATUS_CACHE_SECONDS = env.float("CXHUB_STATUS_CACHE_SECONDS", default=5.0)
+CXHUB_STATUS_PAGE_DAYS = env.int("CXHUB_STATUS_PAGE_DAYS", default=90)
+if CXHUB_STATUS_CACHE_SECONDS < 0 or CXHUB_STATUS_PAGE_DAYS < 1:
+    raise ImproperlyConfigured(
+        "CXHUB_STATUS_CACHE_SECONDS must be >= 0 and CXHUB_STATUS_PAGE_DAYS >= 1."
+    )
 for _name in ("CXHUB_PUSH_BATCH_SIZE", "CXHUB_PUSH_CONCURRENCY", "CXHUB_MAX_CUSTOMERS_PER_REQUEST"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1.")

@@ -32,6 +32,7 @@ from incidents.api_opsgenie import (
 from incidents.api_signals import ChangeApi, HeartbeatPingApi, PagerDutyChangeApi
 from incidents.views import acknowledge_link
 from notifications.api import CustomerBulkUpsertApi, CustomerUpsertApi
+from statuspage.api import StatusApi
 
 admin.site.site_header = "cxhub"
 admin.site.site_title = "cxhub"
@@ -112,6 +113,8 @@ urlpatterns = [
     ),
     path("api/v1/customers", CustomerUpsertApi.as_view(), name="api-customers"),
     path("api/v1/customers/bulk", CustomerBulkUpsertApi.as_view(), name="api-customers-bulk"),
+    path("api/v1/status", StatusApi.as_view(), name="api-status"),
+    path("status/", include("statuspage.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's init script as a file: no inline script for the CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

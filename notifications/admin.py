@@ -168,11 +168,41 @@ class TagAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "locale", "created_at", "last_outage_push_at"]
-    list_filter = ["locale", "services", "tags"]
+    list_display = [
+        "external_id",
+        "locale",
+        "time_zone",
+        "opt_out_outage",
+        "opt_out_all_clear",
+        "created_at",
+        "last_outage_push_at",
+    ]
+    list_filter = [
+        "locale",
+        "opt_out_outage",
+        "opt_out_all_clear",
+        "phone_consent",
+        "email_consent",
+        "services",
+        "tags",
+    ]
     search_fields = ["external_id"]
     filter_horizontal = ["services", "tags"]
     readonly_fields = ["last_outage_push_at"]
+    fieldsets = [
+        (None, {"fields": ["external_id", "locale", "time_zone", "services", "tags"]}),
+        (
+            _("Fallback contacts"),
+            {
+                "fields": ["phone", "phone_consent", "email", "email_consent"],
+                "description": _(
+                    "Used only for the SMS / e-mail fallback, and only while consent is given."
+                ),
+            },
+        ),
+        (_("Preferences"), {"fields": ["opt_out_outage", "opt_out_all_clear"]}),
+        (None, {"fields": ["last_outage_push_at"]}),
+    ]
     inlines = [DeviceInline]
     # A million customers: no full count for the paginator.
     show_full_result_count = False
@@ -225,9 +255,11 @@ class DeliveryAdmin(admin.ModelAdmin):
         "size",
         "status",
         "attempts",
+        "due_at",
+        "quiet_hours",
         "sent_at",
     ]
-    list_filter = ["purpose", "status", "team"]
+    list_filter = ["purpose", "status", "quiet_hours", "team"]
     search_fields = ["key", "title"]
     list_select_related = ["team"]
     date_hierarchy = "created_at"
@@ -260,6 +292,8 @@ LEDGER_COLUMNS = [
     ("purpose", "purpose"),
     ("message", "message"),
     ("provider", "provider"),
+    ("channel", "channel"),
+    ("quiet_hours", "quiet_hours"),
     ("status", "status"),
     ("error", "error"),
     ("created_at", "queued_at"),
@@ -292,7 +326,7 @@ class PushRecordAdmin(admin.ModelAdmin):
         "status",
         "sent_at",
     ]
-    list_filter = ["purpose", "status", "provider", "created_at"]
+    list_filter = ["purpose", "status", "channel", "quiet_hours", "provider", "created_at"]
     search_fields = ["customer_ref", "=incident__id"]
     list_select_related = ["incident__action"]
     date_hierarchy = "created_at"

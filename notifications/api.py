@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
@@ -20,6 +21,7 @@ from cxhub.schema import BAD_REQUEST, FORBIDDEN, POST_ERRORS, TOO_LARGE, UNAUTHO
 from notifications import services
 from notifications.customers import service_model
 from notifications.models import Device
+from notifications.validators import validate_phone, validate_time_zone
 
 
 class StrictString:
@@ -61,6 +63,56 @@ class CustomerInSerializer(serializers.Serializer):
     )
     tags = serializers.ListField(child=StrictSlugField(max_length=50), default=list, max_length=50)
     devices = DeviceInSerializer(many=True, default=list, max_length=50)
+    time_zone = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="IANA name (America/Sao_Paulo); empty or absent: the locale's default.",
+    )
+    phone = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        help_text="E.164 (+5511999990000), for the SMS fallback.",
+    )
+    phone_consent = serializers.BooleanField(
+        required=False, help_text="The customer agreed to SMS notices."
+    )
+    email = serializers.EmailField(
+        required=False, allow_blank=True, help_text="For the e-mail fallback."
+    )
+    email_consent = serializers.BooleanField(
+        required=False, help_text="The customer agreed to e-mail notices."
+    )
+    opt_out_outage = serializers.BooleanField(
+        required=False, help_text="The customer asked for no outage pushes."
+    )
+    opt_out_all_clear = serializers.BooleanField(
+        required=False, help_text="The customer asked for no all-clears."
+    )
+
+    def validate_time_zone(self, value):
+        try:
+            validate_time_zone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        return value
+
+    def validate_phone(self, value):
+        try:
+            validate_phone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        return value
+
+    def validate(self, attrs):
+        errors = {}
+        for contact, consent in (("phone", "phone_consent"), ("email", "email_consent")):
+            if attrs.get(consent) and not attrs.get(contact):
+                errors[consent] = [f"Consent without a {contact}: give the {contact} too."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
     def validate_services(self, slugs):
         slugs = sorted({slug.lower() for slug in slugs})
@@ -96,6 +148,11 @@ class CustomerOutSerializer(serializers.Serializer):
     devices = serializers.IntegerField(help_text="Enabled devices now registered.")
     services = serializers.ListField(child=serializers.SlugField())
     tags = serializers.ListField(child=serializers.SlugField())
+    time_zone = serializers.CharField(help_text="As stored: the locale's when none was given.")
+    phone_consent = serializers.BooleanField()
+    email_consent = serializers.BooleanField()
+    opt_out_outage = serializers.BooleanField()
+    opt_out_all_clear = serializers.BooleanField()
 
 
 class RegistryApi(APIView):
@@ -142,6 +199,10 @@ class CustomerUpsertApi(RegistryApi):
                     "locale": "pt-BR",
                     "services": ["login"],
                     "devices": [{"platform": "android", "token": "fcm-token"}],
+                    "time_zone": "America/Sao_Paulo",
+                    "phone": "+5511999990000",
+                    "phone_consent": True,
+                    "opt_out_all_clear": False,
                 },
             )
         ],
@@ -158,6 +219,11 @@ class CustomerUpsertApi(RegistryApi):
                 "devices": customer.devices.filter(enabled=True).count(),
                 "services": sorted(customer.services.values_list("slug", flat=True)),
                 "tags": sorted(customer.tags.values_list("slug", flat=True)),
+                "time_zone": customer.time_zone,
+                "phone_consent": customer.phone_consent,
+                "email_consent": customer.email_consent,
+                "opt_out_outage": customer.opt_out_outage,
+                "opt_out_all_clear": customer.opt_out_all_clear,
             },
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )

@@ -60,6 +60,9 @@ LOGIN = "login"  # a 302 to the admin login page
 EXPECTED = {
     "home": expect(everyone=302),
     "healthz": expect(everyone=200),
+    # Customer-facing and anonymous by default (CXHUB_STATUS_API_ANONYMOUS; see test_api).
+    "api-status": expect(everyone=200),
+    "statuspage:status": expect(everyone=200),
     "readyz": expect(everyone=200),
     # Open in the local default; see test_metrics for production settings.
     "metrics": expect(everyone=200),

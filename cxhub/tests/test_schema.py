@@ -21,6 +21,7 @@ API_PATHS = {
     "/api/v1/customers/bulk",
     "/api/v1/changes",
     "/api/v1/heartbeats/{token}",
+    "/api/v1/status",
 }
 # Served at the root, as the tools they stand in for expect.
 ROOT_PATHS = {

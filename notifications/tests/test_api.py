@@ -16,6 +16,11 @@ def test_customer_upsert_creates_then_replaces(scenario, registry_client):
         "devices": 2,
         "services": ["login"],
         "tags": [],
+        "time_zone": "America/Sao_Paulo",  # the locale's default (en)
+        "phone_consent": False,
+        "email_consent": False,
+        "opt_out_outage": False,
+        "opt_out_all_clear": False,
     }
     body["devices"] = [{"platform": "ios", "token": "t1"}]
     response = registry_client.post("/api/v1/customers", body, format="json")

@@ -42,6 +42,17 @@ CUSTOMERS = [
     ("demo-customer-2", "pt-BR", [("ios", "demo-token-ios-2")]),
     ("demo-customer-3", "en", [("android", "demo-token-android-3"), ("web", "demo-token-web-3")]),
 ]
+# Customers for the push safeguards (docs/customers.md): one twelve hours from Sao Paulo,
+# so one of the two is usually in its quiet hours; one with no app, only an SMS consent.
+SAFEGUARD_CUSTOMERS = [
+    ("demo-customer-tokyo", "en", {"time_zone": "Asia/Tokyo"}, [("ios", "demo-token-ios-tokyo")]),
+    (
+        "demo-customer-sms",
+        "pt-BR",
+        {"phone": "+5511999990000", "phone_consent": True},
+        [],
+    ),
+]
 
 
 class Command(BaseCommand):
@@ -52,7 +63,9 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        login, _ = Service.objects.update_or_create(slug="login", defaults={"name": "Login no app"})
+        login, _ = Service.objects.update_or_create(
+            slug="login", defaults={"name": "Login no app", "status_visible": True}
+        )
         teams = {}
         for slug, name in TEAMS:
             teams[slug], _ = Team.objects.update_or_create(slug=slug, defaults={"name": name})
@@ -74,6 +87,8 @@ class Command(BaseCommand):
                 "flap_minutes": 5,
                 "repeat_minutes": 15,
                 "ack_timeout_minutes": 30,
+                "status_visible": True,
+                "push_fallback": "sms",
             },
         )
         for code in ("503", "404"):
@@ -93,9 +108,10 @@ class Command(BaseCommand):
                     "after_minutes": minutes,
                 },
             )
-        for external_id, locale, devices in CUSTOMERS:
+        customers = [(e, loc, {}, d) for e, loc, d in CUSTOMERS] + SAFEGUARD_CUSTOMERS
+        for external_id, locale, extra, devices in customers:
             customer, _ = Customer.objects.update_or_create(
-                external_id=external_id, defaults={"locale": locale}
+                external_id=external_id, defaults={"locale": locale, **extra}
             )
             customer.services.add(login)
             for platform, token in devices:
@@ -132,6 +148,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  Admin:  {base}/admin/  login admin / {password}")
         self.stdout.write(f"  Support pages: {base}/support/")
+        self.stdout.write(f"  Status page: {base}/status/  in-app status: {base}/api/v1/status")
         for username, role, *_ in DEMO_ROLE_USERS:
             self.stdout.write(f"  {role}: login {username} / {role_passwords[username]}")
         self.stdout.write("  Credentials, each for one thing only:")
