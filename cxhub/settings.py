@@ -354,9 +354,13 @@ if CXHUB_REPORT_BATCH < 1:
 CXHUB_DOORBELL_SECONDS = env.float("CXHUB_DOORBELL_SECONDS", default=0.5)
 # A drain that has worked this long rings again and ends, so other tasks get a turn.
 CXHUB_DRAIN_SECONDS = env.float("CXHUB_DRAIN_SECONDS", default=2.0)
-if CXHUB_DOORBELL_SECONDS < 0 or CXHUB_DRAIN_SECONDS <= 0:
+# Between batches that were not full a drain waits this long, so a storm is counted in
+# batches of many (a batch costs the same whatever its size): a little latency for CPU.
+CXHUB_DRAIN_GATHER_SECONDS = env.float("CXHUB_DRAIN_GATHER_SECONDS", default=0.1)
+if CXHUB_DOORBELL_SECONDS < 0 or CXHUB_DRAIN_SECONDS <= 0 or CXHUB_DRAIN_GATHER_SECONDS < 0:
     raise ImproperlyConfigured(
-        "CXHUB_DOORBELL_SECONDS must be >= 0 and CXHUB_DRAIN_SECONDS > 0 seconds."
+        "CXHUB_DOORBELL_SECONDS and CXHUB_DRAIN_GATHER_SECONDS must be >= 0 and "
+        "CXHUB_DRAIN_SECONDS > 0 seconds."
     )
 CXHUB_MAX_TRIGGERS_PER_REQUEST = env.int("CXHUB_MAX_TRIGGERS_PER_REQUEST", default=1000)
 # How often an open incident's support page asks whether it changed, in seconds.
