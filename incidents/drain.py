@@ -21,6 +21,7 @@ from incidents.alerts import alerts_acknowledge, alerts_resolve
 from incidents.counting import Entry, entry_of, occurrences_count
 from incidents.models import Integration, Report, Trigger
 from incidents.triage import triage_digest_send, triage_record
+from incidents.truncation import truncation_note
 
 # The advisory lock space of "counting the reports of integration <id>".
 _LOCK_CLASS = 0x6378  # "cx"
@@ -113,6 +114,7 @@ def _ordered_report_count(report_id, *, now) -> bool:
     report = Report.objects.select_related("integration").get(id=report_id)
     entry = entry_of(report, now=now)
     _triage(occurrences_count([entry], now=now), now=now)
+    truncation_note(report, now=now)  # Alertmanager's truncatedAlerts, on the timeline
     others = report.triggers.exclude(status=Trigger.Status.FIRING).exclude(fingerprint="")
     for trigger in others:
         if trigger.status == Trigger.Status.RESOLVED:
