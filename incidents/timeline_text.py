@@ -108,6 +108,12 @@ MESSAGES = {
     "push_timeout_cancelled": gettext_noop(
         "Nobody decided on the outage push by %(at)s: cancelled on timeout, nothing is sent."
     ),
+    "alerts_truncated": gettext_noop(
+        "%(count)s alert(s) of this group left out of the notification by the sender "
+        "(Alertmanager max_alerts): counted only when a notification carries them"
+    ),
+    "alert_message": gettext_noop("Message of [%(alert)s]: %(text)s"),
+    "alert_description": gettext_noop("Description of [%(alert)s]: %(text)s"),
 }
 
 
