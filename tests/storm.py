@@ -46,6 +46,13 @@ class Received:
         return ""
 
 
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        """Ignore senders that hang up (a timed-out or stopped worker): that is the drill."""
+
+
 class Receiver:
     """A local HTTP endpoint for pages (Apprise `json://` targets point here).
 
@@ -89,8 +96,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.apprise = self.url.replace("http://", "json://")
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -159,12 +165,25 @@ def alertmanager_notification(
     }
 
 
-def probe_actions(count: int, *, team, prefix="probe"):
+def probe_actions(count: int, *, team=None, target: str = "", prefix="probe"):
     """Create `count` actions, each covering service <prefix><n>/500 and paging tier 1
-    (the given team) at its first occurrence; return their service slugs."""
+    at its first occurrence; return their service slugs.
+
+    Tier 1 pages `team`, or (with `target`, an Apprise URL) a team of its own whose
+    channel is `<target>/<slug>`, so each page can be matched to its probe.
+    """
     from actions.models import Action, Service, Tier, TriggerRule
+    from notifications.models import Channel, Team
 
     slugs = [f"{prefix}{n}" for n in range(count)]
+    if target:
+        teams = Team.objects.bulk_create(Team(slug=f"team-{s}", name=s) for s in slugs)
+        Channel.objects.bulk_create(
+            Channel(team=t, kind="apprise", target=f"{target}/{s}")
+            for t, s in zip(teams, slugs, strict=True)
+        )
+    else:
+        teams = [team] * count
     services = Service.objects.bulk_create(Service(slug=s, name=s) for s in slugs)
     actions = Action.objects.bulk_create(
         Action(code=f"{prefix[:2].upper()}{n}", name=f"{prefix} {n}", push_threshold=None)
@@ -174,9 +193,37 @@ def probe_actions(count: int, *, team, prefix="probe"):
         TriggerRule(action=a, service=s, code="500") for a, s in zip(actions, services, strict=True)
     )
     Tier.objects.bulk_create(
-        Tier(action=a, level=1, name="N1", team=team, after_occurrences=1) for a in actions
+        Tier(action=a, level=1, name="N1", team=t, after_occurrences=1)
+        for a, t in zip(actions, teams, strict=True)
     )
     return slugs
+
+
+def alerts_action():
+    """Create the action that counts `alertmanager_notification`'s alerts (login/LoginErrors)."""
+    from actions.models import Action, Service, TriggerRule
+
+    login = Service.objects.get_or_create(slug="login", defaults={"name": "Login"})[0]
+    action = Action.objects.create(code="AM1", name="Login errors", push_threshold=None)
+    TriggerRule.objects.create(action=action, service=login, code="LoginErrors")
+    return action
+
+
+def small_posts_during(post_small, still_processing, *, every=0.1, timeout=120) -> list[float]:
+    """Post 1-alert notifications while a big one is processed; return their latencies (s).
+
+    The first goes at once, then one every `every` seconds until `still_processing()`
+    is false, so some land while the worker holds whatever the big one needs.
+    """
+    latencies = []
+    deadline = time.monotonic() + timeout
+    while True:
+        start = time.monotonic()
+        post_small(len(latencies))
+        latencies.append(time.monotonic() - start)
+        if not still_processing() or time.monotonic() > deadline:
+            return latencies
+        time.sleep(every)
 
 
 def probe_body(slug: str) -> str:
@@ -229,17 +276,3 @@ def peak_rss_mb(pid: int) -> float:
         except OSError:
             continue
     return peak / 1024
-
-
-def worker_in_transaction(connection) -> bool:
-    """Whether another session of this database is inside a running transaction.
-
-    During the storm drills only the worker holds transactions open for long (the
-    web's are a few ms), so this says "the worker is processing something now".
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND state <> 'idle'"
-        )
-        return cursor.fetchone()[0] > 0
