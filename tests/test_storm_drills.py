@@ -13,6 +13,7 @@ import time
 import pytest
 import requests
 from django.conf import settings
+from django.db import connection
 from rest_framework.test import APIClient
 
 from incidents.models import AlertInstance, Incident, Integration, Report, TimelineEvent
@@ -32,11 +33,13 @@ pytestmark = [
     pytest.mark.drill,
     pytest.mark.worker,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        "connection.vendor != 'postgresql' or not settings.CELERY_BROKER_URL.startswith('redis')",
-        reason="the storm drills need PostgreSQL and Redis",
-    ),
+    pytest.mark.skipif("not postgresql_and_redis()", reason="storm drills need PostgreSQL + Redis"),
 ]
+
+
+def postgresql_and_redis() -> bool:
+    return connection.vendor == "postgresql" and settings.CELERY_BROKER_URL.startswith("redis")
+
 
 CONSOLE_PUSH = {"CXHUB_PUSH_PROVIDER": "console"}
 
