@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from actions.models import Action, Service, Tier, TriggerRule
 from cxhub import hotcache
 from cxhub.celery import app as celery_app
+from incidents import doorbell
 from incidents.models import Integration
 from notifications import providers
 from notifications.channels import locmem
@@ -44,6 +45,10 @@ def post_original(times=1, *pairs):
 def _isolated(settings, tmp_path):
     """Send pushes to memory and keep demo credentials out of the checkout's var/."""
     settings.CXHUB_PUSH_PROVIDER = "locmem"
+    # Tasks run inline in tests (eager): every request rings, and a drain does not
+    # wait for a window that no later request could use.
+    settings.CXHUB_DOORBELL_SECONDS = 0
+    doorbell.forget()
     settings.VAR_DIR = tmp_path
     # Rows cached by one test are rolled back with it: never let the next test see them.
     hotcache.integrations.clear()

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from actions.audiences import audience_of, texts_of
 from actions.models import (
     Action,
     PushTemplate,
@@ -19,7 +20,7 @@ from actions.models import (
     TriggerRule,
     validate_tier_order,
 )
-from notifications.audiences import audience_of, text_for, texts_of
+from notifications.messages import text_for
 from notifications.models import Device
 from notifications.selectors import audience_estimate
 
@@ -190,10 +191,10 @@ class ActionAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if obj.push_paused and "push_paused" in form.changed_data:
-            from notifications.services import pushes_cancel_queued
+            from incidents.services import action_pushes_cancel
 
-            cancelled = pushes_cancel_queued(
-                action_id=obj.pk,
+            cancelled = action_pushes_cancel(
+                obj,
                 reason=f"Stopped by the action's push kill switch ({request.user}).",
             )
             messages.warning(

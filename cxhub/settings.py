@@ -207,11 +207,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # Tasks are short (a batch count, one send); a few prefetched messages keep a worker
 # busy between them. With acks_late a crashed worker's messages are redelivered.
 CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER", default=4)
-# Sends have their own queue, so a page never waits behind a storm of report tasks;
-# a worker consumes every queue listed here unless started with -Q.
+# Queues by urgency: tier pages and notices ("pages") never wait behind report
+# counting ("reports") or bulk sends (push batches, triage pages: "bulk"). A worker
+# consumes every queue listed here unless started with -Q; the Procfile also runs
+# one worker on "pages" alone.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = {"celery": {}, "deliveries": {}}
-CELERY_TASK_ROUTES = {"notifications.tasks.send_delivery": {"queue": "deliveries"}}
+CELERY_TASK_QUEUES = {"celery": {}, "reports": {}, "pages": {}, "bulk": {}}
+CELERY_TASK_ROUTES = {
+    "incidents.tasks.reports_drain": {"queue": "reports"},
+    "notifications.tasks.send_delivery": {"queue": "bulk"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -241,7 +246,7 @@ CXHUB_STALE_AFTER = timedelta(seconds=env.float("CXHUB_STALE_SECONDS", default=1
 # A delivery claimed longer ago than this belonged to a worker that died mid-send.
 # It must exceed the slowest send (CXHUB_HTTP_TIMEOUT, Apprise's own timeouts); a
 # shorter lease would re-send a page that is merely slow.
-CXHUB_DELIVERY_LEASE = timedelta(seconds=env.float("CXHUB_DELIVERY_LEASE_SECONDS", default=30.0))
+CXHUB_DELIVERY_LEASE = timedelta(seconds=env.float("CXHUB_DELIVERY_LEASE_SECONDS", default=60.0))
 CXHUB_DELIVERY_MAX_ATTEMPTS = env.int("CXHUB_DELIVERY_MAX_ATTEMPTS", default=5)
 CXHUB_TRIAGE_TEAM = env.str("CXHUB_TRIAGE_TEAM", default="triage")
 CXHUB_TRIAGE_INTERVAL = timedelta(minutes=env.float("CXHUB_TRIAGE_INTERVAL_MINUTES", default=60))
@@ -251,10 +256,19 @@ CXHUB_ACK_LINK_MAX_AGE = timedelta(hours=env.float("CXHUB_ACK_LINK_HOURS", defau
 CXHUB_TRIAGE_REPROCESS_WINDOW = timedelta(
     minutes=env.float("CXHUB_TRIAGE_REPROCESS_MINUTES", default=60)
 )
-# At most this many waiting cxhub-JSON reports are counted in one worker transaction.
+# At most this many waiting reports are counted in one worker transaction.
 CXHUB_REPORT_BATCH = env.int("CXHUB_REPORT_BATCH", default=200)
 if CXHUB_REPORT_BATCH < 1:
     raise ImproperlyConfigured("CXHUB_REPORT_BATCH must be at least 1.")
+# A web process rings the worker at most once per this many seconds; the drain that
+# ring starts keeps looking for reports until the window is over.
+CXHUB_DOORBELL_SECONDS = env.float("CXHUB_DOORBELL_SECONDS", default=0.5)
+# A drain that has worked this long rings again and ends, so other tasks get a turn.
+CXHUB_DRAIN_SECONDS = env.float("CXHUB_DRAIN_SECONDS", default=2.0)
+if CXHUB_DOORBELL_SECONDS < 0 or CXHUB_DRAIN_SECONDS <= 0:
+    raise ImproperlyConfigured(
+        "CXHUB_DOORBELL_SECONDS must be >= 0 and CXHUB_DRAIN_SECONDS > 0 seconds."
+    )
 CXHUB_MAX_TRIGGERS_PER_REQUEST = env.int("CXHUB_MAX_TRIGGERS_PER_REQUEST", default=1000)
 # How often an open incident's support page asks whether it changed, in seconds.
 CXHUB_SUPPORT_REFRESH_SECONDS = env.int("CXHUB_SUPPORT_REFRESH_SECONDS", default=5)
@@ -271,6 +285,13 @@ CXHUB_PUSH_WEBHOOK_URL = env.str("CXHUB_PUSH_WEBHOOK_URL", default="")
 CXHUB_PUSH_WEBHOOK_SECRET = env.str("CXHUB_PUSH_WEBHOOK_SECRET", default="")
 CXHUB_PUSH_BATCH_SIZE = env.int("CXHUB_PUSH_BATCH_SIZE", default=500)
 CXHUB_HTTP_TIMEOUT = env.float("CXHUB_HTTP_TIMEOUT", default=10.0)
+if CXHUB_DELIVERY_LEASE.total_seconds() <= 2 * CXHUB_HTTP_TIMEOUT:
+    # A send can take a connect and a read timeout; a shorter lease would hand a
+    # slow send to a second worker and page twice.
+    raise ImproperlyConfigured(
+        "CXHUB_DELIVERY_LEASE_SECONDS must exceed twice CXHUB_HTTP_TIMEOUT "
+        f"({2 * CXHUB_HTTP_TIMEOUT:g} s)."
+    )
 # More providers (docs/customers.md): apprise (a URL with {token}) and fcm (HTTP v1).
 CXHUB_PUSH_APPRISE_URL = env.str("CXHUB_PUSH_APPRISE_URL", default="")
 CXHUB_FCM_CREDENTIALS_FILE = env.str("CXHUB_FCM_CREDENTIALS_FILE", default="")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from actions.selectors import actions_matching
-from incidents import inbound, lifecycle, selectors, services
+from incidents import inbound, selectors, services
 from incidents.models import (
     Incident,
     Integration,
@@ -266,7 +266,7 @@ class IncidentAdmin(ReadOnlyAdmin):
 
     def _silence(self, request, queryset, minutes):
         done = sum(
-            lifecycle.incident_silence(
+            services.incident_silence(
                 incident_id=pk, minutes=minutes, by=request.user.get_username()
             )
             for pk in queryset.values_list("pk", flat=True)
@@ -313,12 +313,12 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user.get_username()
         super().save_model(request, obj, form, change)
-        lifecycle.maintenance_saved(obj)
+        services.maintenance_saved(obj)
 
     @admin.action(description=_("End the selected windows now (cancels ones not started)"))
     def end_now(self, request, queryset):
         done = sum(
-            lifecycle.maintenance_end(window_id=pk, by=request.user.get_username())
+            services.maintenance_end(window_id=pk, by=request.user.get_username())
             for pk in queryset.values_list("pk", flat=True)
         )
         messages.success(request, _("%(n)s maintenance window(s) ended.") % {"n": done})
@@ -377,7 +377,7 @@ class TriageAlertAdmin(ReadOnlyAdmin):
         ]
 
     def _reprocess(self, request, alert) -> None:
-        result = lifecycle.triage_reprocess(service=alert.service, code=alert.code)
+        result = services.triage_reprocess(service=alert.service, code=alert.code)
         if not result["actions"]:
             messages.warning(
                 request,

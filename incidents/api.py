@@ -30,7 +30,7 @@ from cxhub.schema import (
     POST_ERRORS,
     UNAUTHORIZED,
 )
-from incidents import lifecycle, services
+from incidents import services
 from incidents.models import Incident
 from incidents.serializers import (
     IncidentDetailSerializer,
@@ -272,9 +272,7 @@ class IncidentSilenceApi(IncidentCommandApi):
     operation = "silence"
 
     def perform(self, incident, *, by, note, minutes):
-        return lifecycle.incident_silence(
-            incident_id=incident.pk, minutes=minutes, by=by, note=note
-        )
+        return services.incident_silence(incident_id=incident.pk, minutes=minutes, by=by, note=note)
 
     def conflict(self, incident):
         if incident.status == Incident.Status.RESOLVED:

@@ -9,7 +9,7 @@ The policy is the snapshot an incident keeps from its action (see `policy_of`):
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from notifications.audiences import push_policy_of
+from actions.audiences import push_policy_of
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,14 @@ class Report(models.Model):
     received_at = models.DateTimeField(verbose_name=_("received at"))
     payload = models.JSONField(verbose_name=_("payload"))
     processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
+    ordered = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Sent by a stateful sender (alerts that fire, then resolve): counted in the order "
+            "received, one integration at a time."
+        ),
+        verbose_name=_("ordered"),
+    )
 
     class Meta:
         verbose_name = _("report")

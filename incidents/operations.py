@@ -12,7 +12,7 @@ from functools import partial
 
 from django.utils.translation import gettext_lazy as _
 
-from incidents import lifecycle, services
+from incidents import services
 from incidents.models import Incident
 
 # Acknowledge, resolve and (when it exists) silence change the incident's
@@ -57,7 +57,7 @@ OPERATIONS = {
             done_message=_("Incident silenced for an hour: no pages, occurrences still count."),
             permission=RESPOND,
             statuses=(Incident.Status.OPEN, Incident.Status.ACKNOWLEDGED),
-            run=partial(lifecycle.incident_silence, minutes=60),
+            run=partial(services.incident_silence, minutes=60),
             style="secondary",
         ),
     )

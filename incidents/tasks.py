@@ -1,23 +1,26 @@
+"""Thin tasks: each names its service and calls it; the database says what is due."""
+
 from celery import shared_task
 
-from incidents import services
+from incidents.doorbell import REPORTS_DRAIN
+from incidents.drain import reports_drain
+from incidents.retention import retention_prune
+from incidents.sweep import sweep
 
 
-@shared_task(name="incidents.tasks.process_report")
-def process_report(report_id: str) -> None:
-    """Count one report's triggers into incidents (a no-op if already done)."""
-    services.report_process(report_id)
+@shared_task(name=REPORTS_DRAIN)
+def reports_drain_task(until: float = 0.0) -> int:
+    """Count every waiting report, in batches (the doorbell rang)."""
+    return reports_drain(until=until)
 
 
 @shared_task(name="incidents.tasks.sweep")
-def sweep() -> dict:
+def sweep_task() -> dict:
     """Find due work in the database (beat runs this every few seconds)."""
-    return services.sweep()
+    return sweep()
 
 
 @shared_task(name="incidents.tasks.prune")
-def prune() -> dict:
+def prune_task() -> dict:
     """Apply the retention policy (beat runs this hourly)."""
-    from incidents.retention import retention_prune
-
     return retention_prune()

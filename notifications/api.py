@@ -7,7 +7,6 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from actions.models import Service
 from cxhub.api import (
     HasRequiredPermissions,
     IntegrationTokenAuthentication,
@@ -16,6 +15,7 @@ from cxhub.api import (
 )
 from cxhub.schema import BAD_REQUEST, FORBIDDEN, POST_ERRORS, TOO_LARGE, UNAUTHORIZED
 from notifications import services
+from notifications.customers import service_model
 from notifications.models import Device
 
 
@@ -54,7 +54,7 @@ def unknown_services(items: list[dict]) -> dict[int, dict]:
     One query for the whole list, however long.
     """
     wanted = {slug for item in items for slug in item["services"]}
-    known = set(Service.objects.filter(slug__in=wanted).values_list("slug", flat=True))
+    known = set(service_model().objects.filter(slug__in=wanted).values_list("slug", flat=True))
     errors = {}
     for index, item in enumerate(items):
         unknown = [slug for slug in item["services"] if slug not in known]

@@ -56,3 +56,10 @@ def pick_text(texts: dict[str, str], locale: str, default: str) -> str:
         if key.split("-")[0] == language:
             return text
     return default
+
+
+def text_for(texts: dict, purpose: str, locale: str, variables: dict) -> str:
+    """Render the text of `purpose` in the language closest to `locale`."""
+    choices = dict(texts.get(purpose, {}))
+    default = choices.pop("default", "")
+    return render(pick_text(choices, locale, default), variables)

@@ -214,6 +214,12 @@ class Delivery(models.Model):
     size = models.PositiveIntegerField(
         default=0, help_text=_("Devices in a push batch."), verbose_name=_("size")
     )
+    texts = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_("A push batch's text per locale ({'default': ..., 'en': ...}), ready to send."),
+        verbose_name=_("texts"),
+    )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
     )
@@ -221,7 +227,21 @@ class Delivery(models.Model):
     last_error = models.TextField(blank=True, verbose_name=_("last error"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     due_at = models.DateTimeField(verbose_name=_("due at"))
+    queued_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "When a send task was last published; the sweep publishes again after a lease."
+        ),
+        verbose_name=_("queued at"),
+    )
     claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed at"))
+    claim = models.UUIDField(
+        null=True,
+        blank=True,
+        help_text=_("The current send attempt's token: only its holder may record the outcome."),
+        verbose_name=_("claim"),
+    )
     sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:

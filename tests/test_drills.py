@@ -208,6 +208,7 @@ def test_worker_killed_mid_send_delivers_every_page_once(tmp_path, scenario):
         "CXHUB_PUSH_PROVIDER": "console",
         # A claim older than the lease belonged to a dead worker; sends take < 2 s here.
         "CXHUB_DELIVERY_LEASE_SECONDS": "5",
+        "CXHUB_HTTP_TIMEOUT": "2",
     }
     purge_queues()
     worker = Worker(tmp_path, env=env).start()

@@ -186,7 +186,7 @@ def test_acknowledgement_times_out_and_escalation_resumes(world):
 
 
 def test_maintenance_holds_everything_and_the_sweep_escalates_at_its_end(world):
-    from incidents import lifecycle
+    from incidents import services
     from incidents.models import MaintenanceWindow
 
     now = timezone.now()
@@ -210,7 +210,7 @@ def test_maintenance_holds_everything_and_the_sweep_escalates_at_its_end(world):
         ends_at=timezone.now() + timedelta(seconds=2)
     )
     window.refresh_from_db()
-    lifecycle.maintenance_saved(window)
+    services.maintenance_saved(window)
     wait_for(
         lambda: world["messages"]("/push") and world["messages"]("/n1"),
         timeout=30,

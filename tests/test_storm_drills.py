@@ -90,7 +90,7 @@ def test_send_paused_past_its_lease_reaches_the_receiver_once(tmp_path):
     env = {
         "CXHUB_PUSH_PROVIDER": "console",
         "CXHUB_HTTP_TIMEOUT": "2",
-        "CXHUB_DELIVERY_LEASE_SECONDS": "4",
+        "CXHUB_DELIVERY_LEASE_SECONDS": "5",  # > twice the timeout
     }
     purge_queues()
     paused = Worker(tmp_path, env=env).start()
@@ -103,7 +103,7 @@ def test_send_paused_past_its_lease_reaches_the_receiver_once(tmp_path):
         os.killpg(paused.process.pid, signal.SIGSTOP)
         receiver.release()  # the answer waits in the frozen sender's socket
         second.start()
-        # The lease (4 s) runs out, the second worker's sweep (1 s) releases the claim.
+        # The lease (5 s) runs out, the second worker's sweep (1 s) releases the claim.
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and len(receiver.to("/page")) < 2:
             time.sleep(0.2)

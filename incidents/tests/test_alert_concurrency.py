@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from actions.models import TriggerRule
 from conftest import make_scenario
-from incidents import services
+from incidents import drain, services
 from incidents.models import AlertInstance, Incident, Integration
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,7 +45,7 @@ def test_concurrent_reports_carrying_the_same_alert_count_it_once():
             # Straight to the claim, past the integration lock that normally serializes
             # these: only the unique constraints stand between the threads.
             with transaction.atomic():
-                services._report_claim_and_process(report_id, now=timezone.now())
+                drain._ordered_report_count(report_id, now=timezone.now())
         except Exception as error:  # noqa: BLE001 (reported by the assertion below)
             errors.append(error)
         finally:

@@ -95,6 +95,7 @@ def test_each_alert_of_a_notification_is_a_trigger_with_its_fingerprint(login_50
     ]
     assert sorted(Trigger.objects.values_list("fingerprint", flat=True)) == ["a", "b"]
     assert Report.objects.get().payload == body
+    services.reports_drain()
     integration.refresh_from_db()
     assert integration.trigger_count == 2 and integration.last_received_at is not None
 

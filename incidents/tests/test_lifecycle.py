@@ -8,7 +8,7 @@ import time_machine
 from django.utils import timezone
 
 from actions.models import Action, TriggerRule
-from incidents import lifecycle, services
+from incidents import evaluation, services
 from incidents.models import Incident, Integration, MaintenanceWindow, TriageAlert, Trigger
 from notifications.models import Delivery
 from notifications.services import delivery_send
@@ -166,7 +166,7 @@ def test_reopening_never_makes_a_second_unresolved_incident(scenario, clock):
         last_occurrence_at=clock.start,
         policy=first.policy,
     )
-    assert lifecycle.incident_reopen_flapping(action_id=first.action_id, at=clock.start) is None
+    assert services.incident_reopen_flapping(action_id=first.action_id, at=clock.start) is None
     assert Incident.objects.get(pk=first.pk).status == "resolved"
     post(1)
     assert Incident.objects.get(pk=second.pk).occurrences == 2
@@ -217,12 +217,12 @@ def test_repeat_keys_never_double(scenario, clock):
     clock.at(10 * MIN)
     inc = incident()
     stale = Incident.objects.get(pk=inc.pk)
-    lifecycle.repeat_if_due(
-        inc, hold=lifecycle.Hold(False, False, None), now=clock.start + 10 * MIN
+    evaluation.repeat_if_due(
+        inc, hold=evaluation.Hold(False, False, None), now=clock.start + 10 * MIN
     )
     # A concurrent evaluation holding the same old state claims nothing.
-    assert not lifecycle.repeat_if_due(
-        stale, hold=lifecycle.Hold(False, False, None), now=clock.start + 10 * MIN
+    assert not evaluation.repeat_if_due(
+        stale, hold=evaluation.Hold(False, False, None), now=clock.start + 10 * MIN
     )
     assert pages(1).count() == 2
 
@@ -261,7 +261,7 @@ def test_acknowledgement_times_out_and_escalation_resumes_where_it_was(scenario,
 
 def test_silenced_incident_counts_but_pages_nobody_until_the_silence_ends(scenario, clock):
     post(1)
-    assert lifecycle.incident_silence(incident_id=incident().pk, minutes=30, by="ana")
+    assert services.incident_silence(incident_id=incident().pk, minutes=30, by="ana")
     post(24)
     inc = incident()
     assert inc.occurrences == 25
@@ -277,7 +277,7 @@ def test_silenced_incident_counts_but_pages_nobody_until_the_silence_ends(scenar
 def test_resolved_incident_cannot_be_silenced(scenario):
     post(1)
     services.incident_resolve(incident_id=incident().pk, by="ana")
-    assert not lifecycle.incident_silence(incident_id=incident().pk, minutes=10, by="ana")
+    assert not services.incident_silence(incident_id=incident().pk, minutes=10, by="ana")
 
 
 # Maintenance
@@ -327,7 +327,7 @@ def test_window_ended_early_releases_the_incident_at_the_next_sweep(scenario, cl
     w = window(scenario, clock, end=120)
     post(12)
     clock.at(10 * MIN)
-    assert lifecycle.maintenance_end(window_id=w.pk, by="ana")
+    assert services.maintenance_end(window_id=w.pk, by="ana")
     w.refresh_from_db()
     assert (w.ends_at, w.ended_early_by) == (clock.start + 10 * MIN, "ana")
     assert incident().next_check_at == clock.start + 10 * MIN
@@ -340,7 +340,7 @@ def test_window_created_while_an_incident_runs_marks_it_at_the_next_sweep(scenar
     post(3)
     clock.at(1 * MIN)
     w = window(scenario, clock, start=1, end=30)
-    assert lifecycle.maintenance_saved(w) == 1
+    assert services.maintenance_saved(w) == 1
     services.sweep()
     inc = incident()
     assert inc.maintenance_id == w.pk
@@ -360,10 +360,10 @@ def test_saving_a_window_on_one_action_touches_only_its_incidents(scenario, cloc
     )
     clock.at(1 * MIN)
     w = window(scenario, clock, start=1, end=30, action=scenario["action"])
-    assert lifecycle.maintenance_saved(w) == 1
+    assert services.maintenance_saved(w) == 1
     assert Incident.objects.get(pk=other.pk).next_check_at is None
     by_service = window(scenario, clock, start=1, end=30)
-    assert lifecycle.maintenance_saved(by_service) == 1
+    assert services.maintenance_saved(by_service) == 1
 
 
 def test_unsent_pages_are_cancelled_on_acknowledge_and_only_paged_channels_told(scenario):
@@ -379,7 +379,7 @@ def test_future_window_holds_from_its_start_and_can_be_cancelled(scenario, clock
     w = window(scenario, clock, start=10, end=20)
     post(5)
     assert Delivery.objects.filter(purpose="push").count() == 1
-    assert lifecycle.maintenance_end(window_id=w.pk, by="ana")
+    assert services.maintenance_end(window_id=w.pk, by="ana")
     assert not MaintenanceWindow.objects.exists()
 
 
@@ -416,19 +416,19 @@ def test_occurrence_milestones_are_on_the_timeline_once(scenario):
 def test_recent_unmatched_triggers_count_once_after_an_action_covers_them(scenario, clock):
     post(3, pairs=[("login", "500")])
     assert TriageAlert.objects.get().occurrences == 3
-    assert lifecycle.triage_reprocess(service="login", code="500")["triggers"] == 0
+    assert services.triage_reprocess(service="login", code="500")["triggers"] == 0
     assert not Trigger.objects.exclude(reprocessed_at=None).exists()
 
     clock.at(30 * MIN)
     action = Action.objects.create(code="0500", name="Login 500", push_threshold=3)
     TriggerRule.objects.create(action=action, service=scenario["login"], code="500")
-    result = lifecycle.triage_reprocess(service="login", code="500")
+    result = services.triage_reprocess(service="login", code="500")
     assert result == {"triggers": 3, "occurrences": 3, "actions": 1}
     inc = Incident.objects.get(action=action)
     assert inc.occurrences == 3
     assert inc.opened_at == clock.start
     assert Delivery.objects.filter(purpose="push", incident=inc).count() == 1
-    assert lifecycle.triage_reprocess(service="login", code="500")["triggers"] == 0
+    assert services.triage_reprocess(service="login", code="500")["triggers"] == 0
     assert Incident.objects.get(action=action).occurrences == 3
 
 
@@ -440,14 +440,14 @@ def test_reprocessing_looks_back_only_the_configured_window(scenario, clock, set
     clock.at(70 * MIN)
     action = Action.objects.create(code="0500", name="Login 500")
     TriggerRule.objects.create(action=action, service=scenario["login"], code="500")
-    assert lifecycle.triage_reprocess(service="login", code="500")["triggers"] == 1
+    assert services.triage_reprocess(service="login", code="500")["triggers"] == 1
 
 
 def test_reprocessed_report_counts_once_per_action(scenario, clock):
     # One report with 503 (covered) and 500 (not yet): the action 0001 counted it already.
     post(1, pairs=[("login", "503"), ("login", "500")])
     TriggerRule.objects.create(action=scenario["action"], service=scenario["login"], code="500")
-    result = lifecycle.triage_reprocess(service="login", code="500")
+    result = services.triage_reprocess(service="login", code="500")
     assert result == {"triggers": 1, "occurrences": 0, "actions": 1}
     assert incident().occurrences == 1
     assert Trigger.objects.filter(code="500").get().incident_id == incident().pk

@@ -1,6 +1,19 @@
+from urllib.parse import quote
+
 import apprise
 
 from notifications.channels.base import BaseChannel, DeliveryError
+
+# Apprise's HTTP notifiers take extra request headers as `+Name=value` URL arguments.
+_HEADER_SCHEMES = ("json://", "jsons://", "form://", "forms://", "xml://", "xmls://")
+
+
+def with_delivery_key(target: str, key: str) -> str:
+    """Add `Idempotency-Key: <key>` to a json/form/xml webhook target; others are unchanged."""
+    if not key or not target.lower().startswith(_HEADER_SCHEMES):
+        return target
+    joiner = "&" if "?" in target else "?"
+    return f"{target}{joiner}+Idempotency-Key={quote(key, safe='')}"
 
 
 class AppriseChannel(BaseChannel):
@@ -9,9 +22,9 @@ class AppriseChannel(BaseChannel):
     kind = "apprise"
     label = "Apprise URL"
 
-    def send(self, *, target, title, body):
+    def send(self, *, target, title, body, key=""):
         sender = apprise.Apprise()
-        if not sender.add(target):
+        if not sender.add(with_delivery_key(target, key)):
             raise DeliveryError("Apprise does not understand this URL", permanent=True)
         # Apprise reports failure as False (it logs the HTTP detail); a failed
         # send is usually transient (a 5xx, a timeout), so it is retried.

@@ -1,16 +1,16 @@
-class DeliveryError(Exception):
-    """A send failed; `permanent` ones are not retried."""
+from notifications.errors import DeliveryError
 
-    def __init__(self, message: str, *, permanent: bool = False):
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
+__all__ = ["BaseChannel", "DeliveryError"]
 
 
 class BaseChannel:
     kind = ""
     label = ""
 
-    def send(self, *, target: str, title: str, body: str) -> None:
-        """Send one message to `target`, or raise DeliveryError."""
+    def send(self, *, target: str, title: str, body: str, key: str = "") -> None:
+        """Send one message to `target`, or raise DeliveryError.
+
+        `key` is the delivery's key: a channel passes it on where the receiver can
+        use it to drop a repeated copy (an `Idempotency-Key` header).
+        """
         raise NotImplementedError

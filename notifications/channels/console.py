@@ -11,5 +11,5 @@ class ConsoleChannel(BaseChannel):
     kind = "console"
     label = "Console (log only)"
 
-    def send(self, *, target, title, body):
+    def send(self, *, target, title, body, key=""):
         logger.warning("PAGE to %s | %s | %s", target or "console", title, body)

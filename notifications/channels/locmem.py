@@ -12,7 +12,7 @@ class LocmemChannel(BaseChannel):
     kind = "locmem"
     label = "In memory (tests)"
 
-    def send(self, *, target, title, body):
+    def send(self, *, target, title, body, key=""):
         if failures:
             raise failures.pop(0)
-        outbox.append({"target": target, "title": title, "body": body})
+        outbox.append({"target": target, "title": title, "body": body, "key": key})

@@ -9,12 +9,7 @@ from notifications import providers
 from notifications.models import Customer, Delivery, Device, PushRecord, Tag
 from notifications.providers import PushFailure
 from notifications.selectors import audience_estimate, push_progress
-from notifications.services import (
-    all_clear_fan_out,
-    delivery_send,
-    push_switch_set,
-    pushes_cancel_queued,
-)
+from notifications.services import delivery_send, push_switch_set
 from notifications.tests.helpers import ledger, outbox_tokens, post, send_pending
 
 
@@ -73,7 +68,7 @@ def test_all_clear_goes_only_to_devices_the_outage_push_reached(
     ]
     assert gateway.accepted[1]["recipients"][0]["message"] == "Voltamos a funcionar"
     # Queuing the all-clear again sends nothing more: the ledger is unique per device.
-    all_clear_fan_out(incident, now=timezone.now(), key_prefix="again")
+    incidents.all_clear_fan_out(incident, now=timezone.now(), key_prefix="again")
     send_pending("all_clear")
     assert len(gateway.accepted) == 2
     assert ledger("all_clear") == [("tok-c1-a", "sent")]
@@ -187,7 +182,7 @@ def test_action_kill_switch_stops_only_that_action(scenario, integration, gatewa
     action = scenario["action"]
     action.push_paused = True
     action.save()
-    assert pushes_cancel_queued(action_id=action.pk, reason="paused") == 1
+    assert incidents.action_pushes_cancel(action, reason="paused") == 1
     assert Delivery.objects.get(incident=incident, purpose="push").status == "cancelled"
     Delivery.objects.filter(incident=incident, purpose="push").update(status="pending")
     [delivery] = send_pending("push")

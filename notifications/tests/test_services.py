@@ -1,6 +1,7 @@
 import hashlib
 import hmac
 import json
+import uuid
 from datetime import timedelta
 
 import time_machine
@@ -9,9 +10,11 @@ from django.utils import timezone
 
 from conftest import post_original
 from incidents.models import Incident
+from incidents.services import push_fan_out
+from notifications import deliveries as engine
 from notifications.channels import DeliveryError, locmem
 from notifications.models import Channel, Delivery, Team
-from notifications.services import deliveries_requeue, delivery_send, push_fan_out
+from notifications.services import deliveries_requeue, delivery_send
 
 
 def page(db_team=None, kind="locmem", target="n1", key="page:test"):
@@ -35,7 +38,7 @@ def test_a_delivery_is_claimed_and_sent_once(db):
     delivery.refresh_from_db()
     assert delivery.attempts == 1
     assert delivery.sent_at is not None
-    assert locmem.outbox == [{"target": "n1", "title": "title", "body": "body"}]
+    assert locmem.outbox == [{"target": "n1", "title": "title", "body": "body", "key": "page:test"}]
 
 
 def test_the_same_key_cannot_be_queued_twice(db):
@@ -79,18 +82,68 @@ def test_attempts_are_bounded(db, settings):
         assert delivery_send(delivery.pk).status == Delivery.Status.FAILED
 
 
-def test_sweep_releases_the_claim_of_a_dead_worker(db, settings, eager_celery):
+def test_sweep_releases_the_claim_of_a_dead_worker(
+    db, settings, eager_celery, django_capture_on_commit_callbacks
+):
     delivery = page()
     Delivery.objects.filter(pk=delivery.pk).update(
         status=Delivery.Status.SENDING, claimed_at=timezone.now(), attempts=1
     )
     assert deliveries_requeue(now=timezone.now()) == 0
     later = timezone.now() + settings.CXHUB_DELIVERY_LEASE + timedelta(seconds=1)
-    with time_machine.travel(later):
+    with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
         assert deliveries_requeue(now=timezone.now()) == 1
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.SENT
     assert len(locmem.outbox) == 1
+
+
+def test_the_sweep_publishes_a_queued_delivery_again_only_after_a_lease(
+    db, settings, django_capture_on_commit_callbacks
+):
+    delivery = page()
+    # Queued now: its task is in the broker, or lost.
+    Delivery.objects.filter(pk=delivery.pk).update(queued_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=False) as published:
+        for _ in range(5):
+            assert deliveries_requeue(now=timezone.now()) == 0
+    assert published == []
+    later = timezone.now() + settings.CXHUB_DELIVERY_LEASE + timedelta(seconds=1)
+    with time_machine.travel(later), django_capture_on_commit_callbacks() as published:
+        assert deliveries_requeue(now=timezone.now()) == 1
+        assert deliveries_requeue(now=timezone.now()) == 0  # just published again
+    assert len(published) == 1
+
+
+def test_a_paused_send_whose_claim_was_handed_on_does_not_send(db, monkeypatch):
+    delivery = page()
+    check = engine.still_claimed
+
+    def paused_past_the_lease(d):
+        # While this attempt was paused, the sweep released it and another claimed it.
+        Delivery.objects.filter(pk=d.pk).update(claim=uuid.uuid4())
+        return check(d)
+
+    monkeypatch.setattr(engine, "still_claimed", paused_past_the_lease)
+    assert delivery_send(delivery.pk) is None
+    assert locmem.outbox == []
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SENDING  # the new holder's to record
+
+
+def test_an_outcome_is_recorded_only_by_the_attempt_holding_the_claim(db, monkeypatch):
+    delivery = page()
+
+    def lease_runs_out_mid_send(self, **kwargs):
+        # The sweep hands the row to another attempt while this one is on the wire.
+        Delivery.objects.filter(pk=delivery.pk).update(claim=uuid.uuid4())
+        locmem.outbox.append(kwargs)
+
+    monkeypatch.setattr(locmem.LocmemChannel, "send", lease_runs_out_mid_send)
+    assert delivery_send(delivery.pk) is None
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SENDING  # the new holder records it
+    assert locmem.outbox[0]["key"] == "page:test"  # the receiver can drop a copy by it
 
 
 def test_apprise_channel_posts_to_a_json_webhook(db, http_sink):
@@ -100,6 +153,8 @@ def test_apprise_channel_posts_to_a_json_webhook(db, http_sink):
     [body] = http_sink.json("/hooks/n1")
     assert body["title"] == "title"
     assert body["message"] == "body"
+    [request] = http_sink.requests
+    assert request["headers"]["Idempotency-Key"] == "page:test"
 
 
 def test_apprise_channel_retries_when_the_webhook_fails(db, http_sink):

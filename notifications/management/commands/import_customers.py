@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
-from actions.models import Service
+from notifications.customers import service_model
 from notifications.models import Device
 from notifications.services import customers_upsert
 
@@ -63,7 +63,7 @@ class Command(BaseCommand):
     def handle(self, path, batch_size, no_progress, **options):
         if not os.path.exists(path):
             raise CommandError(f"No such file: {path}")
-        known = set(Service.objects.values_list("slug", flat=True))
+        known = set(service_model().objects.values_list("slug", flat=True))
         totals = {"rows": 0, "skipped": 0, "created": 0, "updated": 0, "devices": 0}
         batch: dict[str, dict] = {}
 

@@ -1,6 +1,4 @@
-"""Who an action's push reaches and in which words, frozen into an incident's policy."""
-
-from notifications.messages import pick_text, render
+"""Who an action's push reaches and in which words, as plain data for the policy."""
 
 
 def audience_of(action) -> dict:
@@ -33,10 +31,3 @@ def push_policy_of(action) -> dict:
         "audience": audience_of(action),
         "texts": texts_of(action),
     }
-
-
-def text_for(texts: dict, purpose: str, locale: str, variables: dict) -> str:
-    """Render the text of `purpose` in the language closest to `locale`."""
-    choices = dict(texts.get(purpose, {}))
-    default = choices.pop("default", "")
-    return render(pick_text(choices, locale, default), variables)

@@ -1,0 +1,148 @@
+"""What an incident pages, to whom and in which words: tier pages, notices, triage."""
+
+import logging
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.urls import reverse
+
+from incidents.links import acknowledge_url
+from incidents.models import TimelineEvent
+from incidents.timeline import event_add, local_time
+from notifications.deliveries import deliveries_queue
+from notifications.models import Channel, Delivery, Team
+
+logger = logging.getLogger("cxhub.incidents")
+Kind = TimelineEvent.Kind
+
+
+def incident_link(incident) -> str:
+    """Return the incident's support page: its story, chart and acknowledge button."""
+    path = reverse("support:incident", args=[incident.pk])
+    return f"{settings.CXHUB_BASE_URL}{path}"
+
+
+def page_tier(incident, tier: dict, *, now, repeat: int = 0) -> int:
+    """Queue one page per enabled channel of the tier's team; return how many.
+
+    Repeat number `repeat` (1, 2 ...) of a tier is a page of its own, with its own key.
+    """
+    channels = list(Channel.objects.filter(team_id=tier["team_id"], enabled=True))
+    action = incident.action
+    again = f", repeat {repeat}" if repeat else ""
+    title = f"[cxhub] {action.code} {action.name}: tier {tier['level']} ({tier['name']}){again}"
+    body = (
+        f"{action.name} is failing: {incident.occurrences} occurrence(s) since "
+        f"{local_time(incident.opened_at)}. "
+        f"Tier {tier['level']} ({tier['name']}) is paged. Incident: {incident_link(incident)} "
+        f"Acknowledge: {acknowledge_url(incident)}"
+    )
+    suffix = f":r{repeat}" if repeat else ""
+    deliveries_queue(
+        [
+            Delivery(
+                key=f"page:{incident.pk}:{tier['level']}:{channel.pk}{suffix}",
+                incident=incident,
+                purpose=Delivery.Purpose.PAGE,
+                tier_level=tier["level"],
+                team_id=tier["team_id"],
+                channel=channel,
+                title=title,
+                message=body,
+                due_at=now,
+            )
+            for channel in channels
+        ],
+        now=now,
+    )
+    return len(channels)
+
+
+def pages_cancel(incident, *, reason: str) -> int:
+    """Cancel the incident's pages not yet sent (a page being sent finishes)."""
+    return Delivery.objects.filter(
+        incident=incident, purpose=Delivery.Purpose.PAGE, status=Delivery.Status.PENDING
+    ).update(status=Delivery.Status.CANCELLED, last_error=reason)
+
+
+def teams_tell(incident, event: TimelineEvent, *, now) -> int:
+    """Tell every channel that paged this incident about an acknowledgement or resolution.
+
+    A page still waiting (just queued, or between retries) is moot now: cancelled
+    first, so only channels that actually got or are getting a page are told, once
+    per event and channel.
+    """
+    verb = {Kind.ACKNOWLEDGED: "acknowledged", Kind.RESOLVED: "resolved"}[event.kind]
+    pages_cancel(incident, reason=f"The incident was {verb} before it was sent.")
+    action = incident.action
+    note = f" Note: {event.detail}" if event.detail else ""
+    paged = (
+        Delivery.objects.filter(
+            incident=incident, purpose=Delivery.Purpose.PAGE, channel__isnull=False
+        )
+        .exclude(status=Delivery.Status.CANCELLED)
+        .order_by()
+        .values_list("channel_id", "team_id")
+        .distinct()
+    )
+    notices = [
+        Delivery(
+            key=f"notice:{incident.pk}:{event.kind}:{event.pk}:{channel_id}",
+            incident=incident,
+            purpose=Delivery.Purpose.NOTICE,
+            team_id=team_id,
+            channel_id=channel_id,
+            title=f"[cxhub] {action.code} {action.name}: {verb} by {event.actor}",
+            message=(
+                f"{action.name} was {verb} by {event.actor} at {local_time(event.at)}, after "
+                f"{incident.occurrences} occurrence(s).{note} "
+                f"Incident: {incident_link(incident)}"
+            ),
+            due_at=now,
+        )
+        for channel_id, team_id in sorted(paged)
+    ]
+    deliveries_queue(notices, now=now)
+    if notices:
+        event_add(
+            incident,
+            Kind.TEAMS_TOLD,
+            f"{len(notices)} paged channel(s) told it was {verb} by {event.actor}",
+            at=now,
+        )
+    return len(notices)
+
+
+def triage_create_url(service: str, code: str) -> str:
+    """Return the admin's "add action" page prefilled for an uncovered service/code."""
+    query = urlencode({"service": service, "code": code})
+    return f"{settings.CXHUB_BASE_URL}{reverse('admin:actions_action_add')}?{query}"
+
+
+def page_triage(alert, *, now) -> int:
+    """Page the triage team about a service/code no action covers."""
+    team = Team.objects.filter(slug=settings.CXHUB_TRIAGE_TEAM).first()
+    if team is None:
+        logger.warning("No triage team %r to tell about %s", settings.CXHUB_TRIAGE_TEAM, alert)
+        return 0
+    channels = list(team.channels.filter(enabled=True))
+    deliveries_queue(
+        [
+            Delivery(
+                key=f"triage:{alert.pk}:{alert.pages}:{channel.pk}",
+                purpose=Delivery.Purpose.TRIAGE,
+                team=team,
+                channel=channel,
+                title=f"[cxhub] No action covers {alert.service}/{alert.code}",
+                message=(
+                    f"{alert.occurrences} trigger(s) of {alert.service}/{alert.code} since "
+                    f"{local_time(alert.first_seen_at)} match no "
+                    f"action. Create one: {triage_create_url(alert.service, alert.code)}"
+                ),
+                due_at=now,
+            )
+            for channel in channels
+        ],
+        now=now,
+    )
+    return len(channels)

@@ -1,0 +1,175 @@
+"""What an incident tells customers: the outage push to its audience and the all-clear.
+
+The texts are rendered here, per locale, and travel on the delivery; the engine
+(notifications) only picks the closest locale per device and keeps the ledger.
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from actions.audiences import audience_of, texts_of
+from actions.models import Action, Service
+from incidents.models import Incident
+from incidents.paging import incident_link
+from notifications.deliveries import deliveries_queue
+from notifications.ledger import pushes_cancel_queued, sent_device_ids
+from notifications.messages import render
+from notifications.models import Delivery
+from notifications.selectors import audience_devices
+
+
+def push_variables(incident) -> dict:
+    """Return the values a push text may use: {service}, {action}, {started_at}, {link}."""
+    service_ids = (incident.policy.get("audience") or {}).get("service_ids") or list(
+        incident.action.rules.values_list("service_id", flat=True)
+    )
+    names = sorted(Service.objects.filter(pk__in=service_ids).values_list("name", flat=True))
+    return {
+        "service": ", ".join(names) or incident.action.name,
+        "action": incident.action.name,
+        "started_at": f"{timezone.localtime(incident.opened_at):%d/%m/%Y %H:%M}",
+        "link": incident_link(incident),
+    }
+
+
+def push_texts(incident, purpose: str) -> dict:
+    """Return {"default": text, locale: text, ...} of `purpose`, rendered for the incident."""
+    texts = (incident.policy.get("texts") or texts_of(incident.action)).get(purpose, {})
+    variables = push_variables(incident)
+    return {locale: render(text, variables) for locale, text in texts.items()}
+
+
+def _queue_batches(incident, device_ids, *, purpose, key_prefix, texts, now) -> int:
+    """Cut a stream of device ids into push batches, queued 100 batches at a time.
+
+    Batch numbers follow the stream's order, so a repeated fan-out produces the
+    same keys and inserts nothing new.
+    """
+    size = settings.CXHUB_PUSH_BATCH_SIZE
+    provider = incident.policy.get("provider") or settings.CXHUB_PUSH_PROVIDER
+    batch, batches, pending = [], 0, []
+
+    def cut():
+        pending.append(
+            Delivery(
+                key=f"{key_prefix}:{batches}",
+                incident=incident,
+                purpose=purpose,
+                provider=provider,
+                title=incident.action.name,
+                message=texts.get("default", ""),
+                texts=texts,
+                recipients=batch,
+                size=len(batch),
+                due_at=now,
+            )
+        )
+
+    for device_id in device_ids:
+        batch.append(device_id)
+        if len(batch) == size:
+            cut()
+            batch, batches = [], batches + 1
+            if len(pending) >= 100:
+                deliveries_queue(pending, now=now)
+                pending = []
+    if batch:
+        cut()
+        batches += 1
+    deliveries_queue(pending, now=now)
+    return batches
+
+
+def push_fan_out(incident, *, now) -> int:
+    """Queue the outage push to the audience in batches; return the number of batches.
+
+    The audience is streamed from the database in device id order, never loaded whole.
+    """
+    audience = incident.policy.get("audience") or audience_of(incident.action)
+    device_ids = (
+        audience_devices(audience)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .iterator(chunk_size=max(settings.CXHUB_PUSH_BATCH_SIZE, 2000))
+    )
+    return _queue_batches(
+        incident,
+        device_ids,
+        purpose=Delivery.Purpose.PUSH,
+        key_prefix=f"push:{incident.pk}",
+        texts=push_texts(incident, "outage"),
+        now=now,
+    )
+
+
+def all_clear_fan_out(incident, *, now, key_prefix=None, device_ids=None) -> int:
+    """Queue the all-clear for the devices the outage push reached (the ledger says which)."""
+    if device_ids is None:
+        device_ids = sent_device_ids(incident=incident).iterator(
+            chunk_size=max(settings.CXHUB_PUSH_BATCH_SIZE, 2000)
+        )
+    return _queue_batches(
+        incident,
+        device_ids,
+        purpose=Delivery.Purpose.ALL_CLEAR,
+        key_prefix=key_prefix or f"all_clear:{incident.pk}",
+        texts=push_texts(incident, "all_clear"),
+        now=now,
+    )
+
+
+def push_wind_down(incident, *, now) -> tuple[int, int]:
+    """On resolve: cancel push batches not yet sent, queue the all-clear for sent devices.
+
+    A batch being sent right now gets its all-clear when its send finishes (see
+    `all_clear_if_resolved`); the ledger's unique constraint keeps a device from
+    getting two.
+    """
+    cancelled = pushes_cancel_queued(
+        reason="The incident resolved before it was sent.",
+        incident=incident,
+        purpose=Delivery.Purpose.PUSH,
+    )
+    return cancelled, all_clear_fan_out(incident, now=now)
+
+
+def all_clear_if_resolved(delivery: Delivery, *, now) -> None:
+    """Queue the all-clear for what a push batch sent if its incident resolved meanwhile.
+
+    Locking the incident orders this with a concurrent resolve: either the resolve's
+    all-clear fan-out saw this batch's ledger rows, or this sees the resolve. The
+    ledger's unique constraint keeps a device from getting the all-clear twice.
+    """
+    if delivery.purpose != Delivery.Purpose.PUSH:
+        return
+    with transaction.atomic():
+        incident = (
+            Incident.objects.select_for_update()
+            .select_related("action")
+            .filter(pk=delivery.incident_id)
+            .first()
+        )
+        if incident is None or incident.status != Incident.Status.RESOLVED:
+            return
+        all_clear_fan_out(
+            incident,
+            now=now,
+            key_prefix=f"all_clear:{incident.pk}:late:{delivery.key}:{delivery.attempts}",
+            device_ids=sent_device_ids(delivery=delivery),
+        )
+
+
+def action_push_stopped(delivery: Delivery) -> str:
+    """Return why the action of a push batch must not push now (its kill switch), or ''."""
+    if (
+        delivery.incident_id
+        and Action.objects.filter(incidents__pk=delivery.incident_id, push_paused=True).exists()
+    ):
+        return "Stopped by the action's push kill switch."
+    return ""
+
+
+def action_pushes_cancel(action, *, reason: str) -> int:
+    """Cancel every queued push and all-clear of one action (its kill switch)."""
+    return pushes_cancel_queued(reason=reason, incident__action_id=action.pk)

@@ -1,0 +1,246 @@
+"""The delivery engine: queue deliveries, claim and send them, record the outcome, retry.
+
+A delivery is a row with a unique key; the broker only rings the doorbell. A send
+claims its row with a conditional UPDATE that stamps a claim token, re-checks the
+claim just before the network call and records the outcome only while it still
+holds that claim (a fencing token), so a worker paused past its lease neither
+repeats a send the sweep handed to another worker nor overwrites its outcome.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from cxhub.enqueue import enqueue_on_commit
+from notifications import ledger, signals
+from notifications.channels import get_channel
+from notifications.errors import ClaimLost, DeliveryError, PushCancelled
+from notifications.models import Delivery, Device, Team
+
+logger = logging.getLogger("cxhub.deliveries")
+
+SEND_TASK = "notifications.tasks.send_delivery"
+# Real pages and notices never wait behind bulk work (push batches, triage pages).
+PAGES_QUEUE, BULK_QUEUE = "pages", "bulk"
+_URGENT = {Delivery.Purpose.PAGE, Delivery.Purpose.NOTICE}
+
+
+def queue_of(delivery: Delivery) -> str:
+    return PAGES_QUEUE if delivery.purpose in _URGENT else BULK_QUEUE
+
+
+def _publish_on_commit(delivery_id, queue: str, **options) -> None:
+    def not_queued():
+        Delivery.objects.filter(pk=delivery_id).update(queued_at=None)
+
+    enqueue_on_commit(SEND_TASK, str(delivery_id), queue=queue, on_failure=not_queued, **options)
+
+
+def deliveries_queue(deliveries: list[Delivery], *, now=None) -> None:
+    """Insert deliveries whose key is new and enqueue their sends on commit.
+
+    A key that exists already (a retry, a race) is skipped by the unique
+    constraint, and a send task for it finds nothing pending to claim.
+    """
+    now = now or timezone.now()
+    for delivery in deliveries:
+        delivery.queued_at = now
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=500)
+    for delivery in deliveries:
+        _publish_on_commit(delivery.id, queue_of(delivery))
+
+
+def backoff(attempts: int) -> timedelta:
+    """Return the wait before retry number `attempts`: 2, 4, 8 ... seconds, at most 5 min."""
+    return timedelta(seconds=min(2**attempts, 300))
+
+
+def still_claimed(delivery: Delivery) -> bool:
+    """Return whether this attempt still holds its claim (the lease did not run out)."""
+    return Delivery.objects.filter(
+        pk=delivery.pk, status=Delivery.Status.SENDING, claim=delivery.claim
+    ).exists()
+
+
+def delivery_send(delivery_id) -> Delivery | None:
+    """Claim a due pending delivery, send it, and record the outcome.
+
+    Returns the delivery, or None when another worker got there first, it is not
+    due, or this attempt lost its claim. The network call happens outside any
+    transaction.
+    """
+    now = timezone.now()
+    claim = uuid.uuid4()
+    claimed = Delivery.objects.filter(
+        pk=delivery_id, status=Delivery.Status.PENDING, due_at__lte=now
+    ).update(
+        status=Delivery.Status.SENDING, claimed_at=now, claim=claim, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return None
+    delivery = Delivery.objects.select_related("channel", "team").get(pk=delivery_id)
+    summary = ""
+    try:
+        summary = _send(delivery) or ""
+    except ClaimLost:
+        logger.warning("Delivery %s: claim lost before sending; the new holder sends", delivery_id)
+        return None
+    except DeliveryError as exc:
+        error = exc
+    except Exception as exc:  # a bug or an unexpected library error: keep the row honest
+        logger.exception("Unexpected error sending delivery %s", delivery_id)
+        error = DeliveryError(f"{exc.__class__.__name__}: {exc}")
+    else:
+        error = None
+    return _record(delivery, error, summary)
+
+
+def _record(delivery: Delivery, error: DeliveryError | None, summary: str) -> Delivery | None:
+    done = timezone.now()
+    mine = Delivery.objects.filter(
+        pk=delivery.pk, status=Delivery.Status.SENDING, claim=delivery.claim
+    )
+    with transaction.atomic():
+        if isinstance(error, PushCancelled):
+            changed = mine.update(status=Delivery.Status.CANCELLED, last_error=error.message)
+            outcome, detail = None, ""
+            delivery.status = Delivery.Status.CANCELLED
+        elif error is None:
+            changed = mine.update(status=Delivery.Status.SENT, sent_at=done, last_error="")
+            outcome, detail = "sent", describe(delivery) + summary
+            delivery.status = Delivery.Status.SENT
+        elif error.permanent or delivery.attempts >= settings.CXHUB_DELIVERY_MAX_ATTEMPTS:
+            changed = mine.update(status=Delivery.Status.FAILED, last_error=error.message)
+            outcome = "failed"
+            detail = f"{describe(delivery)}: {error.message} (attempt {delivery.attempts})"
+            delivery.status = Delivery.Status.FAILED
+            if changed:
+                ledger.records_fail(delivery, error.message)
+        else:
+            wait = backoff(delivery.attempts)
+            retry_at = done + wait
+            changed = mine.update(
+                status=Delivery.Status.PENDING,
+                last_error=error.message,
+                due_at=retry_at,
+                queued_at=retry_at,
+                claim=None,
+            )
+            outcome = "retry"
+            detail = f"{describe(delivery)}: {error.message} (attempt {delivery.attempts})"
+            delivery.status = Delivery.Status.PENDING
+            if changed:
+                _publish_on_commit(delivery.pk, queue_of(delivery), countdown=wait.seconds)
+        if not changed:
+            # The lease ran out mid-send and another attempt owns the row now: its
+            # outcome is the one recorded (the receiver can drop a copy by its key).
+            logger.warning(
+                "Delivery %s: claim lost while sending; outcome not recorded", delivery.pk
+            )
+            return None
+        if delivery.purpose in ledger.PUSH_PURPOSES and delivery.incident_id:
+            if not isinstance(error, PushCancelled):
+                signals.push_batch_finished.send(sender=Delivery, delivery=delivery, at=done)
+        if outcome:
+            signals.delivery_recorded.send(
+                sender=Delivery, delivery=delivery, outcome=outcome, detail=detail, at=done
+            )
+    delivery.last_error = "" if error is None else error.message
+    return delivery
+
+
+def describe(delivery: Delivery) -> str:
+    if delivery.purpose in ledger.PUSH_PURPOSES:
+        return f"{delivery.get_purpose_display()} batch of {len(delivery.recipients)} device(s)"
+    kind = delivery.channel.kind if delivery.channel else "?"
+    return f"{delivery.get_purpose_display()} to {delivery.team} via {kind}"
+
+
+def _send(delivery: Delivery) -> str:
+    if delivery.purpose in ledger.PUSH_PURPOSES:
+        return ledger.push_batch_send(delivery, still_claimed=lambda: still_claimed(delivery))
+    if delivery.channel is None:
+        raise DeliveryError("The channel was deleted", permanent=True)
+    if not still_claimed(delivery):
+        raise ClaimLost("claim lost")
+    get_channel(delivery.channel.kind).send(
+        target=delivery.channel.target,
+        title=delivery.title,
+        body=delivery.message,
+        key=delivery.key,
+    )
+    return ""
+
+
+def deliveries_requeue(*, now) -> int:
+    """Publish pending deliveries whose last publish is older than a lease; free dead claims.
+
+    One broker message per pending delivery and lease at most, however long the
+    queue is: a delivery waiting behind others is not published again and again.
+    """
+    lease = settings.CXHUB_DELIVERY_LEASE
+    Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lte=now - lease).update(
+        status=Delivery.Status.PENDING, due_at=now, claim=None, queued_at=None
+    )
+    due = list(
+        Delivery.objects.filter(status=Delivery.Status.PENDING, due_at__lte=now)
+        .filter(Q(queued_at__isnull=True) | Q(queued_at__lte=now - lease))
+        .order_by("due_at")
+        .values_list("id", "purpose")[:1000]
+    )
+    if not due:
+        return 0
+    with transaction.atomic():
+        Delivery.objects.filter(id__in=[pk for pk, _ in due]).update(queued_at=now)
+        for pk, purpose in due:
+            _publish_on_commit(pk, PAGES_QUEUE if purpose in _URGENT else BULK_QUEUE)
+    return len(due)
+
+
+def team_send_test_page(team: Team, *, by: str, now=None) -> int:
+    """Queue a test page to every enabled channel of a team; return how many.
+
+    Each request gets its own keys, so asking again sends again; the pages go
+    through the same send task, channels and retries as real ones.
+    """
+    now = now or timezone.now()
+    request_id = uuid.uuid4().hex
+    channels = list(team.channels.filter(enabled=True))
+    deliveries_queue(
+        [
+            Delivery(
+                key=f"test-page:{team.pk}:{channel.pk}:{request_id}",
+                purpose=Delivery.Purpose.PAGE,
+                team=team,
+                channel=channel,
+                title=f"[cxhub] Test page for {team.name}",
+                message=f"This is a test page sent by {by} from the cxhub admin. "
+                "If you read it, this channel works.",
+                due_at=now,
+            )
+            for channel in channels
+        ],
+        now=now,
+    )
+    return len(channels)
+
+
+def device_send_test_push(device: Device, *, by: str, now=None) -> Delivery:
+    """Queue a test push to one device through the configured push provider."""
+    now = now or timezone.now()
+    delivery = Delivery(
+        key=f"test-push:{device.pk}:{uuid.uuid4().hex}",
+        purpose=Delivery.Purpose.PUSH,
+        provider=settings.CXHUB_PUSH_PROVIDER,
+        title="cxhub",
+        message=f"Test push from cxhub (sent by {by}).",
+        recipients=[device.pk],
+        due_at=now,
+    )
+    deliveries_queue([delivery], now=now)
+    return delivery

@@ -1,0 +1,145 @@
+"""Firebase Cloud Messaging HTTP v1, with the service account's OAuth2 JWT-bearer exchange."""
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+
+from notifications.providers.base import BasePushProvider, DeliveryError, PushFailure
+
+FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
+# FCM error codes that mean the token will never work again.
+FCM_DEAD_TOKEN = {"UNREGISTERED", "INVALID_ARGUMENT"}
+FCM_TRANSIENT = {"UNAVAILABLE", "INTERNAL", "QUOTA_EXCEEDED"}
+_fcm_tokens: dict[tuple, tuple[str, float]] = {}
+_fcm_lock = threading.Lock()
+
+
+def fcm_credentials() -> dict:
+    """Return the service-account JSON (CXHUB_FCM_CREDENTIALS_FILE) or fail permanently."""
+    path = settings.CXHUB_FCM_CREDENTIALS_FILE
+    if not path:
+        raise DeliveryError("CXHUB_FCM_CREDENTIALS_FILE is not set", permanent=True)
+    try:
+        with open(path) as handle:
+            account = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise DeliveryError(f"Cannot read the FCM service account: {exc}", permanent=True) from exc
+    missing = [k for k in ("project_id", "client_email", "private_key") if not account.get(k)]
+    if missing:
+        raise DeliveryError(f"The FCM service account lacks {', '.join(missing)}", permanent=True)
+    return account
+
+
+def fcm_access_token(client, account: dict) -> str:
+    """Exchange a signed JWT for an OAuth2 access token, cached until shortly before expiry."""
+    import jwt
+
+    token_uri = settings.CXHUB_FCM_TOKEN_URI or account.get(
+        "token_uri", "https://oauth2.googleapis.com/token"
+    )
+    key = (account["client_email"], token_uri)
+    with _fcm_lock:
+        cached = _fcm_tokens.get(key)
+        if cached and cached[1] > time.time() + 60:
+            return cached[0]
+        now = int(time.time())
+        assertion = jwt.encode(
+            {
+                "iss": account["client_email"],
+                "scope": FCM_SCOPE,
+                "aud": token_uri,
+                "iat": now,
+                "exp": now + 3600,
+            },
+            account["private_key"],
+            algorithm="RS256",
+            headers={"kid": account.get("private_key_id", "")},
+        )
+        try:
+            response = client.post(
+                token_uri,
+                data={
+                    "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                    "assertion": assertion,
+                },
+            )
+        except Exception as exc:
+            raise DeliveryError(f"FCM OAuth unreachable: {exc.__class__.__name__}") from exc
+        if response.status_code != 200:
+            raise DeliveryError(
+                f"FCM OAuth exchange answered {response.status_code}: {response.text[:200]}",
+                permanent=400 <= response.status_code < 500 and response.status_code != 429,
+            )
+        answer = response.json()
+        _fcm_tokens[key] = (answer["access_token"], now + int(answer.get("expires_in", 3600)))
+        return answer["access_token"]
+
+
+def fcm_forget_tokens() -> None:
+    with _fcm_lock:
+        _fcm_tokens.clear()
+
+
+def _fcm_failure(response) -> PushFailure:
+    try:
+        error = response.json().get("error", {})
+    except ValueError:
+        error = {}
+    codes = [
+        detail.get("errorCode")
+        for detail in error.get("details", [])
+        if isinstance(detail, dict) and detail.get("errorCode")
+    ]
+    code = codes[0] if codes else error.get("status", str(response.status_code))
+    text = f"{code}: {error.get('message', '')}".strip(": ")[:500]
+    transient = code in FCM_TRANSIENT or response.status_code == 429 or response.status_code >= 500
+    if response.status_code == 401:
+        fcm_forget_tokens()
+        transient = True
+    return PushFailure(text, unregistered=code in FCM_DEAD_TOKEN, transient=transient)
+
+
+class FcmPushProvider(BasePushProvider):
+    """Firebase Cloud Messaging HTTP v1: one request per token, several at a time.
+
+    Auth is the service account's OAuth2 JWT-bearer exchange. Base URLs come from
+    settings (CXHUB_FCM_BASE_URL, CXHUB_FCM_TOKEN_URI) so tests use a local server.
+    """
+
+    name = "fcm"
+    label = "Firebase Cloud Messaging (HTTP v1)"
+
+    def send(self, *, messages, title, reference):
+        import httpx
+
+        account = fcm_credentials()
+        url = (
+            f"{settings.CXHUB_FCM_BASE_URL.rstrip('/')}/v1/projects/"
+            f"{account['project_id']}/messages:send"
+        )
+        workers = settings.CXHUB_PUSH_CONCURRENCY
+        limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
+        with httpx.Client(http2=True, timeout=settings.CXHUB_HTTP_TIMEOUT, limits=limits) as client:
+            access_token = fcm_access_token(client, account)
+            headers = {"Authorization": f"Bearer {access_token}"}
+
+            def one(message):
+                body = {
+                    "message": {
+                        "token": message.device.token,
+                        "notification": {"title": title, "body": message.body},
+                        "data": {"reference": reference},
+                    }
+                }
+                try:
+                    response = client.post(url, json=body, headers=headers)
+                except httpx.HTTPError as exc:
+                    return PushFailure(f"FCM unreachable: {exc.__class__.__name__}", transient=True)
+                return None if response.status_code == 200 else _fcm_failure(response)
+
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(one, messages))
+        return {m.device.pk: f for m, f in zip(messages, results, strict=True) if f}

@@ -1,0 +1,75 @@
+import hashlib
+import hmac
+import json
+
+import requests
+from django.conf import settings
+
+from notifications.providers.base import BasePushProvider, DeliveryError, PushFailure
+
+
+class WebhookPushProvider(BasePushProvider):
+    """POST the batch as JSON to the bank's push gateway, signed with HMAC-SHA256.
+
+    The signature header is `X-Cxhub-Signature: sha256=<hex of HMAC(secret, body)>`.
+    `reference` (incident and batch) lets the gateway drop a repeated batch. The
+    gateway may answer `{"unregistered": [token, ...], "failed": {token: error}}`.
+    """
+
+    name = "webhook"
+    label = "Push gateway webhook"
+
+    def send(self, *, messages, title, reference):
+        url = settings.CXHUB_PUSH_WEBHOOK_URL
+        if not url:
+            raise DeliveryError("CXHUB_PUSH_WEBHOOK_URL is not set", permanent=True)
+        payload = json.dumps(
+            {
+                "reference": reference,
+                "title": title,
+                "recipients": [
+                    {
+                        "device": m.device.token,
+                        "platform": m.device.platform,
+                        "locale": m.device.customer.locale,
+                        "message": m.body,
+                    }
+                    for m in messages
+                ],
+            }
+        ).encode()
+        headers = {"Content-Type": "application/json", "Idempotency-Key": reference}
+        secret = settings.CXHUB_PUSH_WEBHOOK_SECRET
+        if secret:
+            headers["X-Cxhub-Signature"] = f"sha256={sign(secret, payload)}"
+        try:
+            response = requests.post(
+                url, data=payload, headers=headers, timeout=settings.CXHUB_HTTP_TIMEOUT
+            )
+        except requests.RequestException as exc:
+            raise DeliveryError(f"Push gateway unreachable: {exc.__class__.__name__}") from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise DeliveryError(f"Push gateway answered {response.status_code}")
+        if response.status_code >= 400:
+            raise DeliveryError(
+                f"Push gateway refused the batch: {response.status_code}", permanent=True
+            )
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        answer = answer if isinstance(answer, dict) else {}
+        by_token = {m.device.token: m.device.pk for m in messages}
+        failures = {}
+        for token, error in (answer.get("failed") or {}).items():
+            if token in by_token:
+                failures[by_token[token]] = PushFailure(str(error)[:500])
+        for token in answer.get("unregistered") or []:
+            if token in by_token:
+                failures[by_token[token]] = PushFailure("Unregistered", unregistered=True)
+        return failures
+
+
+def sign(secret: str, body: bytes) -> str:
+    """Return the hex HMAC-SHA256 of a webhook body, as the gateway must check it."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
