@@ -250,6 +250,9 @@ CXHUB_DELIVERY_LEASE = timedelta(seconds=env.float("CXHUB_DELIVERY_LEASE_SECONDS
 CXHUB_DELIVERY_MAX_ATTEMPTS = env.int("CXHUB_DELIVERY_MAX_ATTEMPTS", default=5)
 CXHUB_TRIAGE_TEAM = env.str("CXHUB_TRIAGE_TEAM", default="triage")
 CXHUB_TRIAGE_INTERVAL = timedelta(minutes=env.float("CXHUB_TRIAGE_INTERVAL_MINUTES", default=60))
+# At most one triage page per this many seconds, listing every new uncovered pair: a storm of
+# 1,000 new service/code pairs is one page, not 1,000.
+CXHUB_TRIAGE_DIGEST_SECONDS = env.float("CXHUB_TRIAGE_DIGEST_SECONDS", default=60.0)
 # Incident lifecycle: how long the acknowledge link in a page works, and how far back
 # triage re-processes unmatched triggers once an action covers them.
 CXHUB_ACK_LINK_MAX_AGE = timedelta(hours=env.float("CXHUB_ACK_LINK_HOURS", default=24))

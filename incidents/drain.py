@@ -20,7 +20,7 @@ from incidents import doorbell
 from incidents.alerts import alerts_acknowledge, alerts_resolve
 from incidents.counting import Entry, entry_of, occurrences_count
 from incidents.models import Integration, Report, Trigger
-from incidents.triage import triage_record
+from incidents.triage import triage_digest_send, triage_record
 
 # The advisory lock space of "counting the reports of integration <id>".
 _LOCK_CLASS = 0x6378  # "cx"
@@ -64,8 +64,12 @@ def _integrations_note(reports, trigger_counts: Counter) -> None:
 
 
 def _triage(unmatched: Counter, *, now) -> None:
-    for (service, code), count in sorted(unmatched.items()):
+    due = [
         triage_record(service=service, code=code, count=count, now=now)
+        for (service, code), count in sorted(unmatched.items())
+    ]
+    if any(due):
+        triage_digest_send(now=now)
 
 
 def _plain_batch_count(*, now, only=None) -> int:

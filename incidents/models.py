@@ -412,6 +412,11 @@ class TriageAlert(models.Model):
     occurrences = models.PositiveIntegerField(default=0, verbose_name=_("occurrences"))
     last_paged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last paged at"))
     pages = models.PositiveIntegerField(default=0, verbose_name=_("pages"))
+    page_pending = models.BooleanField(
+        default=False,
+        help_text=_("Due in the triage team's next digest page."),
+        verbose_name=_("page pending"),
+    )
 
     class Meta:
         verbose_name = _("triage alert")
@@ -423,6 +428,21 @@ class TriageAlert(models.Model):
 
     def __str__(self):
         return f"{self.service}/{self.code} (uncovered)"
+
+
+class TriageDigest(models.Model):
+    """When the triage team's last digest page went out: at most one per interval."""
+
+    team_slug = models.SlugField(max_length=100, unique=True, verbose_name=_("team"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    number = models.PositiveIntegerField(default=0, verbose_name=_("number"))
+
+    class Meta:
+        verbose_name = _("triage digest")
+        verbose_name_plural = _("triage digests")
+
+    def __str__(self):
+        return f"{self.team_slug} #{self.number}"
 
 
 class MaintenanceWindow(models.Model):

@@ -9,10 +9,12 @@ from django.urls import reverse
 from incidents.links import acknowledge_url
 from incidents.models import TimelineEvent
 from incidents.timeline import event_add, local_time
-from notifications.deliveries import deliveries_queue
+from notifications.deliveries import channel_deliveries, deliveries_queue
 from notifications.models import Channel, Delivery, Team
 
 logger = logging.getLogger("cxhub.incidents")
+# A digest page lists at most this many pairs (the admin lists them all).
+TRIAGE_LINES = 20
 Kind = TimelineEvent.Kind
 
 
@@ -39,20 +41,18 @@ def page_tier(incident, tier: dict, *, now, repeat: int = 0) -> int:
     )
     suffix = f":r{repeat}" if repeat else ""
     deliveries_queue(
-        [
-            Delivery(
-                key=f"page:{incident.pk}:{tier['level']}:{channel.pk}{suffix}",
-                incident=incident,
-                purpose=Delivery.Purpose.PAGE,
-                tier_level=tier["level"],
-                team_id=tier["team_id"],
-                channel=channel,
-                title=title,
-                message=body,
-                due_at=now,
-            )
-            for channel in channels
-        ],
+        channel_deliveries(
+            channels,
+            key=f"page:{incident.pk}:{tier['level']}",
+            suffix=suffix,
+            now=now,
+            incident=incident,
+            purpose=Delivery.Purpose.PAGE,
+            tier_level=tier["level"],
+            team_id=tier["team_id"],
+            title=title,
+            message=body,
+        ),
         now=now,
     )
     return len(channels)
@@ -119,30 +119,39 @@ def triage_create_url(service: str, code: str) -> str:
     return f"{settings.CXHUB_BASE_URL}{reverse('admin:actions_action_add')}?{query}"
 
 
-def page_triage(alert, *, now) -> int:
-    """Page the triage team about a service/code no action covers."""
+def page_triage(alerts, *, number: int, now) -> int:
+    """Page the triage team once about service/code pairs no action covers; return channels.
+
+    `number` is the digest's sequence number: each digest is a page of its own.
+    """
     team = Team.objects.filter(slug=settings.CXHUB_TRIAGE_TEAM).first()
     if team is None:
-        logger.warning("No triage team %r to tell about %s", settings.CXHUB_TRIAGE_TEAM, alert)
+        logger.warning(
+            "No triage team %r to tell about %d pair(s)", settings.CXHUB_TRIAGE_TEAM, len(alerts)
+        )
         return 0
+    if len(alerts) == 1:
+        title = f"[cxhub] No action covers {alerts[0].service}/{alerts[0].code}"
+    else:
+        title = f"[cxhub] No action covers {len(alerts)} service/code pairs"
+    lines = [
+        f"{a.occurrences} trigger(s) of {a.service}/{a.code} since {local_time(a.first_seen_at)} "
+        f"match no action. Create one: {triage_create_url(a.service, a.code)}"
+        for a in alerts[:TRIAGE_LINES]
+    ]
+    if len(alerts) > TRIAGE_LINES:
+        lines.append(f"... and {len(alerts) - TRIAGE_LINES} more: see Admin > Triage alerts.")
     channels = list(team.channels.filter(enabled=True))
     deliveries_queue(
-        [
-            Delivery(
-                key=f"triage:{alert.pk}:{alert.pages}:{channel.pk}",
-                purpose=Delivery.Purpose.TRIAGE,
-                team=team,
-                channel=channel,
-                title=f"[cxhub] No action covers {alert.service}/{alert.code}",
-                message=(
-                    f"{alert.occurrences} trigger(s) of {alert.service}/{alert.code} since "
-                    f"{local_time(alert.first_seen_at)} match no "
-                    f"action. Create one: {triage_create_url(alert.service, alert.code)}"
-                ),
-                due_at=now,
-            )
-            for channel in channels
-        ],
+        channel_deliveries(
+            channels,
+            key=f"triage:{team.slug}:{number}",
+            now=now,
+            purpose=Delivery.Purpose.TRIAGE,
+            team=team,
+            title=title,
+            message="\n".join(lines),
+        ),
         now=now,
     )
     return len(channels)

@@ -24,7 +24,7 @@ from incidents.pushes import action_pushes_cancel, all_clear_fan_out, push_fan_o
 from incidents.resolution import incident_resolve
 from incidents.sweep import sweep
 from incidents.timeline import event_add
-from incidents.triage import triage_record, triage_reprocess
+from incidents.triage import triage_digest_send, triage_record, triage_reprocess
 
 __all__ = [
     "action_pushes_cancel",
@@ -54,6 +54,7 @@ __all__ = [
     "reports_drain",
     "sweep",
     "teams_tell",
+    "triage_digest_send",
     "triage_record",
     "triage_reprocess",
 ]

@@ -6,6 +6,7 @@ from django.utils import timezone
 from incidents import doorbell
 from incidents.evaluation import incident_check
 from incidents.models import Incident, Report
+from incidents.triage import triage_digest_send
 from notifications.deliveries import deliveries_requeue
 
 
@@ -24,5 +25,11 @@ def sweep(now=None) -> dict:
     )
     for incident_id in due_incidents:
         incident_check(incident_id, now=now)
+    triage = triage_digest_send(now=now)  # pairs that waited for the digest interval
     deliveries = deliveries_requeue(now=now)
-    return {"reports": lost, "incidents": len(due_incidents), "deliveries": deliveries}
+    return {
+        "reports": lost,
+        "incidents": len(due_incidents),
+        "triage": triage,
+        "deliveries": deliveries,
+    }

@@ -1,5 +1,7 @@
 """Triggers no action covers: page the triage team, and count them once an action does."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -8,12 +10,15 @@ from django.utils import timezone
 from actions.selectors import actions_matching
 from incidents import selectors
 from incidents.counting import Entry, occurrences_count
-from incidents.models import TriageAlert, Trigger
+from incidents.models import TriageAlert, TriageDigest, Trigger
 from incidents.paging import page_triage
 
 
 def triage_record(*, service: str, code: str, count: int, now) -> bool:
-    """Count an uncovered service/code and page triage at most once an interval."""
+    """Count an uncovered service/code; mark it for the next digest at most once an interval.
+
+    Return whether it is newly due to be announced. `triage_digest_send` pages.
+    """
     alert, _ = TriageAlert.objects.get_or_create(
         service=service, code=code, defaults={"first_seen_at": now, "last_seen_at": now}
     )
@@ -21,15 +26,36 @@ def triage_record(*, service: str, code: str, count: int, now) -> bool:
         occurrences=F("occurrences") + count, last_seen_at=now
     )
     quiet_since = now - settings.CXHUB_TRIAGE_INTERVAL
-    claimed = (
+    return bool(
         TriageAlert.objects.filter(pk=alert.pk)
         .filter(Q(last_paged_at__isnull=True) | Q(last_paged_at__lte=quiet_since))
-        .update(last_paged_at=now, pages=F("pages") + 1)
+        .update(last_paged_at=now, pages=F("pages") + 1, page_pending=True)
     )
-    if claimed:
-        alert.refresh_from_db()
-        page_triage(alert, now=now)
-    return bool(claimed)
+
+
+def triage_digest_send(*, now) -> int:
+    """Page the triage team once about every pair waiting, at most once per digest interval.
+
+    The interval is claimed with a conditional UPDATE on the team's digest row, so
+    concurrent workers send one digest; pairs that come meanwhile wait for the
+    next one (the sweep sends it when the interval is over). Return the pairs told.
+    """
+    pending = TriageAlert.objects.filter(page_pending=True)
+    if not pending.exists():
+        return 0
+    slug = settings.CXHUB_TRIAGE_TEAM
+    digest, _ = TriageDigest.objects.get_or_create(team_slug=slug)
+    free_since = now - timedelta(seconds=settings.CXHUB_TRIAGE_DIGEST_SECONDS)
+    if not (
+        TriageDigest.objects.filter(pk=digest.pk, number=digest.number)
+        .filter(Q(sent_at__isnull=True) | Q(sent_at__lte=free_since))
+        .update(sent_at=now, number=F("number") + 1)
+    ):
+        return 0  # sent within the interval, or by a concurrent worker just now
+    alerts = list(pending.order_by("first_seen_at", "service", "code"))
+    TriageAlert.objects.filter(pk__in=[a.pk for a in alerts]).update(page_pending=False)
+    page_triage(alerts, number=digest.number + 1, now=now)
+    return len(alerts)
 
 
 def triage_reprocess(*, service: str, code: str, now=None) -> dict:

@@ -55,6 +55,14 @@ def deliveries_queue(deliveries: list[Delivery], *, now=None) -> None:
         _publish_on_commit(delivery.id, queue_of(delivery))
 
 
+def channel_deliveries(channels, *, key: str, now, suffix: str = "", **fields) -> list[Delivery]:
+    """Return one delivery per channel, keyed `<key>:<channel id><suffix>`, of one message."""
+    return [
+        Delivery(key=f"{key}:{channel.pk}{suffix}", channel=channel, due_at=now, **fields)
+        for channel in channels
+    ]
+
+
 def backoff(attempts: int) -> timedelta:
     """Return the wait before retry number `attempts`: 2, 4, 8 ... seconds, at most 5 min."""
     return timedelta(seconds=min(2**attempts, 300))
@@ -212,19 +220,16 @@ def team_send_test_page(team: Team, *, by: str, now=None) -> int:
     request_id = uuid.uuid4().hex
     channels = list(team.channels.filter(enabled=True))
     deliveries_queue(
-        [
-            Delivery(
-                key=f"test-page:{team.pk}:{channel.pk}:{request_id}",
-                purpose=Delivery.Purpose.PAGE,
-                team=team,
-                channel=channel,
-                title=f"[cxhub] Test page for {team.name}",
-                message=f"This is a test page sent by {by} from the cxhub admin. "
-                "If you read it, this channel works.",
-                due_at=now,
-            )
-            for channel in channels
-        ],
+        channel_deliveries(
+            channels,
+            key=f"test-page:{team.pk}:{request_id}",
+            now=now,
+            purpose=Delivery.Purpose.PAGE,
+            team=team,
+            title=f"[cxhub] Test page for {team.name}",
+            message=f"This is a test page sent by {by} from the cxhub admin. "
+            "If you read it, this channel works.",
+        ),
         now=now,
     )
     return len(channels)

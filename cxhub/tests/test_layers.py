@@ -44,8 +44,7 @@ def test_no_import_cycle_among_app_modules():
     graph = grimp.build_graph(*APPS)
     modules = {m for m in graph.modules if ".tests" not in m and ".migrations" not in m}
     edges = {
-        m: {i for i in graph.find_modules_directly_imported_by(m) if i in modules}
-        for m in modules
+        m: {i for i in graph.find_modules_directly_imported_by(m) if i in modules} for m in modules
     }
     assert _cycles(edges) == []
 

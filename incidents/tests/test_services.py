@@ -152,6 +152,27 @@ def test_uncovered_trigger_pages_triage_at_most_once_an_hour(scenario):
     assert not Incident.objects.exists()
 
 
+def test_a_triage_storm_is_one_digest_page_a_minute(scenario):
+    # 300 new uncovered pairs in one notification: one page listing them, not 300.
+    many = [(f"svc{i}", "500") for i in range(300)]
+    services.report_process(report(*many).id)
+    triage = Delivery.objects.filter(purpose="triage")
+    assert triage.count() == 1  # the triage team has one channel
+    page = triage.get()
+    assert page.title == "[cxhub] No action covers 300 service/code pairs"
+    assert "svc0/500" in page.message and "and 280 more" in page.message
+    # A new pair within the minute waits for the next digest...
+    services.report_process(report(("boleto", "500")).id)
+    assert triage.count() == 1
+    assert TriageAlert.objects.get(service="boleto").page_pending
+    assert services.sweep()["triage"] == 0
+    # ...which the sweep sends once the minute is over.
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        assert services.sweep()["triage"] == 1
+    assert triage.count() == 2
+    assert "boleto/500" in triage.order_by("created_at").last().message
+
+
 def test_tiers_are_frozen_when_the_incident_opens(scenario):
     post_original(1)
     scenario["action"].tiers.filter(level=1).update(after_occurrences=2)
