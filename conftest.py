@@ -5,7 +5,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from actions.models import Action, Service, Tier, TriggerRule
@@ -59,6 +61,8 @@ def _isolated(settings, tmp_path):
     providers.outbox.clear()
     providers.locmem_failures.clear()
     yield
+    # A request in Portuguese leaves its language active in this thread.
+    translation.activate(django_settings.LANGUAGE_CODE)
     locmem.outbox.clear()
     locmem.failures.clear()
     providers.outbox.clear()

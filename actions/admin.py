@@ -1,14 +1,17 @@
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from actions.audiences import audience_of, texts_of
@@ -16,36 +19,72 @@ from actions.models import (
     Action,
     PushTemplate,
     Service,
+    ServiceName,
     Tier,
     TriggerRule,
     validate_tier_order,
 )
-from notifications.messages import text_for
+from actions.reach import audience_empty_reason
+from actions.selectors import service_names
+from notifications.messages import LocalTime, text_for
 from notifications.models import Device
 from notifications.selectors import audience_estimate
+
+
+class ServiceNameInline(admin.TabularInline):
+    model = ServiceName
+    extra = 0
+    fields = ["locale", "name"]
 
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
     list_display = ["slug", "name"]
     search_fields = ["slug", "name"]
+    inlines = [ServiceNameInline]
+
+
+class TriggerRuleFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [
+            form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        # Rules the form did not send (none in practice) still exist and still count.
+        unsent = (
+            self.instance.rules.exclude(pk__in=[f.instance.pk for f in self.initial_forms])
+            if self.instance.pk
+            else TriggerRule.objects.none()
+        )
+        if not kept and not unsent.exists():
+            raise ValidationError(
+                _("Add at least one trigger rule: without one the action never matches a trigger.")
+            )
 
 
 class TriggerRuleInline(admin.TabularInline):
     model = TriggerRule
+    formset = TriggerRuleFormSet
     extra = 0
     autocomplete_fields = ["service"]
 
     def get_extra(self, request, obj=None, **kwargs):
-        return 1 if _prefill_rule(request) else 0
+        return 1 if _prefill_rule(request) or obj is None else 0
+
+
+def _triage_request(request) -> tuple[str, str] | None:
+    """Return the (service slug, code) the triage page's "create an action" link names."""
+    service, code = request.GET.get("service", "").strip(), request.GET.get("code", "").strip()
+    return (service, code) if request.method == "GET" and service and code else None
 
 
 def _prefill_rule(request) -> dict | None:
     """Return the rule that the triage page's "create an action" link asks for."""
-    if request.method != "GET" or not request.GET.get("code"):
+    wanted = _triage_request(request)
+    if wanted is None:
         return None
-    service = Service.objects.filter(slug=request.GET.get("service", "")).first()
-    return {"service": service.pk, "code": request.GET["code"]} if service else None
+    service = Service.objects.filter(slug=wanted[0]).first()
+    return {"service": service.pk, "code": wanted[1]} if service else None
 
 
 class TierFormSet(BaseInlineFormSet):
@@ -129,6 +168,26 @@ class ActionForm(forms.ModelForm):
         return sorted({x for x in locales if x})
 
 
+def action_warnings(action) -> list[str]:
+    """Return what is saved but will not do what CX staff likely expect."""
+    warnings = []
+    if action.push_threshold:
+        reason = audience_empty_reason(action)
+        if reason:
+            warnings.append(
+                _("The push at %(n)s occurrences would reach nobody now: %(reason)s")
+                % {"n": action.push_threshold, "reason": reason}
+            )
+    elif not action.tiers.exists():
+        warnings.append(
+            _(
+                "This action neither pushes customers nor pages a team: its incidents are "
+                "only recorded. Add a push threshold or a tier."
+            )
+        )
+    return warnings
+
+
 @admin.register(Action)
 class ActionAdmin(admin.ModelAdmin):
     form = ActionForm
@@ -188,6 +247,12 @@ class ActionAdmin(admin.ModelAdmin):
         ),
     ]
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        action = form.instance
+        for warning in action_warnings(action):
+            messages.warning(request, warning)
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if obj.push_paused and "push_paused" in form.changed_data:
@@ -214,12 +279,13 @@ class ActionAdmin(admin.ModelAdmin):
     def push_preview(self, action):
         if not action.pk:
             return "-"
-        services = ", ".join(sorted({rule.service.name for rule in action.rules.all()}))
         variables = {
-            "service": services or action.name,
+            "service": service_names(
+                [rule.service for rule in action.rules.all()], default=action.name
+            ),
             "action": action.name,
-            "started_at": f"{timezone.localtime():%d/%m/%Y %H:%M}",
-            "link": "https://cxhub.example/admin/incidents/incident/…/change/",
+            "started_at": LocalTime(timezone.now()),
+            "link": f"{settings.CXHUB_BASE_URL}/support/incidents/…/",
         }
         texts = texts_of(action)
         locales = ["pt-BR", "en"] + sorted(
@@ -247,9 +313,50 @@ class ActionAdmin(admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        if request.GET.get("service") and request.GET.get("code"):
-            initial.setdefault("name", f"{request.GET['service']} {request.GET['code']}")
+        if wanted := _triage_request(request):
+            # The link's service/code are the rule's, not the action's own code.
+            initial.pop("code", None)
+            initial.pop("service", None)
+            initial.setdefault(
+                "name",
+                _("%(service)s failing with %(code)s") % {"service": wanted[0], "code": wanted[1]},
+            )
         return initial
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        wanted = _triage_request(request) if object_id is None else None
+        if wanted and not Service.objects.filter(slug=wanted[0]).exists():
+            extra_context["missing_service"] = {
+                "slug": wanted[0],
+                "code": wanted[1],
+                "can_add": request.user.has_perm("actions.add_service"),
+            }
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def triage_service_view(self, request):
+        """Create the service a triage link names (on confirmation), then reopen the form."""
+        if request.method != "POST":
+            raise Http404
+        if not (request.user.has_perm("actions.add_service") and self.has_add_permission(request)):
+            raise PermissionDenied
+        slug, code = request.POST.get("service", "").strip(), request.POST.get("code", "")
+        field = Service._meta.get_field("slug")
+        try:
+            field.clean(slug, None)
+        except ValidationError as exc:
+            messages.error(request, _("Service: %(error)s") % {"error": " ".join(exc.messages)})
+            return redirect("admin:actions_action_changelist")
+        service, created = Service.objects.get_or_create(slug=slug, defaults={"name": slug})
+        if created:
+            messages.success(
+                request,
+                _("Service %(slug)s created; give it its customer-facing name later.")
+                % {"slug": service.slug},
+            )
+        return redirect(
+            f"{reverse('admin:actions_action_add')}?{urlencode({'service': slug, 'code': code})}"
+        )
 
     @admin.display(description=_("Covers"))
     def covers(self, action):
@@ -280,6 +387,11 @@ class ActionAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
+            path(
+                "triage-service/",
+                self.admin_site.admin_view(self.triage_service_view),
+                name="actions_action_triage_service",
+            ),
             path(
                 "<uuid:object_id>/dry-run/",
                 self.admin_site.admin_view(self.dry_run_view),

@@ -13,6 +13,26 @@ from notifications.providers import PUSH_PROVIDER_CHOICES
 
 CODE_CLASS_RE = re.compile(r"^[1-9]xx$")
 ANY_CODE = "*"
+# A code a sender may send: 503, timeout, ECONNRESET, db.down (no spaces, no wildcard).
+EXACT_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")
+# Looks like a class or a pattern (50x, 5x, x03, 5xxx) but is none cxhub matches.
+PSEUDO_CLASS_RE = re.compile(r"^(?=.*\d)(?=.*x)[0-9x]+$", re.IGNORECASE)
+RULE_CODE_HELP = _(
+    "Use an exact code (503, timeout), a class of three-digit codes (5xx) or * for any code."
+)
+
+
+def rule_code_error(code: str) -> str | None:
+    """Return why `code` is not a rule code cxhub can match, or None if it is one."""
+    code = code.strip()
+    if code == ANY_CODE or CODE_CLASS_RE.match(code.lower()):
+        return None
+    if PSEUDO_CLASS_RE.match(code) or not EXACT_CODE_RE.match(code):
+        return _("“%(code)s” never matches anything. %(help)s") % {
+            "code": code,
+            "help": RULE_CODE_HELP,
+        }
+    return None
 
 
 def code_keys(code: str) -> list[str]:
@@ -41,6 +61,31 @@ class Service(models.Model):
 
     def __str__(self):
         return self.slug
+
+
+class ServiceName(models.Model):
+    """The name customers of one language know a service by ({service} in their push)."""
+
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="names", verbose_name=_("service")
+    )
+    locale = models.CharField(
+        max_length=10, help_text=_("en, es, pt-BR ..."), verbose_name=_("locale")
+    )
+    name = models.CharField(max_length=200, help_text=_("App login"), verbose_name=_("name"))
+
+    class Meta:
+        verbose_name = _("service name in a language")
+        verbose_name_plural = _("service names in other languages")
+        ordering = ["service", "locale"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "locale"], name="one_service_name_per_locale"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.locale})"
 
 
 class AudienceScope(models.TextChoices):
@@ -221,11 +266,7 @@ class TriggerRule(models.Model):
     service = models.ForeignKey(
         Service, on_delete=models.PROTECT, related_name="rules", verbose_name=_("service")
     )
-    code = models.CharField(
-        max_length=64,
-        help_text=_("An exact code (503, timeout), a class (5xx) or * for any code."),
-        verbose_name=_("code"),
-    )
+    code = models.CharField(max_length=64, help_text=RULE_CODE_HELP, verbose_name=_("code"))
 
     class Meta:
         verbose_name = _("trigger rule")
@@ -246,6 +287,10 @@ class TriggerRule(models.Model):
         if CODE_CLASS_RE.match(self.code.lower()):
             self.code = self.code.lower()
         super().save(*args, **kwargs)
+
+    def clean(self):
+        if error := rule_code_error(self.code or ""):
+            raise ValidationError({"code": error})
 
 
 class Tier(models.Model):
@@ -275,21 +320,19 @@ class Tier(models.Model):
         ordering = ["action", "level"]
         constraints = [
             models.UniqueConstraint(fields=["action", "level"], name="unique_tier_level"),
+            # Its message is what a form shows (never the constraint's name).
             models.CheckConstraint(
                 condition=models.Q(after_occurrences__isnull=False)
                 | models.Q(after_minutes__isnull=False),
                 name="tier_has_threshold",
+                violation_error_message=_(
+                    "Give the tier an occurrence count, a number of minutes, or both."
+                ),
             ),
         ]
 
     def __str__(self):
         return f"{self.level}. {self.name}"
-
-    def clean(self):
-        if self.after_occurrences is None and self.after_minutes is None:
-            raise ValidationError(
-                _("Give the tier an occurrence count, a number of minutes, or both.")
-            )
 
 
 def validate_tier_order(tiers) -> None:

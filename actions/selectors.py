@@ -1,6 +1,7 @@
 from collections import defaultdict
 
-from actions.models import TriggerRule, code_keys
+from actions.models import ServiceName, TriggerRule, code_keys
+from notifications.messages import PerLocale
 
 
 def actions_matching(pairs) -> dict[tuple[str, str], set]:
@@ -25,3 +26,18 @@ def actions_matching(pairs) -> dict[tuple[str, str], set]:
         )
         for service, code in pairs
     }
+
+
+def service_names(services, *, default: str) -> PerLocale:
+    """Return the services' customer-facing names, joined, per language ({service})."""
+    services = sorted(set(services), key=lambda s: s.slug)
+    names = ServiceName.objects.filter(service__in=services)
+    locales = sorted({n.locale for n in names})
+    by_service = {(n.service_id, n.locale): n.name for n in names}
+    return PerLocale(
+        ", ".join(sorted(s.name for s in services)) or default,
+        {
+            locale: ", ".join(sorted(by_service.get((s.pk, locale), s.name) for s in services))
+            for locale in locales
+        },
+    )

@@ -34,8 +34,15 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# The base URL people reach cxhub at; used for links in pages and messages.
-CXHUB_BASE_URL = env.str("CXHUB_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The port `./run` (the Procfile's web line) serves on.
+CXHUB_PORT = env.int("CXHUB_PORT", default=8000)
+if not 0 < CXHUB_PORT < 65536:
+    raise ImproperlyConfigured("CXHUB_PORT must be a TCP port number (1-65535).")
+# The base URL people reach cxhub at; used for every link in pages, messages and what
+# `./run` prints. Unset, it follows CXHUB_PORT, so a local run on another port links right.
+CXHUB_BASE_URL = env.str("CXHUB_BASE_URL", default=f"http://127.0.0.1:{CXHUB_PORT}").rstrip("/")
+if not CXHUB_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("CXHUB_BASE_URL must start with http:// or https://.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -130,6 +137,8 @@ USE_I18N = True
 # Compiled pt_BR messages are committed; `makemessages -l pt_BR` then `compilemessages`.
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
+# Datetime formats with the UTC offset (cxhub/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["cxhub.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

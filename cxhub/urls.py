@@ -12,6 +12,7 @@ from incidents.api import (
     IncidentAcknowledgeApi,
     IncidentDetailApi,
     IncidentListApi,
+    IncidentReportsApi,
     IncidentResolveApi,
     IncidentSilenceApi,
     TriggerIngestApi,
@@ -38,6 +39,11 @@ urlpatterns = [
     path("api/v1/triggers", TriggerIngestApi.as_view(), name="api-triggers"),
     path("api/v1/incidents/", IncidentListApi.as_view(), name="api-incidents"),
     path("api/v1/incidents/<uuid:pk>/", IncidentDetailApi.as_view(), name="api-incident"),
+    path(
+        "api/v1/incidents/<uuid:pk>/reports",
+        IncidentReportsApi.as_view(),
+        name="api-incident-reports",
+    ),
     path("api/v1/integrations/<str:kind>/", IntegrationIngestApi.as_view(), name="api-integration"),
     path(
         "api/v1/integrations/<str:kind>/<str:token>",

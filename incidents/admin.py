@@ -2,7 +2,10 @@ import json
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -11,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from actions.selectors import actions_matching
+from cxhub.timefmt import local_label
 from incidents import inbound, selectors, services
 from incidents.models import (
     Incident,
@@ -22,7 +26,31 @@ from incidents.models import (
     Trigger,
 )
 from incidents.operations import RESPOND
-from notifications.models import Delivery
+from notifications.models import Delivery, PushRecord
+
+# The incident page shows this many latest payloads, each cut to this many characters;
+# the rest is one click away (the report's own page, or all of the incident's).
+PAYLOADS_SHOWN = 10
+PAYLOAD_PREVIEW = 2000
+
+
+def _all_clear_reach(incidents) -> list[tuple]:
+    """Return (incident, devices, customers) the all-clear of each incident would reach."""
+    incidents = list(incidents)
+    sent = {
+        row["incident_id"]: row
+        for row in PushRecord.objects.filter(
+            incident__in=incidents,
+            purpose=PushRecord.Purpose.OUTAGE,
+            status=PushRecord.Status.SENT,
+        )
+        .values("incident_id")
+        .annotate(devices=Count("id"), customers=Count("customer_ref", distinct=True))
+    }
+    empty = {"devices": 0, "customers": 0}
+    return [
+        (i, sent.get(i.pk, empty)["devices"], sent.get(i.pk, empty)["customers"]) for i in incidents
+    ]
 
 
 def integration_url(integration) -> str:
@@ -119,13 +147,17 @@ PUSH_PROGRESS_LABELS = {
 
 class TimelineInline(admin.TabularInline):
     model = TimelineEvent
-    fields = ["at", "kind", "actor", "detail"]
+    fields = ["at", "kind", "actor", "detail_text"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("detail"))
+    def detail_text(self, event):
+        return event.text
 
 
 class DeliveryInline(admin.TabularInline):
@@ -218,20 +250,32 @@ class IncidentAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("Payloads received (latest first)"))
     def payloads(self, incident):
-        reports = selectors.incident_reports(incident, limit=20)
+        # Collapsed and capped: a storm's payloads inline made this page megabytes.
+        reports = selectors.incident_reports(incident, limit=PAYLOADS_SHOWN)
         if not reports:
             return "-"
-        return format_html_join(
+        items = format_html_join(
             "",
-            _("<p>{} from {}</p><pre>{}</pre>"),
+            '<details><summary>{} · {} · {}</summary><pre>{}</pre><a href="{}">{}</a></details>',
             (
                 (
-                    f"{r.received_at:%Y-%m-%d %H:%M:%S}",
-                    r.integration,
-                    json.dumps(r.payload, indent=1),
+                    local_label(r.received_at),
+                    r.integration or "-",
+                    _("%(n)s bytes") % {"n": len(text)},
+                    text[:PAYLOAD_PREVIEW] + ("\n…" if len(text) > PAYLOAD_PREVIEW else ""),
+                    reverse("admin:incidents_report_change", args=[r.pk]),
+                    _("Full payload"),
                 )
                 for r in reports
+                for text in [json.dumps(r.payload, indent=1, ensure_ascii=False)]
             ),
+        )
+        every = (
+            f"{reverse('admin:incidents_report_changelist')}?"
+            f"{urlencode({'triggers__incident__id__exact': incident.pk})}"
+        )
+        return format_html(
+            '{}<p><a href="{}">{}</a></p>', items, every, _("Every payload of this incident")
         )
 
     @admin.display(description=_("Support page"))
@@ -258,11 +302,26 @@ class IncidentAdmin(ReadOnlyAdmin):
         permissions=["respond"],
     )
     def resolve(self, request, queryset):
+        if request.POST.get("confirmed") != "yes":
+            # The all-clear reaches customers: say how many before it goes out.
+            return TemplateResponse(
+                request,
+                "admin/incidents/incident/resolve_confirm.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.opts,
+                    "title": _("Resolve incidents"),
+                    "rows": _all_clear_reach(queryset.select_related("action")),
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        note = request.POST.get("note", "").strip()[:1000]
         done = sum(
-            services.incident_resolve(incident_id=pk, by=request.user.get_username())
+            services.incident_resolve(incident_id=pk, by=request.user.get_username(), note=note)
             for pk in queryset.values_list("pk", flat=True)
         )
         messages.success(request, _("%(n)d incident(s) resolved.") % {"n": done})
+        return None
 
     def _silence(self, request, queryset, minutes):
         done = sum(
@@ -293,6 +352,7 @@ class IncidentAdmin(ReadOnlyAdmin):
 @admin.register(MaintenanceWindow)
 class MaintenanceWindowAdmin(admin.ModelAdmin):
     list_display = ["reason", "service", "action", "starts_at", "ends_at", "created_by", "state"]
+    list_select_related = ["service", "action"]
     list_filter = ["service", "action"]
     search_fields = ["reason"]
     date_hierarchy = "starts_at"
@@ -343,6 +403,14 @@ class TriggerAdmin(ReadOnlyAdmin):
 @admin.register(Report)
 class ReportAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "integration", "processed_at"]
+    list_select_related = ["integration"]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The incident page links here for "every payload of this incident".
+        return lookup == "triggers__incident__id__exact" or super().lookup_allowed(
+            lookup, value, request
+        )
+
     list_filter = ["integration", "received_at"]
     date_hierarchy = "received_at"
 
@@ -353,9 +421,20 @@ class TriageAlertAdmin(ReadOnlyAdmin):
     search_fields = ["service", "code"]
     actions = ["reprocess"]
 
+    def get_changelist_instance(self, request):
+        """Match the page's alerts to actions in one query (a query per row was N+1)."""
+        changelist = super().get_changelist_instance(request)
+        alerts = list(changelist.result_list)
+        covering = actions_matching([(a.service, a.code) for a in alerts])
+        for alert in alerts:
+            alert.covering = covering[alert.service, alert.code]
+        return changelist
+
     @admin.display(description=_("Action"))
     def create(self, alert):
-        covering = actions_matching([(alert.service, alert.code)])[alert.service, alert.code]
+        covering = getattr(alert, "covering", None)
+        if covering is None:
+            covering = actions_matching([(alert.service, alert.code)])[alert.service, alert.code]
         if covering:
             # The changelist is one POST form (with its CSRF token): `formaction` sends
             # it to the re-process view, so this button is one click.

@@ -12,6 +12,7 @@ from incidents.commands import incident_acknowledge
 from incidents.models import AlertInstance, Incident, TimelineEvent, Trigger
 from incidents.resolution import incident_resolve
 from incidents.timeline import event_add
+from incidents.timeline_text import detail
 
 
 def alert_detail(report, alert) -> str:
@@ -121,13 +122,16 @@ def alerts_resolve(report, trigger, *, now) -> list:
             if alert not in ending:
                 continue
             alert.status = AlertInstance.Status.RESOLVED
-            detail = alert_detail(report, alert)
-            event_add(incident, TimelineEvent.Kind.ALERT_RESOLVED, detail, actor=kind, at=now)
+            line = alert_detail(report, alert)
+            event_add(incident, TimelineEvent.Kind.ALERT_RESOLVED, line, actor=kind, at=now)
         if incident.alerts.filter(status=AlertInstance.Status.FIRING).exists():
             continue
         total = incident.alerts.count()
         if incident_resolve(
-            incident_id=incident_id, by=kind, note=f"All {total} alert(s) resolved", now=now
+            incident_id=incident_id,
+            by=kind,
+            note=detail("alerts_resolved", total=total),
+            now=now,
         ):
             resolved.append(incident_id)
     return resolved

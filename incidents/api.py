@@ -12,6 +12,7 @@ from drf_spectacular.utils import (
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -31,12 +32,13 @@ from cxhub.schema import (
     UNAUTHORIZED,
 )
 from incidents import services
-from incidents.models import Incident
+from incidents.models import Incident, Report
 from incidents.serializers import (
     IncidentDetailSerializer,
     IncidentNoteSerializer,
     IncidentSerializer,
     IncidentSilenceSerializer,
+    ReportOutSerializer,
     TriggerBatchSerializer,
     TriggerOutSerializer,
     TriggersAcceptedSerializer,
@@ -180,6 +182,36 @@ class IncidentDetailApi(generics.RetrieveAPIView):
     permission_classes = [HasRequiredPermissions]
     required_permissions = ["incidents.view_incident"]
     queryset = INCIDENT_DETAIL
+
+
+class ReportPagination(LimitOffsetPagination):
+    default_limit = 20
+    max_limit = 100
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="incidents_reports_list",
+        tags=["incidents"],
+        summary="Every payload of one incident, whole, newest first",
+        responses={200: ReportOutSerializer(many=True), 404: NOT_FOUND, **GET_ERRORS},
+    )
+)
+class IncidentReportsApi(generics.ListAPIView):
+    """The payloads whose triggers counted toward or ended an incident, paginated."""
+
+    serializer_class = ReportOutSerializer
+    permission_classes = [HasRequiredPermissions]
+    required_permissions = ["incidents.view_incident"]
+    pagination_class = ReportPagination
+
+    def get_queryset(self):
+        incident = get_object_or_404(Incident, pk=self.kwargs["pk"])
+        return (
+            Report.objects.filter(id__in=Report.objects.filter(triggers__incident=incident))
+            .select_related("integration")
+            .order_by("-received_at", "-id")
+        )
 
 
 CONFLICT = inline_serializer(

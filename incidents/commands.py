@@ -15,7 +15,8 @@ from incidents.evaluation import incident_evaluate
 from incidents.models import Incident, MaintenanceWindow, TimelineEvent
 from incidents.paging import teams_tell
 from incidents.resolution import incident_resolve
-from incidents.timeline import event_add, local_time
+from incidents.timeline import event_add
+from incidents.timeline_text import detail
 
 Kind = TimelineEvent.Kind
 
@@ -65,7 +66,6 @@ def incident_silence(*, incident_id, minutes: int, by: str, note: str = "", now=
         if incident is None:
             return False
         mine = Incident.objects.filter(pk=incident.pk)
-        suffix = f" Note: {note}" if note else ""
         if minutes:
             until = now + timedelta(minutes=minutes)
             mine.update(silenced_until=until, silenced_by=by)
@@ -73,8 +73,9 @@ def incident_silence(*, incident_id, minutes: int, by: str, note: str = "", now=
             event_add(
                 incident,
                 Kind.SILENCED,
-                f"No pages for {minutes} minute(s), until {local_time(until)}; occurrences still "
-                f"count.{suffix}",
+                detail("silenced_note", minutes=minutes, until=until, note=note)
+                if note
+                else detail("silenced", minutes=minutes, until=until),
                 actor=by,
                 at=now,
             )
@@ -84,7 +85,11 @@ def incident_silence(*, incident_id, minutes: int, by: str, note: str = "", now=
             mine.update(silenced_until=None, silenced_by="")
             incident.silenced_until, incident.silenced_by = None, ""
             event_add(
-                incident, Kind.SILENCE_ENDED, f"Silence ended by hand.{suffix}", actor=by, at=now
+                incident,
+                Kind.SILENCE_ENDED,
+                detail("silence_ended_note", note=note) if note else detail("silence_ended"),
+                actor=by,
+                at=now,
             )
         incident_evaluate(incident, now=now)
     return True

@@ -18,7 +18,8 @@ from incidents.models import Incident, TimelineEvent
 from incidents.paging import page_tier
 from incidents.pushes import push_fan_out
 from incidents.resolution import incident_resolve
-from incidents.timeline import event_add, local_time
+from incidents.timeline import event_add
+from incidents.timeline_text import detail
 
 QUIET_PERIOD_ACTOR = "cxhub (quiet period)"
 Kind = TimelineEvent.Kind
@@ -59,8 +60,7 @@ def settle(incident: Incident, *, now) -> Hold | None:
         incident_resolve(
             incident_id=incident.pk,
             by=QUIET_PERIOD_ACTOR,
-            note=f"No occurrence for {minutes} minute(s), "
-            f"since {local_time(incident.last_occurrence_at)}.",
+            note=detail("quiet_resolved", minutes=minutes, since=incident.last_occurrence_at),
             now=now,
         )
         return None
@@ -73,10 +73,13 @@ def settle(incident: Incident, *, now) -> Hold | None:
             event_add(
                 incident,
                 Kind.ACK_EXPIRED,
-                f"Acknowledged by {incident.acknowledged_by} at "
-                f"{local_time(incident.acknowledged_at)} "
-                f"and not resolved within {incident.policy['ack_timeout_minutes']} minute(s): "
-                f"open again, escalation resumes after tier {incident.escalation_level}.",
+                detail(
+                    "ack_expired",
+                    by=incident.acknowledged_by,
+                    at=incident.acknowledged_at,
+                    minutes=incident.policy["ack_timeout_minutes"],
+                    level=incident.escalation_level,
+                ),
                 at=now,
             )
         incident.status = Incident.Status.OPEN
@@ -87,7 +90,10 @@ def settle(incident: Incident, *, now) -> Hold | None:
             silenced_until=None, silenced_by=""
         ):
             event_add(
-                incident, Kind.SILENCE_ENDED, f"Silence by {incident.silenced_by} ran out.", at=now
+                incident,
+                Kind.SILENCE_ENDED,
+                detail("silence_ran_out", by=incident.silenced_by),
+                at=now,
             )
         incident.silenced_until, incident.silenced_by = None, ""
 
@@ -99,8 +105,7 @@ def settle(incident: Incident, *, now) -> Hold | None:
                 event_add(
                     incident,
                     Kind.MAINTENANCE,
-                    f"Maintenance window “{window.reason}” until {local_time(window.ends_at)}: "
-                    "occurrences count, no push and no page go out.",
+                    detail("maintenance", reason=window.reason, until=window.ends_at),
                     at=now,
                 )
             incident.maintenance, incident.maintenance_until = window, window.ends_at
@@ -113,8 +118,7 @@ def settle(incident: Incident, *, now) -> Hold | None:
             event_add(
                 incident,
                 Kind.MAINTENANCE_ENDED,
-                f"Maintenance over with the failure still going ({incident.occurrences} "
-                "occurrences): normal escalation starts now.",
+                detail("maintenance_ended", occurrences=incident.occurrences),
                 at=now,
             )
         incident.maintenance_until, incident.escalation_from = None, now
@@ -151,8 +155,14 @@ def repeat_if_due(incident: Incident, *, hold: Hold, now) -> bool:
     event_add(
         incident,
         Kind.REPEAT_PAGED,
-        f"Tier {tier['level']} ({tier['name']}) paged again (repeat {number}) through "
-        f"{channels} channel(s): still not acknowledged at {incident.occurrences} occurrences",
+        detail(
+            "repeat_paged",
+            level=tier["level"],
+            name=tier["name"],
+            repeat=number,
+            channels=channels,
+            occurrences=incident.occurrences,
+        ),
         at=now,
     )
     return True
@@ -191,7 +201,7 @@ def incident_evaluate(incident: Incident, *, now) -> None:
         event_add(
             incident,
             Kind.PUSH_QUEUED,
-            f"Outage push queued at {incident.occurrences} occurrences in {batches} batch(es)",
+            detail("push_queued", occurrences=incident.occurrences, batches=batches),
             at=now,
         )
     if due.tiers:
@@ -203,8 +213,13 @@ def incident_evaluate(incident: Incident, *, now) -> None:
                 event_add(
                     incident,
                     Kind.TIER_PAGED,
-                    f"Tier {tier['level']} ({tier['name']}) paged through {channels} channel(s) "
-                    f"at {incident.occurrences} occurrences",
+                    detail(
+                        "tier_paged",
+                        level=tier["level"],
+                        name=tier["name"],
+                        channels=channels,
+                        occurrences=incident.occurrences,
+                    ),
                     at=now,
                 )
     repeat_if_due(incident, hold=hold, now=now)

@@ -6,8 +6,11 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from cxhub.timefmt import local_label
 
 
 def hash_token(token: str) -> str:
@@ -128,7 +131,7 @@ class Report(models.Model):
         ]
 
     def __str__(self):
-        return f"report {self.id} at {self.received_at:%Y-%m-%d %H:%M:%S}"
+        return f"report {self.id} at {local_label(self.received_at)}"
 
 
 class Trigger(models.Model):
@@ -354,7 +357,8 @@ class Incident(models.Model):
     def __str__(self):
         return gettext("%(code)s since %(opened_at)s") % {
             "code": self.action.code,
-            "opened_at": f"{self.opened_at:%Y-%m-%d %H:%M}",
+            # The current time zone, as every field on the same page shows it.
+            "opened_at": local_label(self.opened_at, "%Y-%m-%d %H:%M"),
         }
 
     @property
@@ -391,7 +395,18 @@ class TimelineEvent(models.Model):
     at = models.DateTimeField(verbose_name=_("at"))
     kind = models.CharField(max_length=30, choices=Kind.choices, verbose_name=_("kind"))
     actor = models.CharField(max_length=150, default="cxhub", verbose_name=_("actor"))
-    detail = models.TextField(blank=True, verbose_name=_("detail"))
+    detail = models.TextField(
+        blank=True, help_text=_("In English, as written."), verbose_name=_("detail")
+    )
+    params = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_(
+            "The detail as a message key and its values, rendered in the reader's "
+            "language (incidents/timeline_text.py); empty for older rows and people's notes."
+        ),
+        verbose_name=_("parameters"),
+    )
 
     class Meta:
         verbose_name = _("timeline event")
@@ -399,7 +414,14 @@ class TimelineEvent(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self):
-        return f"{self.at:%H:%M:%S} {self.get_kind_display()}"
+        return f"{timezone.localtime(self.at):%H:%M:%S} {self.get_kind_display()}"
+
+    @property
+    def text(self) -> str:
+        """Return the detail in the active language (see incidents.timeline)."""
+        from incidents.timeline_text import event_text
+
+        return event_text(self)
 
 
 class TriageAlert(models.Model):
@@ -486,10 +508,12 @@ class MaintenanceWindow(models.Model):
                 condition=(models.Q(service__isnull=False) & models.Q(action__isnull=True))
                 | (models.Q(service__isnull=True) & models.Q(action__isnull=False)),
                 name="maintenance_covers_service_or_action",
+                violation_error_message=_("Give either a service or an action."),
             ),
             models.CheckConstraint(
                 condition=models.Q(ends_at__gt=models.F("starts_at")),
                 name="maintenance_ends_after_start",
+                violation_error_message=_("The window must end after it starts."),
             ),
         ]
         indexes = [
@@ -502,7 +526,6 @@ class MaintenanceWindow(models.Model):
         return f"{target}: {self.reason}"
 
     def clean(self):
-        if bool(self.service_id) == bool(self.action_id):
-            raise ValidationError(_("Give either a service or an action."))
+        # "Either a service or an action" is the constraint's own message.
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": _("The window must end after it starts.")})

@@ -7,6 +7,7 @@ from actions.models import Action
 from incidents.escalation import flap_reopens, policy_of
 from incidents.models import Incident, TimelineEvent
 from incidents.timeline import event_add
+from incidents.timeline_text import detail
 from notifications.models import Delivery
 
 Kind = TimelineEvent.Kind
@@ -46,7 +47,7 @@ def incident_count_occurrence(*, action_id, at, count=1, first_at=None) -> Incid
             )
     except IntegrityError:
         return incident_count_occurrence(action_id=action_id, at=at, count=count, first_at=first_at)
-    event_add(incident, Kind.OPENED, f"Opened by action {action}", at=first_at)
+    event_add(incident, Kind.OPENED, detail("opened", action=str(action)), at=first_at)
     occurrence_milestone(incident, added=count)  # a batch may open it past 10 already
     return incident
 
@@ -61,7 +62,7 @@ def occurrence_milestone(incident: Incident, *, added: int = 1) -> None:
     milestone = 10
     while milestone <= incident.occurrences:
         if milestone > incident.occurrences - added:
-            event_add(incident, Kind.OCCURRENCE, f"{milestone} occurrences")
+            event_add(incident, Kind.OCCURRENCE, detail("milestone", n=milestone))
         milestone *= 10
 
 
@@ -102,9 +103,13 @@ def incident_reopen_flapping(*, action_id, at, count=1) -> Incident | None:
     event_add(
         incident,
         Kind.REOPENED,
-        f"A trigger came {minutes} minute(s) after it was resolved by {last.resolved_by}, "
-        f"within the {last.policy['flap_minutes']}-minute flap window: the same incident "
-        f"reopens at tier {incident.escalation_level}.",
+        detail(
+            "reopened",
+            minutes=minutes,
+            by=last.resolved_by,
+            flap=last.policy["flap_minutes"],
+            level=incident.escalation_level,
+        ),
         at=max(at, last.resolved_at),
     )
     cancelled = Delivery.objects.filter(
@@ -114,7 +119,7 @@ def incident_reopen_flapping(*, action_id, at, count=1) -> Incident | None:
         event_add(
             incident,
             Kind.REOPENED,
-            f"{cancelled} unsent all-clear batch(es) cancelled",
+            detail("reopened_all_clear_cancelled", cancelled=cancelled),
             at=max(at, last.resolved_at),
         )
     return incident

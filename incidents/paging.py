@@ -9,6 +9,7 @@ from django.urls import reverse
 from incidents.links import acknowledge_url
 from incidents.models import TimelineEvent
 from incidents.timeline import event_add, local_time
+from incidents.timeline_text import detail
 from notifications.deliveries import channel_deliveries, deliveries_queue
 from notifications.models import Channel, Delivery, Team
 
@@ -107,7 +108,7 @@ def teams_tell(incident, event: TimelineEvent, *, now) -> int:
         event_add(
             incident,
             Kind.TEAMS_TOLD,
-            f"{len(notices)} paged channel(s) told it was {verb} by {event.actor}",
+            detail(f"teams_told_{verb}", count=len(notices), actor=event.actor),
             at=now,
         )
     return len(notices)

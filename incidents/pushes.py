@@ -6,15 +6,15 @@ The texts are rendered here, per locale, and travel on the delivery; the engine
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from actions.audiences import audience_of, texts_of
 from actions.models import Action, Service
+from actions.selectors import service_names
 from incidents.models import Incident
 from incidents.paging import incident_link
 from notifications.deliveries import deliveries_queue
 from notifications.ledger import pushes_cancel_queued, sent_device_ids
-from notifications.messages import render
+from notifications.messages import LocalTime, render
 from notifications.models import Delivery
 from notifications.selectors import audience_devices
 
@@ -24,11 +24,13 @@ def push_variables(incident) -> dict:
     service_ids = (incident.policy.get("audience") or {}).get("service_ids") or list(
         incident.action.rules.values_list("service_id", flat=True)
     )
-    names = sorted(Service.objects.filter(pk__in=service_ids).values_list("name", flat=True))
+    # Per language: the service's name there and that language's date form.
     return {
-        "service": ", ".join(names) or incident.action.name,
+        "service": service_names(
+            Service.objects.filter(pk__in=service_ids), default=incident.action.name
+        ),
         "action": incident.action.name,
-        "started_at": f"{timezone.localtime(incident.opened_at):%d/%m/%Y %H:%M}",
+        "started_at": LocalTime(incident.opened_at),
         "link": incident_link(incident),
     }
 
@@ -37,7 +39,10 @@ def push_texts(incident, purpose: str) -> dict:
     """Return {"default": text, locale: text, ...} of `purpose`, rendered for the incident."""
     texts = (incident.policy.get("texts") or texts_of(incident.action)).get(purpose, {})
     variables = push_variables(incident)
-    return {locale: render(text, variables) for locale, text in texts.items()}
+    return {
+        locale: render(text, variables, "" if locale == "default" else locale)
+        for locale, text in texts.items()
+    }
 
 
 def _queue_batches(incident, device_ids, *, purpose, key_prefix, texts, now) -> int:

@@ -3,6 +3,8 @@
 from incidents.models import TimelineEvent
 from incidents.pushes import action_push_stopped, all_clear_if_resolved
 from incidents.timeline import event_add
+from incidents.timeline_text import Detail, choice, detail
+from notifications.models import Delivery, PushRecord
 
 _KINDS = {
     "sent": TimelineEvent.Kind.DELIVERY_SENT,
@@ -11,10 +13,41 @@ _KINDS = {
 }
 
 
-def on_delivery_recorded(sender, *, delivery, outcome, detail, at, **kwargs):
+def on_delivery_recorded(sender, *, delivery, outcome, at, error="", **kwargs):
     """Put a send attempt of an incident's delivery on its timeline."""
     if delivery.incident_id:
-        event_add(delivery.incident, _KINDS[outcome], detail, at=at)
+        event_add(
+            delivery.incident, _KINDS[outcome], delivery_detail(delivery, outcome, error), at=at
+        )
+
+
+def delivery_detail(delivery, outcome: str, error: str) -> Detail:
+    """Describe a send attempt: what was sent, and its counts or its error."""
+    purpose = choice("delivery_purpose", delivery.purpose)
+    push = delivery.purpose in (Delivery.Purpose.PUSH, Delivery.Purpose.ALL_CLEAR)
+    devices = len(delivery.recipients)
+    if not push:
+        channel = delivery.channel.kind if delivery.channel else "?"
+        what = detail("page_sent", purpose=purpose, team=str(delivery.team), channel=channel)
+    elif outcome != "sent":
+        what = detail("push_batch", purpose=purpose, devices=devices)
+    else:
+        # The ledger rows of this batch are the truth of what it reached.
+        records = PushRecord.objects.filter(delivery=delivery)
+        if not records.exists():
+            return detail("push_batch_empty", purpose=purpose, devices=devices)
+        failed = records.filter(status=PushRecord.Status.FAILED)
+        return detail(
+            "push_batch_sent",
+            purpose=purpose,
+            devices=devices,
+            sent=records.filter(status=PushRecord.Status.SENT).count(),
+            failed=failed.count(),
+            disabled=failed.filter(device__enabled=False).count(),
+        )
+    if outcome == "sent":
+        return what
+    return detail("delivery_error", what=what, error=error, attempt=delivery.attempts)
 
 
 def on_push_batch_finished(sender, *, delivery, at, **kwargs):

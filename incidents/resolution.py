@@ -12,9 +12,10 @@ from incidents.models import AlertInstance, Incident, TimelineEvent
 from incidents.paging import teams_tell
 from incidents.pushes import push_wind_down
 from incidents.timeline import event_add
+from incidents.timeline_text import Detail, detail
 
 
-def incident_resolve(*, incident_id, by: str, note: str = "", now=None) -> bool:
+def incident_resolve(*, incident_id, by: str, note: "str | Detail" = "", now=None) -> bool:
     """Resolve an incident: stop escalation, cancel unsent pushes, queue the all-clear."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -44,8 +45,7 @@ def incident_resolve(*, incident_id, by: str, note: str = "", now=None) -> bool:
             event_add(
                 incident,
                 TimelineEvent.Kind.ALL_CLEAR_QUEUED,
-                f"All-clear queued in {batches} batch(es) for the customers who got the push; "
-                f"{cancelled} unsent push batch(es) cancelled",
+                detail("all_clear_queued", batches=batches, cancelled=cancelled),
                 at=now,
             )
     return True

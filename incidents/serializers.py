@@ -1,9 +1,13 @@
 """API shapes. The seed's Portuguese keys (gatilhos, servico, retorno) are mapped here, once."""
 
+import json
+
 from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incidents.models import Incident, TimelineEvent
+from incidents.models import Incident, Report, TimelineEvent
 from notifications.models import Delivery
 
 
@@ -84,9 +88,17 @@ class TriggerAcceptedSerializer(serializers.Serializer):
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):
+    text = serializers.CharField(
+        read_only=True, help_text="The detail in the request's language (Accept-Language)."
+    )
+    params = serializers.JSONField(
+        read_only=True,
+        help_text='The detail as {"m": message key, ...values}; empty for older rows and notes.',
+    )
+
     class Meta:
         model = TimelineEvent
-        fields = ["at", "kind", "actor", "detail"]
+        fields = ["at", "kind", "actor", "detail", "text", "params"]
 
 
 class DeliverySerializer(serializers.ModelSerializer):
@@ -151,10 +163,30 @@ class IncidentSerializer(serializers.ModelSerializer):
         ]
 
 
+# The detail carries the latest few payloads, each at most this big (as JSON text);
+# all of them, whole, are paged at reports_url.
+DETAIL_REPORTS = 5
+DETAIL_PAYLOAD_MAX = 4096
+
+
+class ReportOutSerializer(serializers.ModelSerializer):
+    integration = serializers.CharField(source="integration.name", default=None)
+    payload_truncated = serializers.BooleanField(default=False, read_only=True)
+
+    class Meta:
+        model = Report
+        fields = ["id", "received_at", "integration", "payload", "payload_truncated"]
+
+
 class IncidentDetailSerializer(IncidentSerializer):
     timeline = TimelineEventSerializer(source="events", many=True)
     deliveries = DeliverySerializer(many=True)
-    reports = serializers.SerializerMethodField()
+    reports = serializers.SerializerMethodField(
+        help_text="The latest payloads; one over 4 KB has payload null and payload_truncated."
+    )
+    reports_url = serializers.SerializerMethodField(
+        help_text="Every payload of the incident, whole, newest first, paginated."
+    )
     push_progress = serializers.SerializerMethodField()
 
     class Meta(IncidentSerializer.Meta):
@@ -164,6 +196,7 @@ class IncidentDetailSerializer(IncidentSerializer):
             "timeline",
             "deliveries",
             "reports",
+            "reports_url",
         ]
 
     def get_push_progress(self, incident) -> dict:
@@ -171,16 +204,18 @@ class IncidentDetailSerializer(IncidentSerializer):
 
         return push_progress(incident)
 
+    @extend_schema_field(ReportOutSerializer(many=True))
     def get_reports(self, incident) -> list[dict]:
-        """Return the raw payloads that opened, counted, acknowledged or resolved it."""
+        """Return the latest payloads; a big one is left out, one request away (reports_url)."""
         from incidents.selectors import incident_reports
 
-        return [
-            {
-                "id": str(report.id),
-                "received_at": serializers.DateTimeField().to_representation(report.received_at),
-                "integration": report.integration.name if report.integration else None,
-                "payload": report.payload,
-            }
-            for report in incident_reports(incident)
-        ]
+        out = ReportOutSerializer(
+            incident_reports(incident, limit=DETAIL_REPORTS), many=True, context=self.context
+        ).data
+        for report in out:
+            if len(json.dumps(report["payload"])) > DETAIL_PAYLOAD_MAX:
+                report["payload"], report["payload_truncated"] = None, True
+        return out
+
+    def get_reports_url(self, incident) -> str:
+        return reverse("api-incident-reports", args=[incident.pk])

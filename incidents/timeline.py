@@ -5,11 +5,22 @@ from datetime import datetime
 from django.utils import timezone
 
 from incidents.models import TimelineEvent
+from incidents.timeline_text import Detail
 
 
-def event_add(incident, kind, detail="", *, actor="cxhub", at=None) -> TimelineEvent:
+def event_add(incident, kind, detail: "str | Detail" = "", *, actor="cxhub", at=None):
+    """Add a timeline event; a Detail is kept as key and values, and in English.
+
+    A plain string (a person's note) is stored as written and shown as is.
+    """
+    params = detail.as_json() if isinstance(detail, Detail) else {}
     return TimelineEvent.objects.create(
-        incident=incident, kind=kind, detail=detail, actor=actor, at=at or timezone.now()
+        incident=incident,
+        kind=kind,
+        detail=str(detail),
+        params=params,
+        actor=actor,
+        at=at or timezone.now(),
     )
 
 

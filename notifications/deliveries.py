@@ -156,7 +156,12 @@ def _record(delivery: Delivery, error: DeliveryError | None, summary: str) -> De
                 signals.push_batch_finished.send(sender=Delivery, delivery=delivery, at=done)
         if outcome:
             signals.delivery_recorded.send(
-                sender=Delivery, delivery=delivery, outcome=outcome, detail=detail, at=done
+                sender=Delivery,
+                delivery=delivery,
+                outcome=outcome,
+                detail=detail,
+                error="" if error is None else error.message,
+                at=done,
             )
     delivery.last_error = "" if error is None else error.message
     return delivery

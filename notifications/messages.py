@@ -7,6 +7,7 @@ used on purpose: it would let a text written in the admin reach attributes
 
 import re
 
+from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext
 
 VARIABLES = ("service", "action", "started_at", "link")
@@ -32,12 +33,53 @@ def check_template(text: str) -> None:
         )
 
 
-def render(text: str, variables: dict) -> str:
-    """Fill known placeholders with plain-text values; leave anything else as written."""
+class PerLocale:
+    """A variable whose value depends on the customer's language (a service's name)."""
+
+    def __init__(self, default: str, by_locale: dict[str, str] | None = None):
+        self.default, self.by_locale = default, by_locale or {}
+
+    def __str__(self):
+        return self.default
+
+    def for_locale(self, locale: str) -> str:
+        return pick_text(self.by_locale, locale, self.default)
+
+
+# How a customer of each language reads a moment in a push; others get ISO order.
+PUSH_DATETIME_FORMATS = {"pt": "d/m/Y H:i", "es": "d/m/Y H:i", "en": "M j, Y, H:i"}
+DEFAULT_PUSH_LOCALE = "pt-BR"  # the language of the action's own texts
+
+
+class LocalTime:
+    """A moment written the way the customer's language writes dates (01/12 or Dec 1)."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def __str__(self):
+        return self.for_locale("")
+
+    def for_locale(self, locale: str) -> str:
+        locale = locale or DEFAULT_PUSH_LOCALE
+        fmt = PUSH_DATETIME_FORMATS.get(locale.split("-")[0].lower(), "Y-m-d H:i")
+        # Month names (Dec, dez) in that language.
+        with translation.override(translation.to_language(locale)):
+            return dateformat.format(timezone.localtime(self.at), fmt)
+
+
+def render(text: str, variables: dict, locale: str = "") -> str:
+    """Fill known placeholders with plain-text values; leave anything else as written.
+
+    A value with `for_locale` (PerLocale, LocalTime) is written for `locale`.
+    """
 
     def fill(match):
         name = match.group(1)
-        return str(variables[name]) if name in variables else match.group(0)
+        if name not in variables:
+            return match.group(0)
+        value = variables[name]
+        return value.for_locale(locale) if hasattr(value, "for_locale") else str(value)
 
     return PLACEHOLDER.sub(fill, text)[:MAX_LENGTH]
 
@@ -62,4 +104,4 @@ def text_for(texts: dict, purpose: str, locale: str, variables: dict) -> str:
     """Render the text of `purpose` in the language closest to `locale`."""
     choices = dict(texts.get(purpose, {}))
     default = choices.pop("default", "")
-    return render(pick_text(choices, locale, default), variables)
+    return render(pick_text(choices, locale, default), variables, locale)

@@ -8,7 +8,8 @@ timeline line, an all-clear after a late push) is the receiver's business.
 from django.dispatch import Signal
 
 # The outcome of one send attempt was recorded: delivery, outcome ("sent",
-# "failed", "retry"), detail (a sentence for a history), at. Sent inside the
+# "failed", "retry"), detail (a sentence for a history), error (its message, or ""),
+# at. Sent inside the
 # transaction that records it.
 delivery_recorded = Signal()
 

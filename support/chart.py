@@ -11,15 +11,18 @@ from datetime import datetime, timedelta
 # MAX_BUCKETS bars over the incident's span wins.
 BUCKET_SIZES = [
     timedelta(seconds=s)
-    for s in (10, 30, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400)
+    for s in (1, 2, 5, 10, 30, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400)
 ]
 MAX_BUCKETS = 60
-# A young incident is drawn over at least this span, so its first bars stay narrow.
-MIN_SPAN = timedelta(minutes=5)
-# Marker labels sit above the plot in a few rows, so close moments stay readable.
+# The axis covers the incident's own moments (occurrences and marks), at least this
+# long, so a 20-second burst fills the plot instead of its left edge.
+MIN_SPAN = timedelta(seconds=10)
+# Marker labels sit above the plot in rows: a label takes the first row where it
+# overlaps no other, and the chart grows a row when none is free.
 LABEL_ROWS = 3
-LABEL_HEIGHT = 12
-LABEL_CHAR_WIDTH = 6.5
+LABEL_HEIGHT = 13
+LABEL_CHAR_WIDTH = 7.5  # 11 px bold, measured wide rather than narrow
+LABEL_GAP = 8
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Marker:
     kind: str  # push, page, acknowledged, resolved
     label: str
     label_y: float  # rows above the plot, the lowest first
+    label_x: float  # the label's centre: its line's x, kept inside the chart
 
 
 @dataclass(frozen=True)
@@ -107,22 +111,38 @@ def occurrence_chart(
     width: int = 760,
     height: int = 240,
 ) -> Chart:
-    """Bucket occurrence `times` between `start` and `end` into bars, and place markers.
+    """Bucket occurrence `times` into bars over the incident's span, and place markers.
 
-    `markers` are (time, kind, label) moments such as a push or a tier page.
+    `markers` are (time, kind, label) moments such as a push or a tier page. The
+    axis runs from `start` to the last occurrence or mark (never past `end`, "now"
+    or the resolution), plus a little room, so it fits what happened.
     """
-    left, top, right_pad, bottom_pad = 36, 12 + LABEL_ROWS * LABEL_HEIGHT, 30, 26
-    plot_width, plot_height = width - left - right_pad, height - top - bottom_pad
-    end = max(end, start + MIN_SPAN, *times)
-    size = bucket_size(end - start)
+    left, right_pad, bottom_pad = 36, 30, 26
+    plot_width = width - left - right_pad
+    moments = [*times, *(at for at, _kind, _label in markers)]
+    last = min(max([start, *moments]), max(end, start))
+    last = max(last, *times) if times else last
+    span = max(last - start, MIN_SPAN)
+    size = bucket_size(span * 1.05)
     first = _floor(min([start, *times]), size)
-    count = int((end - first) / size) + 1
+    count = int((start + span * 1.05 - first) / size) + 1
     counts = [0] * count
     for at in times:
         counts[min(int((at - first) / size), count - 1)] += 1
     peak = max(counts, default=0)
     scale = max(peak, 1)
     slot = plot_width / count
+    axis_span = size * count
+
+    def x_of(at: datetime) -> float:
+        return round(left + plot_width * min(max((at - first) / axis_span, 0), 1), 2)
+
+    placed, rows = _place_markers(
+        [(x_of(at), at, kind, label) for at, kind, label in markers], width=width
+    )
+    top = 12 + max(rows, LABEL_ROWS) * LABEL_HEIGHT
+    height += max(rows - LABEL_ROWS, 0) * LABEL_HEIGHT
+    plot_height = height - top - bottom_pad
     chart = Chart(
         width=width,
         height=height,
@@ -146,14 +166,10 @@ def occurrence_chart(
                 count=n,
             )
         )
-    span = size * count
-
-    def x_of(at: datetime) -> float:
-        return round(left + plot_width * min(max((at - first) / span, 0), 1), 2)
-
-    chart.markers = _place_markers(
-        [(x_of(at), at, kind, label) for at, kind, label in markers], top=top
-    )
+    chart.markers = [
+        Marker(x=x, at=at, kind=kind, label=label, label_x=lx, label_y=top - 8 - row * LABEL_HEIGHT)
+        for x, at, kind, label, lx, row in placed
+    ]
     step = max(count // 6, 1)
     chart.x_ticks = [
         Tick(pos=round(left + i * slot, 2), value=first + i * size) for i in range(0, count, step)
@@ -166,11 +182,14 @@ def occurrence_chart(
     return chart
 
 
-def _place_markers(markers: list[tuple[float, datetime, str, str]], *, top: int) -> list[Marker]:
-    """Merge same-kind moments at the same x, then put each label in the first free row.
+def _place_markers(
+    markers: list[tuple[float, datetime, str, str]], *, width: int
+) -> tuple[list[tuple], int]:
+    """Merge same-kind moments at the same x, then give each label a row where it fits.
 
-    A row is free when the previous label in it ends left of this one; when none is,
-    the row that frees up first takes it (an overlap cannot always be avoided).
+    A label overlaps no other: it takes the first row whose labels all end before it
+    starts, or a new row. Return (x, at, kind, label, label_x, row) tuples and the
+    number of rows used.
     """
     merged: dict[tuple[float, str], list] = {}
     for x, at, kind, label in sorted(markers, key=lambda m: m[1]):
@@ -179,13 +198,15 @@ def _place_markers(markers: list[tuple[float, datetime, str, str]], *, top: int)
             merged[key][2].append(label)
         else:
             merged[key] = [x, at, [label]]
-    placed, row_ends = [], [float("-inf")] * LABEL_ROWS
+    placed, row_ends = [], []
     for (x, kind), (_, at, labels) in sorted(merged.items(), key=lambda item: item[1][1]):
         label = ", ".join(dict.fromkeys(labels))
         half = len(label) * LABEL_CHAR_WIDTH / 2
-        free = [r for r, end in enumerate(row_ends) if end < x - half]
-        row = free[0] if free else min(range(LABEL_ROWS), key=lambda r: row_ends[r])
-        row_ends[row] = x + half + 4
-        label_y = top - 8 - row * LABEL_HEIGHT
-        placed.append(Marker(x=x, at=at, kind=kind, label=label, label_y=label_y))
-    return placed
+        label_x = round(min(max(x, half + 2), width - half - 2), 2)
+        row = next((r for r, end in enumerate(row_ends) if end <= label_x - half), None)
+        if row is None:
+            row = len(row_ends)
+            row_ends.append(0)
+        row_ends[row] = label_x + half + LABEL_GAP
+        placed.append((x, at, kind, label, label_x, row))
+    return placed, len(row_ends)

@@ -14,6 +14,8 @@ CX_STAFF = "CX staff"
 SUPPORT = "Support"
 
 VIEW_INCIDENTS = "incidents.view_incident"
+# The customer lookup: a customer's services and what was pushed to them (token tails only).
+VIEW_CUSTOMERS = "notifications.view_customer"
 
 ALL = ("add", "change", "delete", "view")
 
@@ -50,6 +52,9 @@ def _support_grants(app_label: str, model: str) -> tuple[str, ...]:
     if app_label == "actions" or (app_label, model) in {
         ("notifications", "team"),
         ("notifications", "channel"),
+        # The customer lookup: customers and the push ledger, never device tokens.
+        ("notifications", "customer"),
+        ("notifications", "pushrecord"),
     }:
         return ("view",)
     return ()

@@ -1,5 +1,6 @@
 """Reads behind the support pages: incident search, one incident's story, its chart."""
 
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -10,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from actions.models import TriggerRule
 from incidents.models import Incident, Report, Trigger
-from notifications.models import Delivery
+from notifications.models import Delivery, PushRecord
 from support.chart import Chart, occurrence_chart
 
 PERIODS = {
@@ -66,17 +67,66 @@ def incident_search(
     if end:
         incidents = incidents.filter(opened_at__lt=end)
     if q := q.strip():
-        incidents = incidents.filter(
-            id__in=Incident.objects.filter(
-                Q(action__code__icontains=q)
-                | Q(action__name__icontains=q)
-                | Q(action__rules__service__slug__icontains=q)
-                | Q(action__rules__service__name__icontains=q)
-                | Q(acknowledged_by__icontains=q)
-                | Q(resolved_by__icontains=q)
-            ).values("id")
+        match = (
+            Q(action__code__icontains=q)
+            | Q(action__name__icontains=q)
+            | Q(action__rules__service__slug__icontains=q)
+            | Q(action__rules__service__name__icontains=q)
+            | Q(acknowledged_by__icontains=q)
+            | Q(resolved_by__icontains=q)
+            # A customer's external id: the incidents that pushed (or tried) to them.
+            | Q(id__in=PushRecord.objects.filter(customer_ref=q).values("incident_id"))
         )
+        if incident_id := _as_uuid(q):
+            match |= Q(id=incident_id)
+        incidents = incidents.filter(id__in=Incident.objects.filter(match).values("id"))
     return incidents.order_by("-opened_at")
+
+
+def _as_uuid(text: str) -> uuid.UUID | None:
+    """Return `text` as an incident id (pasted with or without dashes, or from a URL)."""
+    try:
+        return uuid.UUID(text.rstrip("/").rsplit("/", 1)[-1])
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Whom an incident's outage push reached: devices sent to, and their customers."""
+
+    pushed: bool  # the push was queued (the threshold was crossed)
+    devices: int
+    customers: int
+    all_clear_devices: int
+
+
+def incident_reach(incidents) -> dict:
+    """Return {incident id: Reach} for `incidents`, in one query for all of them."""
+    incidents = list(incidents)
+    sent = {
+        (row["incident_id"], row["purpose"]): row
+        for row in PushRecord.objects.filter(
+            incident_id__in=[i.pk for i in incidents], status=PushRecord.Status.SENT
+        )
+        .values("incident_id", "purpose")
+        .annotate(devices=Count("id"), customers=Count("customer_ref", distinct=True))
+    }
+    empty = {"devices": 0, "customers": 0}
+    return {
+        i.pk: Reach(
+            pushed=i.push_queued_at is not None,
+            devices=sent.get((i.pk, PushRecord.Purpose.OUTAGE), empty)["devices"],
+            customers=sent.get((i.pk, PushRecord.Purpose.OUTAGE), empty)["customers"],
+            all_clear_devices=sent.get((i.pk, PushRecord.Purpose.ALL_CLEAR), empty)["devices"],
+        )
+        for i in incidents
+    }
+
+
+def incident_duration(incident: Incident, *, now: datetime) -> timedelta:
+    """Return how long the incident lasted (or has lasted so far)."""
+    return (incident.resolved_at or now) - incident.opened_at
 
 
 def recent_services(*, now: datetime) -> list[dict]:

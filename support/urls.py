@@ -1,6 +1,6 @@
 from django.urls import path
 
-from support import views
+from support import customer_views, report_views, views
 
 app_name = "support"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.IncidentListView.as_view(), name="incidents"),
     path("state.json", views.incidents_state, name="incidents-state"),
     path("language/", views.language_set, name="language"),
+    path("customers/", customer_views.customer_lookup, name="customers"),
+    path("reports/", report_views.report_page, name="reports"),
     path("incidents/<uuid:pk>/", views.IncidentDetailView.as_view(), name="incident"),
     path("incidents/<uuid:pk>/state.json", views.incident_state, name="incident-state"),
     path(

@@ -8,6 +8,7 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +25,14 @@ from support.roles import VIEW_INCIDENTS
 
 
 class IncidentFilterForm(forms.Form):
-    q = forms.CharField(required=False, label=_("Search"), max_length=100)
+    q = forms.CharField(
+        required=False,
+        label=_("Search"),
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"placeholder": _("action, service, person, incident id, customer id")}
+        ),
+    )
     status = forms.ChoiceField(
         required=False, label=_("Status"), choices=[("", _("Any status")), *Incident.Status.choices]
     )
@@ -48,6 +56,12 @@ class IncidentFilterForm(forms.Form):
         ]
 
 
+# Operations that take the responder's optional note, and those asked to confirm.
+NOTED_OPERATIONS = {"acknowledge", "resolve"}
+CONFIRMED_OPERATIONS = {"resolve"}
+NOTE_MAX_LENGTH = 1000
+
+
 def _refresh_seconds() -> int:
     return settings.CXHUB_SUPPORT_REFRESH_SECONDS
 
@@ -69,6 +83,11 @@ class IncidentListView(PermissionRequiredMixin, ListView):
         context = super().get_context_data(**kwargs)
         params = self.request.GET.copy()
         params.pop("page", None)
+        now = timezone.now()
+        reach = selectors.incident_reach(context["incidents"])
+        for incident in context["incidents"]:
+            incident.reach = reach[incident.pk]
+            incident.duration = selectors.incident_duration(incident, now=now)
         context.update(
             form=self.form,
             query=params.urlencode(),
@@ -93,13 +112,17 @@ class IncidentDetailView(PermissionRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         incident = self.object
         tiers = incident.policy.get("tiers", [])
+        reach = selectors.incident_reach([incident])[incident.pk]
         context.update(
+            reach=reach,
+            duration=selectors.incident_duration(incident, now=timezone.now()),
             counts=selectors.incident_counts(incident),
             pages=selectors.incident_pages(incident),
             pushes=selectors.push_progress(incident),
             chart=selectors.incident_chart(incident),
             timeline=incident.events.all(),
             operations=operations_for(self.request.user, incident),
+            noted_operations=NOTED_OPERATIONS,
             tiers=tiers,
             services=[str(rule) for rule in incident.action.rules.select_related("service")],
             refresh_url=(
@@ -122,8 +145,21 @@ def incident_operate(request, pk, operation):
         raise Http404
     if not request.user.has_perm(op.permission):
         raise PermissionDenied
-    incident = get_object_or_404(Incident, pk=pk)
-    if op.run(incident_id=incident.pk, by=request.user.get_username()):
+    incident = get_object_or_404(Incident.objects.select_related("action"), pk=pk)
+    note = request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH]
+    if op.name in CONFIRMED_OPERATIONS and request.POST.get("confirmed") != "yes":
+        # The all-clear reaches customers: say how many before it goes out.
+        return TemplateResponse(
+            request,
+            "support/confirm_resolve.html",
+            {
+                "incident": incident,
+                "reach": selectors.incident_reach([incident])[incident.pk],
+                "note": note,
+            },
+        )
+    extra = {"note": note} if op.name in NOTED_OPERATIONS else {}
+    if op.run(incident_id=incident.pk, by=request.user.get_username(), **extra):
         messages.success(request, op.done_message)
     else:
         messages.warning(

@@ -71,8 +71,10 @@ def test_admin_list_summarises_the_demo_action(db, client):
 
 def test_triage_link_prefills_the_rule(scenario, admin_client):
     page = admin_client.get("/admin/actions/action/add/?service=login&code=500").content.decode()
-    assert 'value="500"' in page
-    assert 'value="login 500"' in page
+    assert 'name="rules-0-code" value="500"' in page
+    assert 'value="login failing with 500"' in page
+    # The action's own code is left to choose: the link's code belongs to the rule.
+    assert 'name="code" value="500"' not in page
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ API_PATHS = {
     "/api/v1/integrations/{kind}/{token}",
     "/api/v1/incidents/",
     "/api/v1/incidents/{id}/",
+    "/api/v1/incidents/{id}/reports",
     "/api/v1/incidents/{id}/acknowledge",
     "/api/v1/incidents/{id}/resolve",
     "/api/v1/incidents/{id}/silence",

@@ -16,9 +16,23 @@ def test_acknowledge_and_resolve_from_the_admin(scenario, admin_client):
     incident.refresh_from_db()
     assert incident.status == "acknowledged"
     assert incident.acknowledged_by == "admin"
-    admin_client.post(url, {"action": "resolve", "_selected_action": [incident.pk]})
+    # Resolve asks first, with what the all-clear will reach (a push needs 5 occurrences).
+    asked = admin_client.post(url, {"action": "resolve", "_selected_action": [incident.pk]})
+    assert "no customer was pushed: no all-clear" in asked.content.decode()
+    incident.refresh_from_db()
+    assert incident.status == "acknowledged"
+    admin_client.post(
+        url,
+        {
+            "action": "resolve",
+            "_selected_action": [incident.pk],
+            "confirmed": "yes",
+            "note": "fixed by a deploy",
+        },
+    )
     incident.refresh_from_db()
     assert incident.status == "resolved"
+    assert incident.events.filter(kind="resolved", detail="fixed by a deploy").exists()
     page = admin_client.get(f"{url}{incident.pk}/change/").content.decode()
     assert "Acknowledged" in page and "Resolved" in page
 

@@ -29,7 +29,10 @@ def test_groups_exist_after_migrate_with_their_permissions(db):
     assert "actions.view_action" in support
     assert not {p for p in support if p.startswith(("actions.add", "actions.change"))}
     assert "incidents.view_integration" not in support
-    assert "notifications.view_customer" not in support
+    # The customer lookup (issue 12): customers and the push ledger, never device tokens.
+    assert {"notifications.view_customer", "notifications.view_pushrecord"} <= support
+    assert "notifications.view_device" not in support
+    assert "notifications.change_customer" not in support
 
 
 def test_ensuring_groups_again_changes_nothing(db):

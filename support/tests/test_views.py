@@ -93,9 +93,15 @@ def test_support_acknowledges_and_resolves_from_the_page(client, support_user, i
     assert incident.status == Incident.Status.ACKNOWLEDGED
     assert incident.acknowledged_by == "sam-support"
     assert 'value="acknowledge"' not in response.content.decode()
-    client.post(f"{url}resolve/")
+    # Resolve asks first, saying how many devices the all-clear reaches.
+    asked = client.post(f"{url}resolve/").content.decode()
+    assert "Resolving sends the all-clear to 3 devices of 2 customers" in asked
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.ACKNOWLEDGED
+    client.post(f"{url}resolve/", {"confirmed": "yes", "note": "DB failover done"})
     incident.refresh_from_db()
     assert incident.status == Incident.Status.RESOLVED
+    assert incident.events.filter(kind="resolved", detail__contains="DB failover done").exists()
     # A resolved incident's page no longer polls for changes.
     assert "data-refresh-url" not in client.get(url).content.decode()
 
