@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests: the demo scenario, API clients, a local HTTP sink."""
 
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,6 +19,12 @@ from incidents.models import Integration
 from notifications import providers
 from notifications.channels import locmem
 from notifications.models import Channel, Customer, Device, Team
+from statuspage.api import snapshots as status_snapshots
+from statuspage.views import pages as status_pages
+
+LOCAL_SERVERS = "127.0.0.1,localhost,::1"
+# Worker and gunicorn processes started by tests read it from the environment.
+os.environ.setdefault("CXHUB_OUTBOUND_ALLOW", LOCAL_SERVERS)
 
 ORIGINAL_PAYLOAD = {
     "gatilhos": [{"servico": "login", "retorno": "503"}, {"servico": "login", "retorno": "404"}]
@@ -52,9 +59,15 @@ def _isolated(settings, tmp_path):
     settings.CXHUB_DOORBELL_SECONDS = 0
     doorbell.forget()
     settings.VAR_DIR = tmp_path
+    # Tests run at any hour: quiet hours apply only where a test sets a window.
+    settings.CXHUB_QUIET_WINDOW = None
+    # The fakes of Apprise targets and push gateways listen on 127.0.0.1.
+    settings.CXHUB_OUTBOUND_ALLOW = LOCAL_SERVERS.split(",")
     # Rows cached by one test are rolled back with it: never let the next test see them.
     hotcache.integrations.clear()
     hotcache.rule_matches.clear()
+    status_snapshots.clear()
+    status_pages.clear()
     cache.clear()
     locmem.outbox.clear()
     locmem.failures.clear()
@@ -152,6 +165,17 @@ def integration_token(db):
 def ingest_client(integration_token):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {integration_token}")
+    return client
+
+
+@pytest.fixture
+def registry_client(db):
+    """An API client holding the app backend's token: the customer registry's credential."""
+    integration = Integration(name="app-backend", kind=Integration.Kind.APP_BACKEND)
+    token = integration.set_new_token()
+    integration.save()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
 
 

@@ -39,7 +39,9 @@ class ServiceNameInline(admin.TabularInline):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name"]
+    list_display = ["slug", "name", "status_visible"]
+    list_filter = ["status_visible"]
+    list_editable = ["status_visible"]
     search_fields = ["slug", "name"]
     inlines = [ServiceNameInline]
 
@@ -208,6 +210,9 @@ class ActionAdmin(admin.ModelAdmin):
                     "all_clear_message",
                     "push_provider",
                     "push_paused",
+                    "push_critical",
+                    "push_fallback",
+                    "status_visible",
                 ],
                 "description": _(
                     "One push to the audience when the incident reaches the "
@@ -273,7 +278,13 @@ class ActionAdmin(admin.ModelAdmin):
         if not action.pk:
             return _("Save the action to see its audience.")
         size = audience_estimate(audience_of(action))
-        return _("%(customers)s customer(s), %(devices)s device(s)") % size
+        return (
+            _(
+                "%(customers)s customer(s), %(devices)s device(s); "
+                "%(opted_out)s customer(s) left out: opted out of outage pushes"
+            )
+            % size
+        )
 
     @admin.display(description=_("Preview"))
     def push_preview(self, action):

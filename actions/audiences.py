@@ -25,9 +25,14 @@ def texts_of(action) -> dict:
 
 
 def push_policy_of(action) -> dict:
-    """Return the push part of an incident's policy: provider, audience, texts."""
+    """Return the push part of an incident's policy: provider, audience, texts, safeguards.
+
+    `critical` sends in the customers' quiet hours; `fallback` is "", "sms" or "email".
+    """
     return {
         "provider": action.push_provider,
         "audience": audience_of(action),
         "texts": texts_of(action),
+        "critical": action.push_critical,
+        "fallback": action.push_fallback,
     }

@@ -53,6 +53,13 @@ class Service(models.Model):
     name = models.CharField(
         max_length=200, help_text=_("As customers know it: Login no app"), verbose_name=_("name")
     )
+    status_visible = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Customer-facing: listed, by its name, on the status page and in the in-app status API."
+        ),
+        verbose_name=_("on the status page"),
+    )
 
     class Meta:
         verbose_name = _("service")
@@ -91,6 +98,11 @@ class ServiceName(models.Model):
 class AudienceScope(models.TextChoices):
     SERVICE = "service", _("Customers of the failing service")
     ALL = "all", _("All customers")
+
+
+class FallbackChannel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
 
 
 class Action(models.Model):
@@ -171,6 +183,33 @@ class Action(models.Model):
         default=False,
         help_text=_("Kill switch: queued pushes of this action are cancelled, none is sent."),
         verbose_name=_("push paused"),
+    )
+    push_critical = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Send the outage push even in the customer's quiet hours (a card block, a fraud "
+            "alert); otherwise it is held until their morning, and dropped if the incident "
+            "resolves meanwhile."
+        ),
+        verbose_name=_("critical"),
+    )
+    push_fallback = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=FallbackChannel.choices,
+        help_text=_(
+            "For a customer with no enabled device, or whose every device failed for good: "
+            "tell them once by SMS or e-mail instead, if they consented. Empty: no fallback."
+        ),
+        verbose_name=_("fallback channel"),
+    )
+    status_visible = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Show this action's incidents in the status page's history, under the names of "
+            "its services (never its code, name or teams)."
+        ),
+        verbose_name=_("on the status page"),
     )
     audience_scope = models.CharField(
         max_length=10,

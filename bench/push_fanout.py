@@ -1,6 +1,6 @@
 """Benchmark: fan-out of an outage push to 1,000,000 devices on PostgreSQL.
 
-    .venv/bin/python bench/push_fanout.py [--devices 1000000] [--batch-size 500]
+    .venv/bin/python bench/push_fanout.py [--devices 1000000] [--batch-size 500] [--night 0.3]
 
 Loads N customers of service `login`, one device each, with generate_series (once;
 reused while the count matches), then runs, in a fresh child process, exactly
@@ -9,6 +9,9 @@ due: count the occurrence, evaluate, stream the audience into push batches, comm
 publish one send task per batch to the broker. It prints the time from "push due"
 (the report is processed) until every batch is committed and its task published,
 and the child's peak RSS (VmHWM). The published tasks are purged afterwards.
+`--night F` turns quiet hours on (22:00-08:00) with a fraction F of the customers
+in a time zone where it is night now, the rest where it is day: the fan-out then
+splits the audience by time zone (their batches are held until morning).
 
 Uses its own database and Redis db: BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/cx_issue5_bench) and BENCH_BROKER_URL
@@ -36,6 +39,8 @@ def django_setup(batch_size: int) -> None:
     os.environ["CELERY_BROKER_URL"] = BROKER_URL
     os.environ["CXHUB_PUSH_BATCH_SIZE"] = str(batch_size)
     os.environ["CXHUB_PUSH_PROVIDER"] = "console"
+    # The fan-out itself is measured: no quiet hours unless asked.
+    os.environ.setdefault("CXHUB_QUIET_HOURS", "")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxhub.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
@@ -108,6 +113,30 @@ def load(devices: int) -> None:
     print(f"loaded in {time.monotonic() - started:.1f} s", flush=True)
 
 
+def zones_set(night: float) -> None:
+    """Put a fraction `night` of the customers where it is night now, the rest in daylight."""
+    import zoneinfo
+
+    from django.db import connection
+    from django.utils import timezone
+
+    now = timezone.now()
+
+    def hour(zone):
+        return now.astimezone(zoneinfo.ZoneInfo(zone)).hour
+
+    zones = ("America/Sao_Paulo", "Asia/Tokyo", "Europe/London", "America/Los_Angeles")
+    day = next(z for z in zones if 9 <= hour(z) < 21)
+    dark = next(z for z in zones if hour(z) >= 22 or hour(z) < 7)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE notifications_customer SET time_zone = %s", [day])
+        cursor.execute(
+            "UPDATE notifications_customer SET time_zone = %s WHERE mod(id, 1000) < %s",
+            [dark, int(night * 1000)],
+        )
+        cursor.execute("ANALYZE notifications_customer")
+
+
 def run_fan_out() -> dict:
     """In this (fresh) process: ingest one report and process it as the worker would."""
     from django.db import connection
@@ -131,11 +160,17 @@ def run_fan_out() -> dict:
             "count(DISTINCT key) FROM notifications_delivery WHERE purpose = 'push'"
         )
         batches, devices, keys = cursor.fetchone()
+        cursor.execute(
+            "SELECT coalesce(sum(size), 0) FROM notifications_delivery "
+            "WHERE purpose = 'push' AND quiet_hours = 'held'"
+        )
+        held = cursor.fetchone()[0]
     assert batches == keys
     return {
         "seconds": elapsed,
         "batches": batches,
         "devices": devices,
+        "held": held,
         "peak_rss_mb": peak_kb / 1024,
     }
 
@@ -150,15 +185,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--devices", type=int, default=1_000_000)
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--night", type=float, default=0.0, help="fraction in their night")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         django_setup(args.batch_size)
         print(json.dumps(run_fan_out()))
         return
+    if args.night:
+        os.environ["CXHUB_QUIET_HOURS"] = "22:00-08:00"
     create_database()
     django_setup(args.batch_size)
     load(args.devices)
+    zones_set(args.night)
     child = subprocess.run(  # noqa: S603 - our own script, fixed arguments
         [sys.executable, __file__, "--child", "--batch-size", str(args.batch_size)],
         capture_output=True,
@@ -170,7 +209,8 @@ def main() -> None:
     print(
         f"{result['devices']:,} devices in {result['batches']:,} batches of "
         f"{args.batch_size}: queued in {result['seconds']:.1f} s, "
-        f"worker peak RSS {result['peak_rss_mb']:.0f} MB ({purged} queued tasks purged)"
+        f"worker peak RSS {result['peak_rss_mb']:.0f} MB ({purged} queued tasks purged); "
+        f"{result['held']:,} devices held for their morning"
     )
     if result["devices"] != args.devices:
         sys.exit(f"expected {args.devices} devices in the batches, got {result['devices']}")

@@ -2,19 +2,19 @@
 
 import io
 import re
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, permissions, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from cxhub import hotcache
+from cxhub.ratelimit import FailedAuthLimit
 
 
 class IntegrationPrincipal:
@@ -64,45 +64,6 @@ class IntegrationTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="cxhub"'
-
-
-def client_ip(request) -> str:
-    """Return the client's address: REMOTE_ADDR, or the proxy's last X-Forwarded-For hop."""
-    if settings.CXHUB_BEHIND_TLS_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            # The last hop is what the trusted proxy appended; earlier ones are hearsay.
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
-
-
-class FailedAuthLimit:
-    """Answer 429 to a client address after too many failed token checks in a minute.
-
-    Tokens are 256 random bits, so guessing cannot succeed; the limit keeps a
-    scanner from costing a database query per guess. Counts live in the Django
-    cache (CACHE_URL): per process by default, shared when it points at Redis.
-    """
-
-    def __init__(self, request):
-        self.window = int(time.time() // 60)
-        self.key = f"cxhub:authfail:{client_ip(request)}:{self.window}"
-
-    def check(self):
-        limit = settings.CXHUB_AUTH_FAILURES_PER_MINUTE
-        if limit and cache.get(self.key, 0) >= limit:
-            raise exceptions.Throttled(
-                wait=60 - time.time() % 60,
-                detail=_("Too many failed authentications from this address; retry later."),
-            )
-
-    def failed(self):
-        if cache.add(self.key, 1, timeout=120):
-            return
-        try:
-            cache.incr(self.key)
-        except ValueError:  # expired between add and incr
-            cache.add(self.key, 1, timeout=120)
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -162,10 +123,36 @@ def check_json(data) -> None:
 
 
 class IsIntegration(permissions.BasePermission):
-    """Allow requests authenticated by an integration token."""
+    """Allow integration tokens of one kind only: a token's kind is its scope.
+
+    Subclass with `kind` set, or use `integration_of_kind`. A token of another
+    kind is refused with a 403 naming the endpoint its token is for.
+    """
+
+    kind = ""
 
     def has_permission(self, request, view):
-        return isinstance(request.user, IntegrationPrincipal)
+        user = request.user
+        if not isinstance(user, IntegrationPrincipal):
+            return False
+        integration = user.integration
+        if integration.kind == self.kind:
+            return True
+        self.message = out_of_scope(integration)
+        return False
+
+
+def out_of_scope(integration) -> str:
+    """Say why an integration's token is refused here, naming the endpoint it is for."""
+    return _(
+        "This token belongs to a '%(kind)s' integration, which may not call this "
+        "endpoint; send to %(endpoint)s."
+    ) % {"kind": integration.kind, "endpoint": integration.endpoint}
+
+
+def integration_of_kind(kind: str) -> type[IsIntegration]:
+    """Return a permission class that admits integration tokens of `kind` only."""
+    return type(f"IsIntegration_{kind}", (IsIntegration,), {"kind": kind})
 
 
 class HasRequiredPermissions(permissions.BasePermission):
@@ -189,3 +176,51 @@ def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     return drf_exception_handler(exc, context)
+
+
+class StrictLimitOffsetPagination(LimitOffsetPagination):
+    """Limit/offset paging that answers 400 for a `limit` or `offset` that is not a number.
+
+    DRF's own falls back to the default on `?offset=abc`, accepting what the schema
+    says is invalid; the schema here also states the bounds it enforces.
+    """
+
+    max_limit = 500
+
+    def get_limit(self, request):
+        limit = self._whole_number(
+            request, self.limit_query_param, minimum=1, maximum=self.max_limit
+        )
+        return self.default_limit if limit is None else limit
+
+    def get_offset(self, request):
+        return self._whole_number(request, self.offset_query_param, minimum=0) or 0
+
+    @staticmethod
+    def _whole_number(request, name, *, minimum, maximum=None):
+        raw = request.query_params.get(name)
+        if raw is None:
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            value = None
+        if value is None or not raw.isdigit() or value < minimum:
+            raise exceptions.ValidationError(
+                {name: [_("Give a whole number of at least %(n)d.") % {"n": minimum}]}
+            )
+        if maximum is not None and value > maximum:
+            raise exceptions.ValidationError(
+                {name: [_("Give a whole number of at most %(n)d.") % {"n": maximum}]}
+            )
+        return value
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {
+            self.limit_query_param: {"minimum": 1, "maximum": self.max_limit},
+            self.offset_query_param: {"minimum": 0},
+        }
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters

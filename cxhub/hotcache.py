@@ -13,14 +13,15 @@ from django.db.models.signals import post_delete, post_save
 
 
 class TtlCache:
-    def __init__(self, max_entries: int = 10_000):
+    def __init__(self, max_entries: int = 10_000, ttl_setting: str = "CXHUB_HOT_CACHE_SECONDS"):
         self.max_entries = max_entries
+        self.ttl_setting = ttl_setting
         self.entries: dict = {}
         self.lock = threading.Lock()
 
     def get(self, key, load):
         """Return the cached value of `key`, calling `load()` when missing or expired."""
-        ttl = settings.CXHUB_HOT_CACHE_SECONDS
+        ttl = getattr(settings, self.ttl_setting)
         now = time.monotonic()
         hit = self.entries.get(key)
         if hit is not None and hit[0] > now:

@@ -4,13 +4,20 @@ Counts live in rows (Integration.trigger_count, deliveries, reports), so every w
 process reports the same cluster-wide figures, whichever one is scraped.
 """
 
+import base64
+import binascii
+import hmac
 from collections import Counter
 
+from django.conf import settings
 from django.db.models import Count, Min
+from django.http import HttpResponse
 from django.utils import timezone
 from django_prometheus.exports import ExportToDjangoView
 from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from cxhub.ratelimit import FailedAuthLimit
 
 
 class CxhubCollector:
@@ -74,8 +81,36 @@ class CxhubCollector:
 _registered = False
 
 
+def scrape_allowed(request) -> bool:
+    """Return whether the request carries the configured metrics credential.
+
+    A bearer token (CXHUB_METRICS_TOKEN) or basic auth (CXHUB_METRICS_BASIC_AUTH)
+    when either is set; otherwise whether metrics are open (CXHUB_METRICS_OPEN).
+    """
+    token, basic = settings.CXHUB_METRICS_TOKEN, settings.CXHUB_METRICS_BASIC_AUTH
+    if not (token or basic):
+        return settings.CXHUB_METRICS_OPEN
+    scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if token and scheme.lower() == "bearer":
+        return hmac.compare_digest(value.strip().encode(), token.encode())
+    if basic and scheme.lower() == "basic":
+        try:
+            given = base64.b64decode(value.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            return False
+        return hmac.compare_digest(given, basic.encode())
+    return False
+
+
 def metrics(request):
     """Serve django-prometheus's metrics plus cxhub's (registered on the first scrape)."""
+    if not scrape_allowed(request):
+        FailedAuthLimit(request).failed()
+        response = HttpResponse("Metrics need the scrape credential.\n", status=401)
+        response["WWW-Authenticate"] = (
+            'Bearer realm="metrics"' if settings.CXHUB_METRICS_TOKEN else 'Basic realm="metrics"'
+        )
+        return response
     global _registered
     if not _registered:
         REGISTRY.register(CxhubCollector())

@@ -1,12 +1,12 @@
 """OpenAPI pieces shared by every endpoint: auth schemes and the error answers.
 
 Importing this module (the API views do) registers the integration-token scheme
-with drf-spectacular; DRF's `Token` user auth is known to it already.
+and the API-key scheme with drf-spectacular.
 """
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from drf_spectacular.views import SpectacularRedocView
 from rest_framework import serializers
 
@@ -22,6 +22,32 @@ class IntegrationTokenScheme(OpenApiAuthenticationExtension):
             "description": "An integration's token (admin → Integrations), sent as "
             "`Authorization: Bearer <token>`. Shown once when created or rotated.",
         }
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "apikeys.authentication.ApiKeyAuthentication"
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "A person's API key (admin → API keys), sent as "
+            "`Authorization: Token <key>`; it acts with that person's role. Shown once "
+            "when created; cxhub keeps only its hash.",
+        }
+
+
+class TriggerBatchSchema(OpenApiSerializerExtension):
+    """Say in the schema what the view checks: exactly one of `gatilhos` and `triggers`."""
+
+    target_class = "incidents.serializers.TriggerBatchSerializer"
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema["oneOf"] = [{"required": ["gatilhos"]}, {"required": ["triggers"]}]
+        return schema
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -58,15 +84,10 @@ TOO_LARGE = _detail("The body is over 1 MiB.", "The request body is larger than 
 class RedocView(SpectacularRedocView):
     """ReDoc from our static files, with its one hard-coded CDN image blocked.
 
-    The bundle always renders Redocly's logo from cdn.redoc.ly; the policy keeps
-    the browser from fetching it, so the docs page makes no outside request.
+    The bundle always renders Redocly's logo from cdn.redoc.ly; the site's
+    Content-Security-Policy (img-src 'self' data:, settings.CONTENT_SECURITY_POLICY)
+    keeps the browser from fetching it, so the docs page makes no outside request.
     """
-
-    @extend_schema(exclude=True)
-    def get(self, request, *args, **kwargs):
-        response = super().get(request, *args, **kwargs)
-        response["Content-Security-Policy"] = "img-src 'self' data:"
-        return response
 
 
 UNSUPPORTED = _detail("The body is not application/json.", 'Unsupported media type "text/plain".')
@@ -92,3 +113,21 @@ POST_ERRORS = {
 }
 # What an authenticated read can answer besides 200.
 GET_ERRORS = {401: UNAUTHORIZED, 403: FORBIDDEN, 503: UNAVAILABLE}
+
+
+# Tags whose operations answer 400 without a body (the body is the data itself).
+BODY_REQUIRED_TAGS = {"triggers", "integrations", "customers"}
+
+
+def require_request_bodies(result, generator, request, public):
+    """Mark the request body of ingest and registry operations as required.
+
+    drf-spectacular derives `required` from the serializer's required fields, and
+    a trigger batch has none of its own (it takes one of two lists).
+    """
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            body = operation.get("requestBody") if isinstance(operation, dict) else None
+            if body and BODY_REQUIRED_TAGS & set(operation.get("tags", ())):
+                body["required"] = True
+    return result

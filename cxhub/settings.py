@@ -5,11 +5,15 @@ no server (kombu's filesystem transport under `var/`). Production sets
 DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=false.
 """
 
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
+
+from notifications.quiet_hours import parse_window
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -20,9 +24,12 @@ VAR_DIR = Path(env.str("CXHUB_VAR_DIR", default=str(BASE_DIR / "var"))).resolve(
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
+# Production is DEBUG off with CXHUB_REQUIRE_SECRET_KEY on (docs/operations.md): it
+# turns on secure cookies, HSTS and closed metrics unless each is set otherwise.
+CXHUB_PRODUCTION = not DEBUG and env.bool("CXHUB_REQUIRE_SECRET_KEY", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG and env.bool("CXHUB_REQUIRE_SECRET_KEY", default=False):
+    if CXHUB_PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when CXHUB_REQUIRE_SECRET_KEY is true.")
     # A per-checkout key, kept under var/, so a local run never ships a shared secret.
     key_file = VAR_DIR / "secret_key"
@@ -52,11 +59,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_prometheus",
+    "axes",
+    "csp",
     "actions",
     "incidents",
     "notifications",
+    "statuspage",
+    "apikeys",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     # Last: its post_migrate handler creates the role groups from every app's permissions.
@@ -79,7 +89,16 @@ MIDDLEWARE = [
     "support.middleware.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: it turns a locked-out admin login into the lockout page.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "cxhub.urls"
@@ -119,8 +138,10 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Failed-authentication counts (cxhub.api.FailedAuthLimit). Per process by default;
-# point it at Redis (rediscache://127.0.0.1:6379/1) to share them across web processes.
+# Failed-authentication counts (cxhub.ratelimit.FailedAuthLimit) live in this cache.
+# Local memory (one process) is only the local default: production points it at
+# Redis (rediscache://127.0.0.1:6379/1) so every web process shares one count, and
+# `check --deploy` says so when it does not (cxhub.deploy_checks).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -149,17 +170,49 @@ STORAGES = {
 }
 LOGIN_URL = "admin:login"
 
+# Admin login lockout (django-axes): this many failed passwords for one username
+# from one address lock that pair out for the cool-off; rows in the database, so
+# every web process sees them. Admin → Access attempts unlocks early.
+AXES_FAILURE_LIMIT = env.int("CXHUB_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("CXHUB_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "cxhub.ratelimit.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp) for every page: scripts only from cxhub's own
+# static files (the admin, the support pages, Swagger UI and ReDoc from the sidecar;
+# Swagger's init script is served as a file, not inline). Styles may be inline:
+# ReDoc and Swagger UI set them at run time. No page may be framed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        # ReDoc's Redocly logo comes from a CDN: img-src keeps the browser from fetching it.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # One request body at most 1 MiB; the ingest API answers 413 past it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 REST_FRAMEWORK = {
-    # Token first: its WWW-Authenticate header turns a missing or bad token into a 401.
+    # API keys first: their WWW-Authenticate header turns a missing or bad key into a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "apikeys.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "cxhub.api.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "cxhub.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -175,6 +228,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cxhub.schema.require_request_bodies",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "incidents.models.Incident.Status",
         "DeliveryStatusEnum": "notifications.models.Delivery.Status",
@@ -284,6 +341,13 @@ if CXHUB_DOORBELL_SECONDS < 0 or CXHUB_DRAIN_SECONDS <= 0:
 CXHUB_MAX_TRIGGERS_PER_REQUEST = env.int("CXHUB_MAX_TRIGGERS_PER_REQUEST", default=1000)
 # How often an open incident's support page asks whether it changed, in seconds.
 CXHUB_SUPPORT_REFRESH_SECONDS = env.int("CXHUB_SUPPORT_REFRESH_SECONDS", default=5)
+# /metrics: a bearer token or basic-auth "user:password" when set (either works);
+# with neither, open unless CXHUB_METRICS_OPEN is false (its production default).
+CXHUB_METRICS_TOKEN = env.str("CXHUB_METRICS_TOKEN", default="")
+CXHUB_METRICS_BASIC_AUTH = env.str("CXHUB_METRICS_BASIC_AUTH", default="")
+if CXHUB_METRICS_BASIC_AUTH and ":" not in CXHUB_METRICS_BASIC_AUTH:
+    raise ImproperlyConfigured("CXHUB_METRICS_BASIC_AUTH must be 'user:password'.")
+CXHUB_METRICS_OPEN = env.bool("CXHUB_METRICS_OPEN", default=not CXHUB_PRODUCTION)
 # Failed token checks allowed per client address and minute before 429 (0: no limit).
 CXHUB_AUTH_FAILURES_PER_MINUTE = env.int("CXHUB_AUTH_FAILURES_PER_MINUTE", default=30)
 # Integration tokens and rule matches are cached this long per web process: a
@@ -304,6 +368,10 @@ if CXHUB_DELIVERY_LEASE.total_seconds() <= 2 * CXHUB_HTTP_TIMEOUT:
         "CXHUB_DELIVERY_LEASE_SECONDS must exceed twice CXHUB_HTTP_TIMEOUT "
         f"({2 * CXHUB_HTTP_TIMEOUT:g} s)."
     )
+# Outbound destinations (channels, push gateway) may not resolve to loopback,
+# private, link-local or reserved addresses unless listed here: host names,
+# addresses or networks, e.g. "smtp.internal,10.20.0.0/16" (cxhub/outbound.py).
+CXHUB_OUTBOUND_ALLOW = env.list("CXHUB_OUTBOUND_ALLOW", default=[])
 # More providers (docs/customers.md): apprise (a URL with {token}) and fcm (HTTP v1).
 CXHUB_PUSH_APPRISE_URL = env.str("CXHUB_PUSH_APPRISE_URL", default="")
 CXHUB_FCM_CREDENTIALS_FILE = env.str("CXHUB_FCM_CREDENTIALS_FILE", default="")
@@ -315,6 +383,59 @@ CXHUB_PUSH_KILL_SWITCH = env.bool("CXHUB_PUSH_KILL_SWITCH", default=False)
 # At most one outage push per customer in this window, across incidents.
 CXHUB_PUSH_CAP_WINDOW = timedelta(hours=env.float("CXHUB_PUSH_CAP_HOURS", default=6.0))
 CXHUB_MAX_CUSTOMERS_PER_REQUEST = env.int("CXHUB_MAX_CUSTOMERS_PER_REQUEST", default=500)
+# A customer stored without a time zone gets the one of its locale (exact, then the
+# language), else TIME_ZONE: "pt-BR=America/Sao_Paulo,en-US=America/New_York".
+CXHUB_TIME_ZONE_BY_LOCALE = env.dict(
+    "CXHUB_TIME_ZONE_BY_LOCALE",
+    default={
+        "pt-BR": "America/Sao_Paulo",
+        "pt-PT": "Europe/Lisbon",
+        "en": "America/Sao_Paulo",
+        "en-US": "America/New_York",
+        "en-GB": "Europe/London",
+        "es": "America/Argentina/Buenos_Aires",
+    },
+)
+for _zone in [*CXHUB_TIME_ZONE_BY_LOCALE.values(), TIME_ZONE]:
+    try:
+        zoneinfo.ZoneInfo(_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(
+            f"CXHUB_TIME_ZONE_BY_LOCALE / TIME_ZONE: unknown time zone {_zone!r}."
+        ) from None
+
+# Outage pushes in a customer's quiet hours (their own time zone) wait for the end of
+# them, unless the action is critical. "" turns quiet hours off.
+CXHUB_QUIET_HOURS = env.str("CXHUB_QUIET_HOURS", default="22:00-08:00")
+try:
+    CXHUB_QUIET_WINDOW = parse_window(CXHUB_QUIET_HOURS)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"CXHUB_QUIET_HOURS: {exc}") from None
+# Fallback channels (docs/customers.md): SMS and e-mail to customers no push reached.
+# Provider per channel: console (log), locmem (tests), apprise (a URL with {to}) or
+# webhook (the bank's gateway, HMAC-signed JSON batches).
+CXHUB_SMS_PROVIDER = env.str("CXHUB_SMS_PROVIDER", default="console")
+CXHUB_SMS_APPRISE_URL = env.str("CXHUB_SMS_APPRISE_URL", default="")
+CXHUB_SMS_WEBHOOK_URL = env.str("CXHUB_SMS_WEBHOOK_URL", default="")
+CXHUB_SMS_WEBHOOK_SECRET = env.str("CXHUB_SMS_WEBHOOK_SECRET", default="")
+CXHUB_EMAIL_PROVIDER = env.str("CXHUB_EMAIL_PROVIDER", default="console")
+CXHUB_EMAIL_APPRISE_URL = env.str("CXHUB_EMAIL_APPRISE_URL", default="")
+CXHUB_EMAIL_WEBHOOK_URL = env.str("CXHUB_EMAIL_WEBHOOK_URL", default="")
+CXHUB_EMAIL_WEBHOOK_SECRET = env.str("CXHUB_EMAIL_WEBHOOK_SECRET", default="")
+for _name in ("CXHUB_SMS_PROVIDER", "CXHUB_EMAIL_PROVIDER"):
+    if globals()[_name] not in ("console", "locmem", "apprise", "webhook"):
+        raise ImproperlyConfigured(f"{_name} must be console, locmem, apprise or webhook.")
+
+# The in-app status API (GET /api/v1/status) and the status page (/status/).
+# Anonymous by default (the app may ask); false: an integration token is needed.
+CXHUB_STATUS_API_ANONYMOUS = env.bool("CXHUB_STATUS_API_ANONYMOUS", default=True)
+# Both are served from a snapshot at most this old (seconds), per web process.
+CXHUB_STATUS_CACHE_SECONDS = env.float("CXHUB_STATUS_CACHE_SECONDS", default=5.0)
+CXHUB_STATUS_PAGE_DAYS = env.int("CXHUB_STATUS_PAGE_DAYS", default=90)
+if CXHUB_STATUS_CACHE_SECONDS < 0 or CXHUB_STATUS_PAGE_DAYS < 1:
+    raise ImproperlyConfigured(
+        "CXHUB_STATUS_CACHE_SECONDS must be >= 0 and CXHUB_STATUS_PAGE_DAYS >= 1."
+    )
 for _name in ("CXHUB_PUSH_BATCH_SIZE", "CXHUB_PUSH_CONCURRENCY", "CXHUB_MAX_CUSTOMERS_PER_REQUEST"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1.")
@@ -329,20 +450,29 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "cxhub.logs.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": CXHUB_LOG_FORMAT}},
+    # Tokens sent in a URL path must not reach the log (cxhub.gunicorn does the access log).
+    "filters": {"redact": {"()": "cxhub.logs.RedactFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": CXHUB_LOG_FORMAT,
+            "filters": ["redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes logs every successful login at INFO; its lockouts are warnings.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=CXHUB_PRODUCTION)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=CXHUB_PRODUCTION)
 
 # HTTPS in production (docs/operations.md lists the variables). Probes and the
 # metrics scrape come from inside the network over plain HTTP, so they are exempt.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if CXHUB_PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 CXHUB_BEHIND_TLS_PROXY = env.bool("CXHUB_BEHIND_TLS_PROXY", default=False)

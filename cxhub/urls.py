@@ -3,7 +3,7 @@ from django.http import JsonResponse
 from django.urls import include, path
 from django.views.defaults import page_not_found
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from cxhub.health import healthz, readyz
 from cxhub.metrics import metrics
@@ -24,6 +24,7 @@ from incidents.api_integrations import (
 )
 from incidents.views import acknowledge_link
 from notifications.api import CustomerBulkUpsertApi, CustomerUpsertApi
+from statuspage.api import StatusApi
 
 admin.site.site_header = "cxhub"
 admin.site.site_title = "cxhub"
@@ -73,8 +74,11 @@ urlpatterns = [
     ),
     path("api/v1/customers", CustomerUpsertApi.as_view(), name="api-customers"),
     path("api/v1/customers/bulk", CustomerBulkUpsertApi.as_view(), name="api-customers-bulk"),
+    path("api/v1/status", StatusApi.as_view(), name="api-status"),
+    path("status/", include("statuspage.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's init script as a file: no inline script for the CSP.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="api-redoc"),
 ]
 

@@ -3,6 +3,7 @@ import json
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -10,10 +11,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from actions.selectors import actions_matching
+from cxhub import audit
+from cxhub.rules import may
 from cxhub.timefmt import local_label
 from incidents import inbound, selectors, services
 from incidents.models import (
@@ -25,7 +29,6 @@ from incidents.models import (
     TriageAlert,
     Trigger,
 )
-from incidents.operations import RESPOND
 from notifications.models import Delivery, PushRecord
 
 # The incident page shows this many latest payloads, each cut to this many characters;
@@ -54,7 +57,9 @@ def _all_clear_reach(incidents) -> list[tuple]:
 
 
 def integration_url(integration) -> str:
-    """Return the absolute ingest URL of an integration (token not included)."""
+    """Return the absolute URL an integration's token is for (token not included)."""
+    if integration.kind == Integration.Kind.APP_BACKEND:
+        return f"{settings.CXHUB_BASE_URL}{integration.endpoint}"
     return f"{settings.CXHUB_BASE_URL}/api/v1/integrations/{integration.kind}/"
 
 
@@ -76,6 +81,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "kind",
+        "scope",
         "enabled",
         "token_hint",
         "last_received_at",
@@ -85,6 +91,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_filter = ["kind", "enabled"]
     search_fields = ["name"]
     readonly_fields = [
+        "scope",
         "token_hint",
         "created_at",
         "last_received_at",
@@ -98,6 +105,10 @@ class IntegrationAdmin(admin.ModelAdmin):
     @admin.display(description=_("Ingest URL"))
     def ingest_url(self, integration):
         return integration_url(integration) if integration.pk else "-"
+
+    @admin.display(description=_("May do"))
+    def scope(self, integration):
+        return integration.scope if integration.pk else "-"
 
     @admin.display(description=_("Default mapping of this kind"))
     def default_mapping(self, integration):
@@ -120,6 +131,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         for integration in queryset:
             token = integration.set_new_token()
             integration.save(update_fields=["token_hash", "token_prefix"])
+            audit.record(request.user, [integration], gettext("Rotated the token."))
             self._show_token(request, integration, token)
 
     def _show_token(self, request, integration, token):
@@ -284,17 +296,22 @@ class IncidentAdmin(ReadOnlyAdmin):
         return format_html('<a href="{}">{}</a>', url, _("View"))
 
     def has_respond_permission(self, request):
-        return request.user.has_perm(RESPOND)
+        return may(request.user, "acknowledge")
 
     @admin.action(
         description=_("Acknowledge the selected incidents (stops tier pages)"),
         permissions=["respond"],
     )
     def acknowledge(self, request, queryset):
-        done = sum(
-            services.incident_acknowledge(incident_id=pk, by=request.user.get_username())
-            for pk in queryset.values_list("pk", flat=True)
-        )
+        changed = [
+            incident
+            for incident in queryset
+            if services.incident_acknowledge(
+                incident_id=incident.pk, by=request.user.get_username()
+            )
+        ]
+        audit.record(request.user, changed, gettext("Acknowledged."))
+        done = len(changed)
         messages.success(request, _("%(n)d incident(s) acknowledged.") % {"n": done})
 
     @admin.action(
@@ -316,35 +333,51 @@ class IncidentAdmin(ReadOnlyAdmin):
                 },
             )
         note = request.POST.get("note", "").strip()[:1000]
-        done = sum(
-            services.incident_resolve(incident_id=pk, by=request.user.get_username(), note=note)
-            for pk in queryset.values_list("pk", flat=True)
-        )
+        changed = [
+            incident
+            for incident in queryset
+            if services.incident_resolve(
+                incident_id=incident.pk, by=request.user.get_username(), note=note
+            )
+        ]
+        audit.record(request.user, changed, gettext("Resolved."))
+        done = len(changed)
         messages.success(request, _("%(n)d incident(s) resolved.") % {"n": done})
         return None
 
     def _silence(self, request, queryset, minutes):
-        done = sum(
-            services.incident_silence(
-                incident_id=pk, minutes=minutes, by=request.user.get_username()
+        changed = [
+            incident
+            for incident in queryset
+            if services.incident_silence(
+                incident_id=incident.pk, minutes=minutes, by=request.user.get_username()
             )
-            for pk in queryset.values_list("pk", flat=True)
-        )
+        ]
+        audit.record(request.user, changed, gettext("Silenced for %(n)s minutes.") % {"n": minutes})
+        done = len(changed)
         if minutes:
             text = _("%(n)s incident(s) silenced for %(minutes)s minutes.")
         else:
             text = _("%(n)s incident(s) no longer silenced.")
         messages.success(request, text % {"n": done, "minutes": minutes})
 
-    @admin.action(description=_("Silence the selected incidents for 30 minutes (no pages)"))
+    @admin.action(
+        description=_("Silence the selected incidents for 30 minutes (no pages)"),
+        permissions=["respond"],
+    )
     def silence_30(self, request, queryset):
         self._silence(request, queryset, 30)
 
-    @admin.action(description=_("Silence the selected incidents for 2 hours (no pages)"))
+    @admin.action(
+        description=_("Silence the selected incidents for 2 hours (no pages)"),
+        permissions=["respond"],
+    )
     def silence_120(self, request, queryset):
         self._silence(request, queryset, 120)
 
-    @admin.action(description=_("End the silence of the selected incidents"))
+    @admin.action(
+        description=_("End the silence of the selected incidents"), permissions=["respond"]
+    )
     def end_silence(self, request, queryset):
         self._silence(request, queryset, 0)
 
@@ -375,12 +408,21 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         services.maintenance_saved(obj)
 
-    @admin.action(description=_("End the selected windows now (cancels ones not started)"))
+    def has_end_maintenance_permission(self, request):
+        return may(request.user, "end_maintenance")
+
+    @admin.action(
+        description=_("End the selected windows now (cancels ones not started)"),
+        permissions=["end_maintenance"],
+    )
     def end_now(self, request, queryset):
-        done = sum(
-            services.maintenance_end(window_id=pk, by=request.user.get_username())
-            for pk in queryset.values_list("pk", flat=True)
-        )
+        ended = [
+            window
+            for window in queryset
+            if services.maintenance_end(window_id=window.pk, by=request.user.get_username())
+        ]
+        audit.record(request.user, ended, gettext("Ended the window now."))
+        done = len(ended)
         messages.success(request, _("%(n)s maintenance window(s) ended.") % {"n": done})
 
 
@@ -473,11 +515,19 @@ class TriageAlertAdmin(ReadOnlyAdmin):
             % {"service": alert.service, "code": alert.code, **result},
         )
 
+    def has_reprocess_permission(self, request):
+        return may(request.user, "triage_reprocess")
+
     def reprocess_view(self, request, pk):
+        if not self.has_reprocess_permission(request):
+            raise PermissionDenied
         self._reprocess(request, get_object_or_404(TriageAlert, pk=pk))
         return redirect("admin:incidents_triagealert_changelist")
 
-    @admin.action(description=_("Re-process recent unmatched triggers of the selected codes"))
+    @admin.action(
+        description=_("Re-process recent unmatched triggers of the selected codes"),
+        permissions=["reprocess"],
+    )
     def reprocess(self, request, queryset):
         for alert in queryset:
             self._reprocess(request, alert)

@@ -16,13 +16,15 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cxhub import audit, redact
 from cxhub.api import (
     UNSTORABLE,
     HasRequiredPermissions,
     IntegrationTokenAuthentication,
-    IsIntegration,
     LimitedJSONParser,
+    integration_of_kind,
 )
+from cxhub.rules import RULES
 from cxhub.schema import (
     BAD_REQUEST,
     FORBIDDEN,
@@ -32,7 +34,7 @@ from cxhub.schema import (
     UNAUTHORIZED,
 )
 from incidents import services
-from incidents.models import Incident, Report
+from incidents.models import Incident, Integration, Report
 from incidents.serializers import (
     IncidentDetailSerializer,
     IncidentNoteSerializer,
@@ -51,7 +53,8 @@ class TriggerIngestApi(APIView):
     """Record a batch of triggers from monitoring; processing happens in the worker."""
 
     authentication_classes = [IntegrationTokenAuthentication]
-    permission_classes = [IsIntegration]
+    # Only cxhub-JSON tokens: an Alertmanager token sends to its own endpoint.
+    permission_classes = [integration_of_kind(Integration.Kind.CXHUB)]
     parser_classes = [LimitedJSONParser]
 
     @extend_schema(
@@ -87,10 +90,11 @@ class TriggerIngestApi(APIView):
             raise ValidationError({"gatilhos": "The body must be a JSON object with a list."})
         serializer = TriggerBatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # Support reads stored payloads: no credential may be kept in them.
         report, triggers = services.report_ingest(
             integration=request.auth,
             triggers=serializer.validated_data["triggers"],
-            payload=request.data,
+            payload=redact.payload(request.data, secrets=redact.request_secrets(request)),
         )
         return Response(
             {"report": str(report.id), "triggers": TriggerOutSerializer(triggers, many=True).data},
@@ -99,9 +103,9 @@ class TriggerIngestApi(APIView):
 
 
 def _parse_date(params, name):
-    value = params.get(name)
-    if not value:
+    if name not in params:
         return None
+    value = params[name]
     try:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
@@ -109,7 +113,11 @@ def _parse_date(params, name):
 
 
 def _date_parameter(name: str, description: str) -> OpenApiParameter:
-    return OpenApiParameter(name, OpenApiTypes.DATE, description=description)
+    return OpenApiParameter(name, OpenApiTypes.DATE, description=description, allow_blank=False)
+
+
+# What PostgreSQL can compare: no NUL (the view answers 400 for one).
+STORABLE = "^[^\\u0000]*$"
 
 
 @extend_schema_view(
@@ -118,9 +126,13 @@ def _date_parameter(name: str, description: str) -> OpenApiParameter:
         tags=["incidents"],
         summary="List incidents, newest first",
         parameters=[
-            OpenApiParameter("status", str, enum=Incident.Status.values),
-            OpenApiParameter("service", str, description="A service slug, e.g. login."),
-            OpenApiParameter("action", str, description="An action code, e.g. 0001."),
+            OpenApiParameter("status", str, enum=Incident.Status.values, allow_blank=False),
+            OpenApiParameter(
+                "service", str, description="A service slug, e.g. login.", pattern=STORABLE
+            ),
+            OpenApiParameter(
+                "action", str, description="An action code, e.g. 0001.", pattern=STORABLE
+            ),
             _date_parameter("date", "Opened on this day (YYYY-MM-DD, server time zone)."),
             _date_parameter("since", "Opened on or after this day."),
             _date_parameter("until", "Opened on or before this day."),
@@ -142,7 +154,8 @@ class IncidentListApi(generics.ListAPIView):
             if UNSTORABLE.search(value):
                 raise ValidationError({name: "NUL characters are not allowed."})
         incidents = Incident.objects.select_related("action")
-        if value := params.get("status"):
+        if "status" in params:
+            value = params["status"]
             if value not in Incident.Status.values:
                 raise ValidationError({"status": f"One of {', '.join(Incident.Status.values)}."})
             incidents = incidents.filter(status=value)
@@ -248,8 +261,11 @@ class IncidentCommandApi(APIView):
 
     serializer_class = IncidentNoteSerializer
     permission_classes = [HasRequiredPermissions]
-    required_permissions = ["incidents.change_incident"]
     operation = ""
+
+    @property
+    def required_permissions(self):
+        return [RULES[self.operation]]
 
     def permission_denied(self, request, message=None, code=None):
         message = message or f"You may not {self.operation} incidents."
@@ -265,6 +281,7 @@ class IncidentCommandApi(APIView):
                 {"detail": self.conflict(incident), "status": incident.status},
                 status=status.HTTP_409_CONFLICT,
             )
+        audit.record(request.user, [incident], f"API: {self.operation}")
         return Response(IncidentDetailSerializer(INCIDENT_DETAIL.get(pk=pk)).data)
 
     def perform(self, incident, *, by, **data) -> bool:

@@ -5,14 +5,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.authentication import get_authorization_header
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cxhub import redact
 from cxhub.api import LimitedJSONParser, PayloadTooLarge
+from cxhub.ratelimit import FailedAuthLimit
 from incidents import inbound, services
-from incidents.models import Integration, hash_token
+from incidents.models import Integration, hash_token, ingest_kinds
 from incidents.serializers import TriggerBatchSerializer, TriggerOutSerializer
 
 
@@ -25,7 +27,7 @@ class Rejected(Exception):
         self.headers = headers or {}
 
 
-def ingest_schema(operation_id: str, summary: str, methods=("post", "put")):
+def ingest_schema(operation_id: str, summary: str, methods=("post", "put"), *, auth=None):
     """Document a sender's webhook: its own JSON in, 202 out, every rejection named."""
     # Rejections are `{"detail"}`, or PagerDuty's `{"status", "message", "errors"}` for
     # PagerDuty events, so their bodies are documented as free-form objects.
@@ -58,7 +60,7 @@ def ingest_schema(operation_id: str, summary: str, methods=("post", "put")):
                 request=OpenApiTypes.OBJECT,
                 responses=responses,
                 # Checked in the view (header, path or routing_key), not by DRF.
-                auth=[{"integrationToken": []}],
+                auth=auth or [{"integrationToken": []}],
             )
             for method in methods
         }
@@ -81,11 +83,10 @@ class IntegrationIngestApi(APIView):
 
     def post(self, request, kind, token=None):
         try:
-            if kind not in Integration.Kind.values:
+            if kind not in ingest_kinds():
                 raise Rejected(
                     404,
-                    f"Unknown integration kind '{kind}': use one of "
-                    f"{', '.join(Integration.Kind.values)}.",
+                    f"Unknown integration kind '{kind}': use one of {', '.join(ingest_kinds())}.",
                 )
             body = self._body(request)
             integration = self._integration(request, kind, token, body)
@@ -110,6 +111,14 @@ class IntegrationIngestApi(APIView):
             raise Rejected(400, f"body: {error.detail}") from None
 
     def _integration(self, request, kind, token, body) -> Integration:
+        # Every way of giving a token (header, path, routing_key) counts failures
+        # against the one limit shared with the other authentication paths.
+        guard = FailedAuthLimit(request)
+        try:
+            guard.check()
+        except Throttled as throttled:
+            wait = str(int(throttled.wait or 59) + 1)
+            raise Rejected(429, str(throttled.detail), headers={"Retry-After": wait}) from None
         token = token or self._bearer(request)
         if not token and kind == Integration.Kind.PAGERDUTY and isinstance(body, dict):
             token = body.get("routing_key") if isinstance(body.get("routing_key"), str) else None
@@ -121,13 +130,14 @@ class IntegrationIngestApi(APIView):
             )
         integration = Integration.objects.filter(token_hash=hash_token(token)).first()
         if integration is None:
+            guard.failed()
             if kind == Integration.Kind.PAGERDUTY:
                 raise Rejected(400, "'routing_key' is not the token of any integration.")
             raise Rejected(401, "Invalid token.")
         if integration.kind != kind:
             reason = (
                 f"This token belongs to a '{integration.kind}' integration; send to "
-                f"/api/v1/integrations/{integration.kind}/."
+                f"{integration.endpoint}."
             )
             services.integration_reject(integration, f"403 {reason}")
             raise Rejected(403, reason)
@@ -172,8 +182,12 @@ class IntegrationIngestApi(APIView):
             raise Rejected(400, str(error), errors=error.errors) from None
         except inbound.PayloadError as error:
             raise Rejected(400, str(error)) from None
+        # routing_key is the token itself; support reads stored payloads.
+        secrets = redact.request_secrets(request)
         report, rows = services.report_ingest(
-            integration=integration, triggers=triggers, payload=body
+            integration=integration,
+            triggers=redact.triggers(triggers, secrets=secrets),
+            payload=redact.payload(body, secrets=secrets),
         )
         if integration.kind == Integration.Kind.PAGERDUTY:
             return Response(
@@ -217,7 +231,13 @@ class IntegrationIngestTokenApi(IntegrationIngestApi):
     """The same, for senders that cannot set headers: the token is the last path segment."""
 
 
-@ingest_schema("pagerduty_enqueue", "PagerDuty Events API v2 (routing_key = token)", ("post",))
+# The token is the body's routing_key: no Authorization header is needed.
+@ingest_schema(
+    "pagerduty_enqueue",
+    "PagerDuty Events API v2 (routing_key = token)",
+    ("post",),
+    auth=[{"integrationToken": []}, {}],
+)
 class PagerDutyEnqueueApi(IntegrationIngestApi):
     """`POST /v2/enqueue`, the PagerDuty Events API v2 path, for tools with it built in."""
 

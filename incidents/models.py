@@ -22,6 +22,20 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def ingest_kinds() -> list[str]:
+    """Return the kinds whose tokens send triggers (every kind but the app backend)."""
+    return [kind for kind in Integration.Kind.values if kind != Integration.Kind.APP_BACKEND]
+
+
+def endpoint_of(kind: str) -> str:
+    """Return the API path a token of `kind` is for."""
+    if kind == Integration.Kind.CXHUB:
+        return "/api/v1/triggers"
+    if kind == Integration.Kind.APP_BACKEND:
+        return "/api/v1/customers"
+    return f"/api/v1/integrations/{kind}/"
+
+
 class Integration(models.Model):
     """A monitoring sender with its own token, kind (payload language) and field mapping."""
 
@@ -31,6 +45,9 @@ class Integration(models.Model):
         GRAFANA = "grafana", _("Grafana Alerting webhook")
         PAGERDUTY = "pagerduty", _("PagerDuty Events API v2")
         GENERIC = "generic", _("Generic JSON (mapped by dotted paths)")
+        # Not a monitoring sender: the bank's app backend, which keeps the customer
+        # registry current. Its token writes customers and sends no trigger.
+        APP_BACKEND = "app_backend", _("App backend (customer registry)")
 
     name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
     kind = models.CharField(
@@ -83,6 +100,28 @@ class Integration(models.Model):
 
         if errors := mapping_errors(self.kind, self.mapping):
             raise ValidationError({"mapping": errors})
+
+    @property
+    def endpoint(self) -> str:
+        """Return the API path this integration's token is for (its only scope)."""
+        return endpoint_of(self.kind)
+
+    @property
+    def scope(self) -> str:
+        """Say, in words, what this integration's token may do."""
+        if self.kind == self.Kind.APP_BACKEND:
+            return gettext(
+                "Create and update customers and their devices (POST /api/v1/customers and "
+                "/api/v1/customers/bulk). Sends no trigger."
+            )
+        paths = [self.endpoint]
+        if self.kind == self.Kind.CXHUB:
+            paths.append("/api/v1/integrations/cxhub/")
+        elif self.kind == self.Kind.PAGERDUTY:
+            paths.append("/v2/enqueue")
+        return gettext(
+            "Send %(kind)s triggers to %(paths)s. Nothing else: no customer, no incident."
+        ) % {"kind": self.get_kind_display(), "paths": ", ".join(paths)}
 
     def set_new_token(self, token: str | None = None) -> str:
         """Give the integration a new token (random unless given) and return it."""

@@ -12,12 +12,13 @@ from functools import partial
 
 from django.utils.translation import gettext_lazy as _
 
+from cxhub.rules import RULES
 from incidents import services
 from incidents.models import Incident
 
-# Acknowledge, resolve and (when it exists) silence change the incident's
-# state, so responding is the incident's change permission.
-RESPOND = "incidents.change_incident"
+# Acknowledge, resolve and silence change the incident's state: responding is
+# the incident's change permission (cxhub.rules, the same on every path).
+RESPOND = RULES["acknowledge"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ OPERATIONS = {
             name="acknowledge",
             label=_("Acknowledge"),
             done_message=_("Incident acknowledged: no further tier pages."),
-            permission=RESPOND,
+            permission=RULES["acknowledge"],
             statuses=(Incident.Status.OPEN,),
             run=services.incident_acknowledge,
         ),
@@ -46,7 +47,7 @@ OPERATIONS = {
             name="resolve",
             label=_("Resolve"),
             done_message=_("Incident resolved: the all-clear goes to the customers pushed."),
-            permission=RESPOND,
+            permission=RULES["resolve"],
             statuses=(Incident.Status.OPEN, Incident.Status.ACKNOWLEDGED),
             run=services.incident_resolve,
             style="danger",
@@ -55,7 +56,7 @@ OPERATIONS = {
             name="silence",
             label=_("Silence 1 h"),
             done_message=_("Incident silenced for an hour: no pages, occurrences still count."),
-            permission=RESPOND,
+            permission=RULES["silence"],
             statuses=(Incident.Status.OPEN, Incident.Status.ACKNOWLEDGED),
             run=partial(services.incident_silence, minutes=60),
             style="secondary",

@@ -2,6 +2,8 @@
 
 The texts are rendered here, per locale, and travel on the delivery; the engine
 (notifications) only picks the closest locale per device and keeps the ledger.
+Customers in their quiet hours wait for their morning unless the action is
+critical; customers no push can reach get the action's fallback (SMS, e-mail).
 """
 
 from django.conf import settings
@@ -13,10 +15,11 @@ from actions.selectors import service_names
 from incidents.models import Incident
 from incidents.paging import incident_link
 from notifications.deliveries import deliveries_queue
+from notifications.fallback_ledger import customers_push_failed
 from notifications.ledger import pushes_cancel_queued, sent_device_ids
 from notifications.messages import LocalTime, render
 from notifications.models import Delivery
-from notifications.selectors import audience_devices
+from notifications.selectors import audience_parts, fallback_customers, parts_by_morning
 
 
 def push_variables(incident) -> dict:
@@ -45,7 +48,7 @@ def push_texts(incident, purpose: str) -> dict:
     }
 
 
-def _queue_batches(incident, device_ids, *, purpose, key_prefix, texts, now) -> int:
+def _queue_batches(incident, device_ids, *, purpose, key_prefix, texts, now, quiet_hours="") -> int:
     """Cut a stream of device ids into push batches, queued 100 batches at a time.
 
     Batch numbers follow the stream's order, so a repeated fan-out produces the
@@ -68,6 +71,7 @@ def _queue_batches(incident, device_ids, *, purpose, key_prefix, texts, now) -> 
                 recipients=batch,
                 size=len(batch),
                 due_at=now,
+                quiet_hours=quiet_hours,
             )
         )
 
@@ -89,23 +93,113 @@ def _queue_batches(incident, device_ids, *, purpose, key_prefix, texts, now) -> 
 def push_fan_out(incident, *, now) -> int:
     """Queue the outage push to the audience in batches; return the number of batches.
 
-    The audience is streamed from the database in device id order, never loaded whole.
+    The audience is streamed from the database in device id order, never loaded
+    whole, one part per moment it may go: now, or a night's end in the customers'
+    time zones (`push:<incident>:m<epoch>:<n>`, held; sent now, marked critical,
+    when the action is critical). Resolving cancels what still waits.
     """
     audience = incident.policy.get("audience") or audience_of(incident.action)
-    device_ids = (
-        audience_devices(audience)
-        .order_by("id")
-        .values_list("id", flat=True)
-        .iterator(chunk_size=max(settings.CXHUB_PUSH_BATCH_SIZE, 2000))
-    )
-    return _queue_batches(
-        incident,
-        device_ids,
-        purpose=Delivery.Purpose.PUSH,
-        key_prefix=f"push:{incident.pk}",
-        texts=push_texts(incident, "outage"),
+    texts = push_texts(incident, "outage")
+    batches = 0
+    for part in audience_parts(
+        audience,
         now=now,
-    )
+        critical=bool(incident.policy.get("critical")),
+        window=settings.CXHUB_QUIET_WINDOW,
+    ):
+        device_ids = (
+            part.rows.order_by("id")
+            .values_list("id", flat=True)
+            .iterator(chunk_size=max(settings.CXHUB_PUSH_BATCH_SIZE, 2000))
+        )
+        batches += _queue_batches(
+            incident,
+            device_ids,
+            purpose=Delivery.Purpose.PUSH,
+            key_prefix=":".join(filter(None, ["push", str(incident.pk), part.key])),
+            texts=texts,
+            now=part.due_at,
+            quiet_hours=part.quiet_hours,
+        )
+    return batches + fallback_fan_out(incident, texts=texts, now=now)
+
+
+def _fallback_queue(
+    incident, customer_ids, *, key_prefix, texts, due_at, now, quiet_hours=""
+) -> int:
+    """Cut customer ids into fallback deliveries of the action's channel; return how many."""
+    size = settings.CXHUB_PUSH_BATCH_SIZE
+    ids = list(customer_ids)
+    deliveries = [
+        Delivery(
+            key=f"{key_prefix}:{n}",
+            incident=incident,
+            purpose=Delivery.Purpose.FALLBACK,
+            provider=incident.policy["fallback"],
+            title=incident.action.name,
+            message=texts.get("default", ""),
+            texts=texts,
+            recipients=ids[start : start + size],
+            size=len(ids[start : start + size]),
+            due_at=due_at,
+            quiet_hours=quiet_hours,
+        )
+        for n, start in enumerate(range(0, len(ids), size))
+    ]
+    deliveries_queue(deliveries, now=now)
+    return len(deliveries)
+
+
+def fallback_fan_out(incident, *, texts, now) -> int:
+    """Queue the fallback to audience customers without an enabled device, by their nights."""
+    channel = incident.policy.get("fallback")
+    if not channel:
+        return 0
+    audience = incident.policy.get("audience") or audience_of(incident.action)
+    batches = 0
+    for part in parts_by_morning(
+        fallback_customers(audience, channel),
+        "time_zone",
+        now=now,
+        critical=bool(incident.policy.get("critical")),
+        window=settings.CXHUB_QUIET_WINDOW,
+    ):
+        batches += _fallback_queue(
+            incident,
+            part.rows.order_by("id").values_list("id", flat=True),
+            key_prefix=":".join(filter(None, ["fallback", str(incident.pk), "none", part.key])),
+            texts=texts,
+            due_at=part.due_at,
+            now=now,
+            quiet_hours=part.quiet_hours,
+        )
+    return batches
+
+
+def fallback_if_failed(delivery: Delivery, *, now) -> int:
+    """Queue the fallback for customers a finished push batch could not reach at all.
+
+    Under the incident's lock, like the late all-clear: a resolved incident gets none.
+    """
+    if delivery.purpose != Delivery.Purpose.PUSH:
+        return 0
+    with transaction.atomic():
+        incident = (
+            Incident.objects.select_for_update()
+            .select_related("action")
+            .filter(pk=delivery.incident_id)
+            .first()
+        )
+        if incident is None or incident.is_resolved or not incident.policy.get("fallback"):
+            return 0
+        return _fallback_queue(
+            incident,
+            customers_push_failed(delivery, incident.policy["fallback"]),
+            key_prefix=f"fallback:{incident.pk}:after:{delivery.key}",
+            texts=delivery.texts or {"default": delivery.message},
+            due_at=now,
+            now=now,
+        )
 
 
 def all_clear_fan_out(incident, *, now, key_prefix=None, device_ids=None) -> int:
@@ -134,7 +228,7 @@ def push_wind_down(incident, *, now) -> tuple[int, int]:
     cancelled = pushes_cancel_queued(
         reason="The incident resolved before it was sent.",
         incident=incident,
-        purpose=Delivery.Purpose.PUSH,
+        purpose__in=[Delivery.Purpose.PUSH, Delivery.Purpose.FALLBACK],
     )
     return cancelled, all_clear_fan_out(incident, now=now)
 

@@ -1,7 +1,7 @@
 """What the delivery engine reports back, applied to incidents (connected in apps.ready)."""
 
 from incidents.models import TimelineEvent
-from incidents.pushes import action_push_stopped, all_clear_if_resolved
+from incidents.pushes import action_push_stopped, all_clear_if_resolved, fallback_if_failed
 from incidents.timeline import event_add
 from incidents.timeline_text import Detail, choice, detail
 from notifications.models import Delivery, PushRecord
@@ -52,6 +52,7 @@ def delivery_detail(delivery, outcome: str, error: str) -> Detail:
 
 def on_push_batch_finished(sender, *, delivery, at, **kwargs):
     all_clear_if_resolved(delivery, now=at)
+    fallback_if_failed(delivery, now=at)
 
 
 def on_push_blocked(sender, *, delivery, **kwargs) -> str:

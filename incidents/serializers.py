@@ -11,6 +11,8 @@ from incidents.models import Incident, Report, TimelineEvent
 from notifications.models import Delivery
 
 
+# The schema says what the field takes: a number is as good as its digits.
+@extend_schema_field({"oneOf": [{"type": "string", "maxLength": 64}, {"type": "integer"}]})
 class CodeField(serializers.CharField):
     """A trigger code: a string or a whole number (`"503"` or `503`)."""
 
@@ -22,6 +24,8 @@ class CodeField(serializers.CharField):
 
 class ServiceField(serializers.CharField):
     def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")  # a slug is text; a number is not silently turned into one
         return super().to_internal_value(data).lower()
 
 
@@ -44,6 +48,7 @@ def _batch_field(child):
         child=child,
         required=False,
         allow_empty=False,
+        min_length=1,  # says "not empty" in the schema too
         max_length=settings.CXHUB_MAX_TRIGGERS_PER_REQUEST,
     )
 

@@ -2,10 +2,12 @@
 
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from cxhub.rules import may
 from incidents import links, services
 from incidents.models import Incident
 
@@ -18,7 +20,8 @@ def acknowledge_link(request, pk, token):
 
     The token names one incident and expires; it is no use for any other
     incident, and it never acknowledges by itself: a staff member must be logged
-    in and confirm, so a link preview or a forwarded message acknowledges nothing.
+    in, hold the acknowledge permission (as on every other path) and confirm, so a
+    link preview or a forwarded message acknowledges nothing.
     """
     try:
         named = links.incident_id_from(token)
@@ -30,6 +33,9 @@ def acknowledge_link(request, pk, token):
         return render(request, "incidents/acknowledge.html", {"invalid": "invalid"}, status=404)
     if not (request.user.is_active and request.user.is_staff):
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    # The same rule as the API, the support page and the admin action.
+    if not may(request.user, "acknowledge"):
+        raise PermissionDenied
     incident = get_object_or_404(Incident.objects.select_related("action"), pk=pk)
     acknowledged = None
     if request.method == "POST":

@@ -1,13 +1,21 @@
 import csv
 
-from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
+from cxhub.rules import may
 from notifications import services
+from notifications.forms import ChannelForm
 from notifications.models import (
     Channel,
     Customer,
@@ -20,36 +28,33 @@ from notifications.models import (
 )
 
 
-class ChannelForm(forms.ModelForm):
-    """Edit a channel without ever sending its stored target (an Apprise URL holds secrets).
-
-    The field shows empty with the masked value as a hint; left empty, the stored
-    target is kept.
-    """
-
-    class Meta:
-        model = Channel
-        fields = ["kind", "target", "enabled"]
-        widgets = {"target": forms.PasswordInput(render_value=False, attrs={"size": 60})}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk and self.instance.target:
-            self.fields["target"].widget.attrs["placeholder"] = _(
-                "%(target)s (unchanged if left empty)"
-            ) % {"target": self.instance.masked_target}
-
-    def clean_target(self):
-        value = self.cleaned_data["target"]
-        if not value and self.instance.pk:
-            return self.instance.target
-        return value
-
-
 class ChannelInline(admin.TabularInline):
     model = Channel
     form = ChannelForm
     extra = 0
+
+    def get_fields(self, request, obj=None):
+        # A read-only inline would print the stored target in full: view-only roles
+        # get the masked one; editors a link to reveal it (logged in the history).
+        if not self.has_change_permission(request, obj):
+            return ["kind", "masked", "enabled"]
+        return ["kind", "target", "reveal", "enabled"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if not self.has_change_permission(request, obj):
+            return ["kind", "masked", "enabled"]
+        return ["reveal"]
+
+    @admin.display(description=_("Target"))
+    def masked(self, channel):
+        return channel.masked_target
+
+    @admin.display(description=_("Full target"))
+    def reveal(self, channel):
+        if not channel.pk or not channel.target:
+            return "-"
+        url = reverse("admin:notifications_channel_reveal", args=[channel.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Reveal"))
 
 
 @admin.register(Team)
@@ -59,28 +64,88 @@ class TeamAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ChannelInline]
     actions = ["send_test_page"]
+    change_form_template = "admin/notifications/team/change_form.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("channels")
 
-    @admin.action(description=_("Send a test page to the selected teams"), permissions=["change"])
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/test-page/",
+                wrap(require_POST(self.test_page_view)),
+                name="notifications_team_test_page",
+            ),
+            path(
+                "channel/<int:pk>/reveal/",
+                wrap(self.reveal_view),
+                name="notifications_channel_reveal",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["may_test_page"] = obj is not None and self.has_test_page_permission(request)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def has_test_page_permission(self, request):
+        return may(request.user, "test_page")
+
+    def test_page_view(self, request, pk):
+        if not self.has_test_page_permission(request):
+            raise PermissionDenied
+        team = get_object_or_404(Team, pk=pk)
+        self._test_page(request, team)
+        return redirect("admin:notifications_team_change", pk)
+
+    def reveal_view(self, request, pk):
+        """Show one channel's full target to an editor, and record that it was shown."""
+        if not may(request.user, "reveal_channel_target"):
+            raise PermissionDenied
+        channel = get_object_or_404(Channel.objects.select_related("team"), pk=pk)
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk,
+            queryset=[channel.team],
+            action_flag=CHANGE,
+            change_message=gettext("Revealed the target of channel %(channel)s.")
+            % {"channel": channel.pk},
+            single_object=True,
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Target of %(channel)s") % {"channel": channel},
+            "channel": channel,
+            "team_url": reverse("admin:notifications_team_change", args=[channel.team_id]),
+        }
+        response = TemplateResponse(request, "admin/notifications/team/reveal.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(
+        description=_("Send a test page to the selected teams"), permissions=["test_page"]
+    )
     def send_test_page(self, request, queryset):
         for team in queryset:
-            sent = services.team_send_test_page(team, by=request.user.get_username())
-            if sent:
-                messages.success(
-                    request,
-                    ngettext(
-                        "Test page queued to %(team)s through %(n)d channel; see Deliveries.",
-                        "Test page queued to %(team)s through %(n)d channels; see Deliveries.",
-                        sent,
-                    )
-                    % {"team": team.name, "n": sent},
+            self._test_page(request, team)
+
+    def _test_page(self, request, team):
+        sent = services.team_send_test_page(team, by=request.user.get_username())
+        if sent:
+            messages.success(
+                request,
+                ngettext(
+                    "Test page queued to %(team)s through %(n)d channel; see Deliveries.",
+                    "Test page queued to %(team)s through %(n)d channels; see Deliveries.",
+                    sent,
                 )
-            else:
-                messages.warning(
-                    request, _("%(team)s has no enabled channel to page.") % {"team": team.name}
-                )
+                % {"team": team.name, "n": sent},
+            )
+        else:
+            messages.warning(
+                request, _("%(team)s has no enabled channel to page.") % {"team": team.name}
+            )
 
     @admin.display(description=_("Channels"))
     def channel_list(self, team):
@@ -103,11 +168,41 @@ class TagAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "locale", "created_at", "last_outage_push_at"]
-    list_filter = ["locale", "services", "tags"]
+    list_display = [
+        "external_id",
+        "locale",
+        "time_zone",
+        "opt_out_outage",
+        "opt_out_all_clear",
+        "created_at",
+        "last_outage_push_at",
+    ]
+    list_filter = [
+        "locale",
+        "opt_out_outage",
+        "opt_out_all_clear",
+        "phone_consent",
+        "email_consent",
+        "services",
+        "tags",
+    ]
     search_fields = ["external_id"]
     filter_horizontal = ["services", "tags"]
     readonly_fields = ["last_outage_push_at"]
+    fieldsets = [
+        (None, {"fields": ["external_id", "locale", "time_zone", "services", "tags"]}),
+        (
+            _("Fallback contacts"),
+            {
+                "fields": ["phone", "phone_consent", "email", "email_consent"],
+                "description": _(
+                    "Used only for the SMS / e-mail fallback, and only while consent is given."
+                ),
+            },
+        ),
+        (_("Preferences"), {"fields": ["opt_out_outage", "opt_out_all_clear"]}),
+        (None, {"fields": ["last_outage_push_at"]}),
+    ]
     inlines = [DeviceInline]
     # A million customers: no full count for the paginator.
     show_full_result_count = False
@@ -122,12 +217,25 @@ class DeviceAdmin(admin.ModelAdmin):
     autocomplete_fields = ["customer"]
     actions = ["send_test_push"]
 
-    @admin.action(description=_("Send a test push to the selected device"), permissions=["change"])
+    def has_test_push_permission(self, request):
+        return may(request.user, "test_push")
+
+    @admin.action(
+        description=_("Send a test push to the selected device"), permissions=["test_push"]
+    )
     def send_test_push(self, request, queryset):
         if queryset.count() != 1:
             messages.warning(request, _("Select exactly one device for a test push."))
             return
         device = queryset.get()
+        if not device.enabled:
+            # A disabled device (unregistered, or turned off) gets no push, test or not.
+            messages.warning(
+                request,
+                _("%(device)s is disabled (%(reason)s): no test push sent.")
+                % {"device": device, "reason": device.disabled_reason or _("by hand")},
+            )
+            return
         services.device_send_test_push(device, by=request.user.get_username())
         messages.success(
             request,
@@ -147,9 +255,11 @@ class DeliveryAdmin(admin.ModelAdmin):
         "size",
         "status",
         "attempts",
+        "due_at",
+        "quiet_hours",
         "sent_at",
     ]
-    list_filter = ["purpose", "status", "team"]
+    list_filter = ["purpose", "status", "quiet_hours", "team"]
     search_fields = ["key", "title"]
     list_select_related = ["team"]
     date_hierarchy = "created_at"
@@ -182,6 +292,8 @@ LEDGER_COLUMNS = [
     ("purpose", "purpose"),
     ("message", "message"),
     ("provider", "provider"),
+    ("channel", "channel"),
+    ("quiet_hours", "quiet_hours"),
     ("status", "status"),
     ("error", "error"),
     ("created_at", "queued_at"),
@@ -214,7 +326,7 @@ class PushRecordAdmin(admin.ModelAdmin):
         "status",
         "sent_at",
     ]
-    list_filter = ["purpose", "status", "provider", "created_at"]
+    list_filter = ["purpose", "status", "channel", "quiet_hours", "provider", "created_at"]
     search_fields = ["customer_ref", "=incident__id"]
     list_select_related = ["incident__action"]
     date_hierarchy = "created_at"
@@ -251,7 +363,10 @@ class PushSwitchAdmin(admin.ModelAdmin):
     readonly_fields = ["changed_by", "changed_at"]
 
     def has_add_permission(self, request):
-        return not PushSwitch.objects.exists()
+        return may(request.user, "kill_switch") and not PushSwitch.objects.exists()
+
+    def has_change_permission(self, request, obj=None):
+        return may(request.user, "kill_switch")
 
     def has_delete_permission(self, request, obj=None):
         return False

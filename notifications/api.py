@@ -1,39 +1,118 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apikeys.authentication import ApiKeyAuthentication
 from cxhub.api import (
     HasRequiredPermissions,
+    IntegrationPrincipal,
     IntegrationTokenAuthentication,
-    IsIntegration,
     LimitedJSONParser,
+    integration_of_kind,
+    out_of_scope,
 )
 from cxhub.schema import BAD_REQUEST, FORBIDDEN, POST_ERRORS, TOO_LARGE, UNAUTHORIZED
 from notifications import services
 from notifications.customers import service_model
 from notifications.models import Device
+from notifications.validators import validate_phone, validate_time_zone
+
+
+class StrictString:
+    """A string, as the schema says: a JSON number is refused, not turned into text."""
+
+    default_error_messages = {"not_a_string": "Give a string, not {kind}."}
+    KINDS = {
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        list: "a list",
+        dict: "an object",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string", kind=self.KINDS.get(type(data), "null"))
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictString, serializers.CharField):
+    pass
+
+
+class StrictSlugField(StrictString, serializers.SlugField):
+    pass
 
 
 class DeviceInSerializer(serializers.Serializer):
     platform = serializers.ChoiceField(choices=Device.Platform.choices)
-    token = serializers.CharField(max_length=4096)
+    token = StrictCharField(max_length=4096)
 
 
 class CustomerInSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=100)
-    locale = serializers.CharField(max_length=10, default="pt-BR")
+    external_id = StrictCharField(max_length=100)
+    locale = StrictCharField(max_length=10, default="pt-BR")
     services = serializers.ListField(
-        child=serializers.SlugField(max_length=100), default=list, max_length=200
+        child=StrictSlugField(max_length=100), default=list, max_length=200
     )
-    tags = serializers.ListField(
-        child=serializers.SlugField(max_length=50), default=list, max_length=50
-    )
+    tags = serializers.ListField(child=StrictSlugField(max_length=50), default=list, max_length=50)
     devices = DeviceInSerializer(many=True, default=list, max_length=50)
+    time_zone = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="IANA name (America/Sao_Paulo); empty or absent: the locale's default.",
+    )
+    phone = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        help_text="E.164 (+5511999990000), for the SMS fallback.",
+    )
+    phone_consent = serializers.BooleanField(
+        required=False, help_text="The customer agreed to SMS notices."
+    )
+    email = serializers.EmailField(
+        required=False, allow_blank=True, help_text="For the e-mail fallback."
+    )
+    email_consent = serializers.BooleanField(
+        required=False, help_text="The customer agreed to e-mail notices."
+    )
+    opt_out_outage = serializers.BooleanField(
+        required=False, help_text="The customer asked for no outage pushes."
+    )
+    opt_out_all_clear = serializers.BooleanField(
+        required=False, help_text="The customer asked for no all-clears."
+    )
+
+    def validate_time_zone(self, value):
+        try:
+            validate_time_zone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        return value
+
+    def validate_phone(self, value):
+        try:
+            validate_phone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        return value
+
+    def validate(self, attrs):
+        errors = {}
+        for contact, consent in (("phone", "phone_consent"), ("email", "email_consent")):
+            if attrs.get(consent) and not attrs.get(contact):
+                errors[consent] = [f"Consent without a {contact}: give the {contact} too."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
     def validate_services(self, slugs):
         slugs = sorted({slug.lower() for slug in slugs})
@@ -69,9 +148,23 @@ class CustomerOutSerializer(serializers.Serializer):
     devices = serializers.IntegerField(help_text="Enabled devices now registered.")
     services = serializers.ListField(child=serializers.SlugField())
     tags = serializers.ListField(child=serializers.SlugField())
+    time_zone = serializers.CharField(help_text="As stored: the locale's when none was given.")
+    phone_consent = serializers.BooleanField()
+    email_consent = serializers.BooleanField()
+    opt_out_outage = serializers.BooleanField()
+    opt_out_all_clear = serializers.BooleanField()
 
 
-class CustomerUpsertApi(APIView):
+class RegistryApi(APIView):
+    """Refuse a monitoring token naming the endpoint its token is for."""
+
+    def permission_denied(self, request, message=None, code=None):
+        if isinstance(request.user, IntegrationPrincipal):
+            message = out_of_scope(request.user.integration)
+        super().permission_denied(request, message=message, code=code)
+
+
+class CustomerUpsertApi(RegistryApi):
     """Create or update a customer by external id, with devices and services used.
 
     The lists given replace the stored ones; a device token moves to this customer.
@@ -80,9 +173,11 @@ class CustomerUpsertApi(APIView):
     authentication_classes = [
         IntegrationTokenAuthentication,
         SessionAuthentication,
-        TokenAuthentication,
+        ApiKeyAuthentication,
     ]
-    permission_classes = [IsIntegration | HasRequiredPermissions]
+    # The app backend's own token, or a person with the CX staff role; monitoring
+    # tokens (whatever their kind) get 403: they have no business in the registry.
+    permission_classes = [integration_of_kind("app_backend") | HasRequiredPermissions]
     required_permissions = ["notifications.add_customer", "notifications.change_customer"]
     parser_classes = [LimitedJSONParser]
 
@@ -90,7 +185,8 @@ class CustomerUpsertApi(APIView):
         operation_id="customers_upsert",
         tags=["customers"],
         summary="Create or update a customer",
-        description="Integration token, or a user with the CX staff role. The services and "
+        description="An `app_backend` integration token, or a user with the CX staff role "
+        "(monitoring tokens get 403). The services and "
         "devices given replace the stored ones.",
         request=CustomerInSerializer,
         responses={200: CustomerOutSerializer, 201: CustomerOutSerializer, **POST_ERRORS},
@@ -103,6 +199,10 @@ class CustomerUpsertApi(APIView):
                     "locale": "pt-BR",
                     "services": ["login"],
                     "devices": [{"platform": "android", "token": "fcm-token"}],
+                    "time_zone": "America/Sao_Paulo",
+                    "phone": "+5511999990000",
+                    "phone_consent": True,
+                    "opt_out_all_clear": False,
                 },
             )
         ],
@@ -119,12 +219,17 @@ class CustomerUpsertApi(APIView):
                 "devices": customer.devices.filter(enabled=True).count(),
                 "services": sorted(customer.services.values_list("slug", flat=True)),
                 "tags": sorted(customer.tags.values_list("slug", flat=True)),
+                "time_zone": customer.time_zone,
+                "phone_consent": customer.phone_consent,
+                "email_consent": customer.email_consent,
+                "opt_out_outage": customer.opt_out_outage,
+                "opt_out_all_clear": customer.opt_out_all_clear,
             },
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 
-class CustomerBulkUpsertApi(APIView):
+class CustomerBulkUpsertApi(RegistryApi):
     """Create or update up to CXHUB_MAX_CUSTOMERS_PER_REQUEST customers in one request.
 
     `{"customers": [<as POST /api/v1/customers>, ...]}`. All or nothing: any bad
@@ -141,7 +246,8 @@ class CustomerBulkUpsertApi(APIView):
         tags=["customers"],
         summary="Create or update many customers at once (all or nothing)",
         request=inline_serializer(
-            "CustomerBulkIn", fields={"customers": CustomerInSerializer(many=True)}
+            "CustomerBulkIn",
+            fields={"customers": serializers.ListField(child=CustomerInSerializer(), min_length=1)},
         ),
         responses={
             200: OpenApiTypes.OBJECT,

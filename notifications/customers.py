@@ -1,6 +1,19 @@
-"""The customer registry's writes: customers with their services, tags and devices."""
+"""Writes to the customer registry: customers with their services, tags, devices, contacts."""
 
 from notifications.models import Customer, Device, Tag
+from notifications.validators import time_zone_for
+
+# Registry fields besides the lists, with the value a new customer gets when not given.
+FIELDS = {
+    "locale": "pt-BR",
+    "time_zone": "",
+    "phone": "",
+    "phone_consent": False,
+    "email": "",
+    "email_consent": False,
+    "opt_out_outage": False,
+    "opt_out_all_clear": False,
+}
 
 
 def service_model():
@@ -14,23 +27,35 @@ def service_model():
 def customers_upsert(items: list[dict], *, replace: bool = True) -> dict:
     """Create or update customers with their services, tags and devices, in bulk.
 
-    Each item has external_id, locale and lists services (slugs), tags (slugs) and
-    devices ({platform, token}). A constant number of queries per call, whatever
-    the number of items. `replace` makes the lists given replace the stored ones
-    (the API); without it they are added (a CSV import whose rows for one customer
-    may fall in different batches). A token moves to the customer that lists it;
-    a device the provider disabled stays disabled (a new token is a new device).
+    Each item has external_id and, optionally, the FIELDS and lists services
+    (slugs), tags (slugs) and devices ({platform, token}). A constant number of
+    queries per call, whatever the number of items. `replace` makes what is given
+    replace what is stored, a field not given taking its default (the API);
+    without it lists are added and a field not given keeps its stored value (a CSV
+    import, whose rows for one customer may fall in different batches). A missing
+    time zone is the locale's. A token moves to the customer that lists it; a
+    device the provider disabled stays disabled (a new token is a new device).
     """
     Service = service_model()
     by_external = {item["external_id"]: item for item in items}  # the last one wins
-    existing = set(
-        Customer.objects.filter(external_id__in=by_external).values_list("external_id", flat=True)
-    )
+    stored = {
+        row["external_id"]: row
+        for row in Customer.objects.filter(external_id__in=by_external).values(
+            "external_id", *FIELDS
+        )
+    }
+    customers = []
+    for ext, item in by_external.items():
+        base = FIELDS if replace or ext not in stored else stored[ext]
+        values = {field: item.get(field, base[field]) for field in FIELDS}
+        if not values["time_zone"]:
+            values["time_zone"] = time_zone_for(values["locale"])
+        customers.append(Customer(external_id=ext, **values))
     Customer.objects.bulk_create(
-        [Customer(external_id=ext, locale=item["locale"]) for ext, item in by_external.items()],
+        customers,
         update_conflicts=True,
         unique_fields=["external_id"],
-        update_fields=["locale", "updated_at"],
+        update_fields=[*FIELDS, "updated_at"],
         batch_size=500,
     )
     ids = dict(
@@ -78,23 +103,13 @@ def customers_upsert(items: list[dict], *, replace: bool = True) -> dict:
         batch_size=500,
     )
     return {
-        "created": len(set(by_external) - existing),
-        "updated": len(set(by_external) & existing),
+        "created": len(set(by_external) - set(stored)),
+        "updated": len(set(by_external) & set(stored)),
         "devices": len(devices),
     }
 
 
-def customer_upsert(*, external_id, locale, services, devices, tags=()):
-    """Create or update one customer, replacing its services, tags and devices."""
-    result = customers_upsert(
-        [
-            {
-                "external_id": external_id,
-                "locale": locale,
-                "services": services,
-                "tags": list(tags),
-                "devices": devices,
-            }
-        ]
-    )
+def customer_upsert(*, external_id, **fields):
+    """Create or update one customer, replacing its fields, services, tags and devices."""
+    result = customers_upsert([{"external_id": external_id, **fields}])
     return Customer.objects.get(external_id=external_id), bool(result["created"])

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from cxhub.enqueue import enqueue_on_commit
-from notifications import ledger, signals
+from notifications import fallback_ledger, ledger, signals
 from notifications.channels import get_channel
 from notifications.errors import ClaimLost, DeliveryError, PushCancelled
 from notifications.models import Delivery, Device, Team
@@ -170,6 +170,8 @@ def _record(delivery: Delivery, error: DeliveryError | None, summary: str) -> De
 def describe(delivery: Delivery) -> str:
     if delivery.purpose in ledger.PUSH_PURPOSES:
         return f"{delivery.get_purpose_display()} batch of {len(delivery.recipients)} device(s)"
+    if delivery.purpose == Delivery.Purpose.FALLBACK:
+        return f"Fallback by {delivery.provider} to {len(delivery.recipients)} customer(s)"
     kind = delivery.channel.kind if delivery.channel else "?"
     return f"{delivery.get_purpose_display()} to {delivery.team} via {kind}"
 
@@ -177,6 +179,10 @@ def describe(delivery: Delivery) -> str:
 def _send(delivery: Delivery) -> str:
     if delivery.purpose in ledger.PUSH_PURPOSES:
         return ledger.push_batch_send(delivery, still_claimed=lambda: still_claimed(delivery))
+    if delivery.purpose == Delivery.Purpose.FALLBACK:
+        return fallback_ledger.fallback_batch_send(
+            delivery, still_claimed=lambda: still_claimed(delivery)
+        )
     if delivery.channel is None:
         raise DeliveryError("The channel was deleted", permanent=True)
     if not still_claimed(delivery):

@@ -1,4 +1,5 @@
-"""Why a send did not go out: the one error type channels and providers raise, and its kinds."""
+"""Why a send did not go out: the one error type channels and providers raise, its kinds,
+and the outbound check both run before connecting."""
 
 
 class DeliveryError(Exception):
@@ -16,3 +17,13 @@ class PushCancelled(DeliveryError):
 
 class ClaimLost(DeliveryError):
     """The lease ran out and the sweep gave the delivery to another attempt."""
+
+
+def outbound_check(url: str, *, apprise: bool = False) -> None:
+    """Refuse, permanently, a destination that resolves to an internal address (cxhub.outbound)."""
+    from cxhub import outbound
+
+    try:
+        (outbound.check_apprise if apprise else outbound.check_url)(url)
+    except (outbound.OutboundRefused, ValueError) as exc:
+        raise DeliveryError(str(exc), permanent=True) from None

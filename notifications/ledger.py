@@ -18,6 +18,8 @@ from notifications.models import Customer, Delivery, Device, PushRecord, PushSwi
 from notifications.providers import PushMessage, get_push_provider
 
 PUSH_PURPOSES = (Delivery.Purpose.PUSH, Delivery.Purpose.ALL_CLEAR)
+# Everything that tells customers: what the kill switches and a resolve cancel.
+CUSTOMER_PURPOSES = (*PUSH_PURPOSES, Delivery.Purpose.FALLBACK)
 
 
 def pushes_stopped(delivery: Delivery | None = None) -> str:
@@ -38,8 +40,8 @@ def pushes_stopped(delivery: Delivery | None = None) -> str:
 
 
 def pushes_cancel_queued(*, reason: str, **lookups) -> int:
-    """Cancel queued (pending) customer pushes matching `lookups` (all when none)."""
-    queued = Delivery.objects.filter(purpose__in=PUSH_PURPOSES, status=Delivery.Status.PENDING)
+    """Cancel queued (pending) customer pushes and fallbacks matching `lookups` (all: none)."""
+    queued = Delivery.objects.filter(purpose__in=CUSTOMER_PURPOSES, status=Delivery.Status.PENDING)
     return queued.filter(**lookups).update(status=Delivery.Status.CANCELLED, last_error=reason)
 
 
@@ -75,6 +77,10 @@ def _test_push_send(delivery: Delivery, provider) -> str:
 
 def _ledger_rows_insert(delivery: Delivery, purpose: str, provider_name: str, *, now) -> None:
     devices = Device.objects.filter(pk__in=delivery.recipients, enabled=True)
+    # A customer who opted out since the batch was queued (it waited for their
+    # morning, say) is not told.
+    opted_out = "opt_out_outage" if purpose == PushRecord.Purpose.OUTAGE else "opt_out_all_clear"
+    devices = devices.exclude(**{f"customer__{opted_out}": True})
     if purpose == PushRecord.Purpose.ALL_CLEAR:
         # Only devices the outage push actually reached hear that it is over.
         devices = devices.filter(
@@ -98,6 +104,7 @@ def _ledger_rows_insert(delivery: Delivery, purpose: str, provider_name: str, *,
                 purpose=purpose,
                 message=text_of(delivery, device.customer.locale),
                 provider=provider_name,
+                quiet_hours=delivery.quiet_hours,
                 created_at=now,
             )
             for device in devices.select_related("customer")
@@ -129,7 +136,7 @@ def push_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> str:
     _ledger_rows_insert(delivery, purpose, provider.name, now=now)
     mine = PushRecord.objects.filter(delivery=delivery, status=PushRecord.Status.PENDING)
     if purpose == PushRecord.Purpose.OUTAGE:
-        _apply_frequency_cap(delivery.incident_id, mine, now=now)
+        frequency_cap_apply(delivery.incident_id, mine, now=now)
     records = list(mine.exclude(device=None).select_related("device__customer"))
     if not records:
         return ": nothing left to send"
@@ -174,7 +181,10 @@ def records_fail(delivery: Delivery, error: str) -> int:
 
 
 def sent_device_ids(**lookups):
-    """Device ids the ledger shows as sent an outage push (for the all-clear), in id order."""
+    """Device ids the ledger shows as sent an outage push (for the all-clear), in id order.
+
+    Customers who have since opted out of all-clears are left out.
+    """
     return (
         PushRecord.objects.filter(
             purpose=PushRecord.Purpose.OUTAGE,
@@ -182,12 +192,13 @@ def sent_device_ids(**lookups):
             device__isnull=False,
             **lookups,
         )
+        .exclude(customer__opt_out_all_clear=True)
         .order_by("device_id")
         .values_list("device_id", flat=True)
     )
 
 
-def _apply_frequency_cap(incident_id, records, *, now) -> None:
+def frequency_cap_apply(incident_id, records, *, now) -> None:
     """Mark pending outage records of capped customers as skipped, claiming the rest.
 
     A customer may get an outage push when their last one is older than the window

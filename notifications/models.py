@@ -2,11 +2,13 @@
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from notifications.channels import CHANNEL_CHOICES
+from notifications.validators import time_zone_for, validate_phone, validate_time_zone
 
 
 class Team(models.Model):
@@ -83,6 +85,49 @@ class Customer(models.Model):
         "actions.Service", related_name="customers", blank=True, verbose_name=_("services")
     )
     tags = models.ManyToManyField(Tag, related_name="customers", blank=True, verbose_name=_("tags"))
+    # Filled from the locale when saved empty (save(), the upserts, a data migration).
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        db_default="",
+        validators=[validate_time_zone],
+        help_text=_("IANA name (America/Sao_Paulo); empty: the default of the locale."),
+        verbose_name=_("time zone"),
+    )
+    # Contacts for the fallback channels: used only while their consent flag is set.
+    phone = models.CharField(
+        max_length=16,
+        blank=True,
+        db_default="",
+        validators=[validate_phone],
+        help_text=_("E.164, e.g. +5511999990000."),
+        verbose_name=_("phone number"),
+    )
+    phone_consent = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text=_("The customer agreed to SMS notices."),
+        verbose_name=_("SMS consent"),
+    )
+    email = models.EmailField(blank=True, db_default="", verbose_name=_("e-mail"))
+    email_consent = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text=_("The customer agreed to e-mail notices."),
+        verbose_name=_("e-mail consent"),
+    )
+    opt_out_outage = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text=_("The customer asked not to be told of outages."),
+        verbose_name=_("opted out of outage pushes"),
+    )
+    opt_out_all_clear = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text=_("The customer asked not to be told when an outage is over."),
+        verbose_name=_("opted out of all-clears"),
+    )
     # The frequency cap's claim: an outage push may go to this customer when this is
     # older than the cap window, or belongs to the same incident (its other devices).
     last_outage_push_at = models.DateTimeField(
@@ -107,6 +152,20 @@ class Customer(models.Model):
 
     def __str__(self):
         return self.external_id
+
+    def save(self, *args, **kwargs):
+        if not self.time_zone:
+            self.time_zone = time_zone_for(self.locale)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        errors = {}
+        if self.phone_consent and not self.phone:
+            errors["phone_consent"] = _("Consent without a phone number: give the number too.")
+        if self.email_consent and not self.email:
+            errors["email_consent"] = _("Consent without an e-mail: give the address too.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Device(models.Model):
@@ -172,6 +231,7 @@ class Delivery(models.Model):
         PAGE = "page", _("Tier page")
         TRIAGE = "triage", _("Triage page")
         NOTICE = "notice", _("Notice to paged teams")
+        FALLBACK = "fallback", _("Customer fallback (SMS / e-mail)")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -225,6 +285,17 @@ class Delivery(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
     last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    quiet_hours = models.CharField(
+        max_length=10,
+        blank=True,
+        db_default="",
+        choices=[
+            ("held", _("Held until the customers' morning")),
+            ("critical", _("Sent in the customers' night: critical action")),
+        ],
+        help_text=_("A push batch of customers in their quiet hours, and what was done."),
+        verbose_name=_("quiet hours"),
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     due_at = models.DateTimeField(verbose_name=_("due at"))
     queued_at = models.DateTimeField(
@@ -310,6 +381,19 @@ class PushRecord(models.Model):
         max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
     )
     error = models.TextField(blank=True, verbose_name=_("error"))
+    channel = models.CharField(
+        max_length=10,
+        choices=[("push", _("Push")), ("sms", _("SMS")), ("email", _("E-mail"))],
+        default="push",
+        db_default="push",
+        help_text=_("SMS or e-mail: the fallback for a customer no push reached."),
+        verbose_name=_("channel"),
+    )
+    # Copied from the batch: "held" (sent at the customer's morning), "critical" (sent
+    # in their night because the action is critical), "" (sent in their day).
+    quiet_hours = models.CharField(
+        max_length=10, blank=True, db_default="", verbose_name=_("quiet hours")
+    )
     created_at = models.DateTimeField(verbose_name=_("created at"))
     sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
@@ -320,6 +404,12 @@ class PushRecord(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["incident", "device", "purpose"], name="one_push_per_device_and_purpose"
+            ),
+            # A fallback has no device: it goes once per customer.
+            models.UniqueConstraint(
+                fields=["incident", "customer", "purpose"],
+                condition=~models.Q(channel="push"),
+                name="one_fallback_per_customer_and_purpose",
             ),
         ]
         indexes = [

@@ -33,19 +33,21 @@ HISTORY = {
 def _cx_staff_grants(app_label: str, model: str) -> tuple[str, ...]:
     if (app_label, model) in HISTORY:
         return ("view",)
-    if app_label in ("actions", "notifications") or (app_label, model) == (
-        "incidents",
-        "integration",
-    ):
+    if app_label in ("actions", "notifications") or (app_label, model) in {
+        ("incidents", "integration"),
+        ("incidents", "maintenancewindow"),
+    }:
         return ALL
-    if (app_label, model) == ("authtoken", "tokenproxy"):
-        return ("view",)
+    if app_label == "apikeys":
+        return ALL  # their own keys only: apikeys.admin shows nobody else's
     return ()
 
 
 def _support_grants(app_label: str, model: str) -> tuple[str, ...]:
     if (app_label, model) == ("incidents", "incident"):
         return ("view", "change")
+    if app_label == "apikeys":
+        return ALL  # their own keys only: apikeys.admin shows nobody else's
     if (app_label, model) in HISTORY:
         return ("view",)
     # What an incident refers to: its action, the tiers and teams paged.

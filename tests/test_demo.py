@@ -48,5 +48,9 @@ def test_demo_is_idempotent_and_uses_the_given_token_and_password(
         action.ack_timeout_minutes,
     ) == (10, 5, 15, 30)
     assert Team.objects.count() == 4
-    assert Customer.objects.count() == 3
+    assert Customer.objects.count() == 5
+    assert Customer.objects.get(external_id="demo-customer-tokyo").time_zone == "Asia/Tokyo"
+    no_app = Customer.objects.get(external_id="demo-customer-sms")
+    assert (no_app.phone_consent, no_app.devices.count()) == (True, 0)
+    assert action.push_fallback == "sms" and action.status_visible
     assert Integration.objects.get(name="demo").token_hash == hash_token("demo-token-for-tests")

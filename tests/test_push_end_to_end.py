@@ -12,6 +12,7 @@ from conftest import ORIGINAL_PAYLOAD
 from incidents import services as incidents
 from incidents.models import Incident, Integration
 from notifications.models import Device, PushRecord
+from notifications.tests.fake_gateways import FakeMessageGateway
 from notifications.tests.fakes import FakeFcm
 from tests.worker import running_worker, wait_for
 
@@ -26,7 +27,14 @@ def fcm(tmp_path):
 
 
 @pytest.fixture
-def worker(transactional_db, tmp_path, fcm):
+def sms_gateway():
+    fake = FakeMessageGateway("sms-secret")
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def worker(transactional_db, tmp_path, fcm, sms_gateway):
     account = tmp_path / "service-account.json"
     account.write_text(json.dumps(fcm.service_account()))
     env = {
@@ -34,13 +42,17 @@ def worker(transactional_db, tmp_path, fcm):
         "CXHUB_FCM_CREDENTIALS_FILE": str(account),
         "CXHUB_FCM_BASE_URL": fcm.url,
         "CXHUB_PUSH_BATCH_SIZE": "2",
+        # The demo's customer with no app gets the SMS fallback at the local gateway.
+        "CXHUB_SMS_PROVIDER": "webhook",
+        "CXHUB_SMS_WEBHOOK_URL": sms_gateway.url,
+        "CXHUB_SMS_WEBHOOK_SECRET": "sms-secret",
     }
     with running_worker(tmp_path, env) as worker:
         yield worker
 
 
 def test_demo_push_reaches_each_impacted_device_once_and_the_all_clear_follows(
-    worker, fcm, client, django_user_model, settings
+    worker, fcm, sms_gateway, client, django_user_model, settings
 ):
     settings.CXHUB_PUSH_PROVIDER = "fcm"  # the web side (resolve) is configured as the worker
     call_command("demo", quiet=True)
@@ -71,7 +83,12 @@ def test_demo_push_reaches_each_impacted_device_once_and_the_all_clear_follows(
             "devices": [{"platform": "web", "token": "x"}],
         },
     ]
-    response = api.post("/api/v1/customers/bulk", {"customers": customers}, format="json")
+    backend = Integration(name="app-backend", kind=Integration.Kind.APP_BACKEND)
+    backend_token = backend.set_new_token()
+    backend.save()
+    registry = APIClient()
+    registry.credentials(HTTP_AUTHORIZATION=f"Bearer {backend_token}")
+    response = registry.post("/api/v1/customers/bulk", {"customers": customers}, format="json")
     assert response.json() == {"created": 3, "updated": 0, "devices": 4}
 
     for _ in range(5):
@@ -82,6 +99,7 @@ def test_demo_push_reaches_each_impacted_device_once_and_the_all_clear_follows(
         "demo-token-ios-2": "pt",
         "demo-token-android-3": "en",
         "demo-token-web-3": "en",
+        "demo-token-ios-tokyo": "en",
         "api-en-ios": "en",
         "api-pt-android": "pt",
     }
@@ -103,6 +121,12 @@ def test_demo_push_reaches_each_impacted_device_once_and_the_all_clear_follows(
         expected = "is unavailable since" if language == "en" else "Infelizmente"
         assert expected in outage[device_token], device_token
     assert not Device.objects.get(token="dead-api-en").enabled
+    # The demo customer without a device got one SMS, signed, at the gateway.
+    wait_for(lambda: sms_gateway.accepted, timeout=30, message="SMS fallback sent")
+    [sms] = sms_gateway.accepted
+    assert [r["to"] for r in sms["recipients"]] == ["+5511999990000"]
+    assert sms["recipients"][0]["message"].startswith("Infelizmente")
+    assert sms_gateway.refused == 0
 
     incidents.incident_resolve(incident_id=incident.pk, by="test")
     wait_for(
@@ -123,6 +147,13 @@ def test_demo_push_reaches_each_impacted_device_once_and_the_all_clear_follows(
         {"action": "export_csv", "select_across": "1", "_selected_action": ["0"], "index": "0"},
     )
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    [sms_row] = [r for r in rows if r["channel"] == "sms"]
+    assert (sms_row["customer"], sms_row["provider"], sms_row["status"]) == (
+        "demo-customer-sms",
+        "sms:webhook",
+        "sent",
+    )
+    rows = [r for r in rows if r["channel"] == "push"]
     sent = sorted((r["token_tail"], r["purpose"]) for r in rows if r["status"] == "sent")
     expected_tails = sorted(t[-8:] for t in impacted)
     assert sent == sorted(
@@ -131,5 +162,5 @@ def test_demo_push_reaches_each_impacted_device_once_and_the_all_clear_follows(
     assert [(r["token_tail"], r["status"]) for r in rows if r["status"] != "sent"] == [
         ("d-api-en", "failed")
     ]
-    assert PushRecord.objects.count() == len(rows) == 2 * len(impacted) + 1
+    assert PushRecord.objects.count() - 1 == len(rows) == 2 * len(impacted) + 1
     assert {r["provider"] for r in rows} == {"fcm"}

@@ -22,6 +22,8 @@ PRODUCTION_ENV = {
     "SECURE_HSTS_PRELOAD": "true",
     "CXHUB_BEHIND_TLS_PROXY": "true",
     "CXHUB_LOG_FORMAT": "json",
+    # One failed-authentication count for every web process.
+    "CACHE_URL": "rediscache://127.0.0.1:6379/1",
 }
 
 

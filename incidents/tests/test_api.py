@@ -2,9 +2,9 @@ import json
 
 import pytest
 from django.contrib.auth.models import Group, User
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from apikeys.services import api_key_create
 from conftest import ORIGINAL_PAYLOAD, post_original
 from incidents import services
 from incidents.models import Incident, Integration, Report, Trigger
@@ -148,7 +148,7 @@ def incident(scenario):
 
 def token_client(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_create(user=user, name='tests')[1]}")
     return client
 
 

@@ -54,6 +54,7 @@ def test_demo_creates_one_integration_of_each_kind_and_keeps_the_demo_token(
         "demo-grafana": "grafana",
         "demo-pagerduty": "pagerduty",
         "demo-generic": "generic",
+        "demo-app-backend": "app_backend",
     }
     assert Integration.objects.get(name="demo").token_hash == hash_token("demo-token-for-tests")
     assert "/api/v1/integrations/alertmanager/" in first

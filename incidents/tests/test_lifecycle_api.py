@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from apikeys.services import api_key_create
 from incidents import links, services
 from incidents.models import Incident, Integration
 from notifications.channels import locmem
@@ -40,7 +40,7 @@ def staff_client(db):
     user = User.objects.create_user("ana", is_staff=True)
     user.groups.add(Group.objects.get(name="Support"))
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_create(user=user, name='tests')[1]}")
     return client
 
 

@@ -2,7 +2,7 @@ from urllib.parse import quote
 
 import apprise
 
-from notifications.channels.base import BaseChannel, DeliveryError
+from notifications.channels.base import BaseChannel, DeliveryError, outbound_check
 
 # Apprise's HTTP notifiers take extra request headers as `+Name=value` URL arguments.
 _HEADER_SCHEMES = ("json://", "jsons://", "form://", "forms://", "xml://", "xmls://")
@@ -23,6 +23,7 @@ class AppriseChannel(BaseChannel):
     label = "Apprise URL"
 
     def send(self, *, target, title, body, key=""):
+        outbound_check(target, apprise=True)
         sender = apprise.Apprise()
         if not sender.add(with_delivery_key(target, key)):
             raise DeliveryError("Apprise does not understand this URL", permanent=True)

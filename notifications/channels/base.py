@@ -1,6 +1,6 @@
-from notifications.errors import DeliveryError
+from notifications.errors import DeliveryError, outbound_check
 
-__all__ = ["BaseChannel", "DeliveryError"]
+__all__ = ["BaseChannel", "DeliveryError", "outbound_check"]
 
 
 class BaseChannel:

@@ -3,6 +3,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 
+from notifications.errors import outbound_check
 from notifications.providers.base import BasePushProvider, DeliveryError, PushFailure
 
 
@@ -25,6 +26,7 @@ class ApprisePushProvider(BasePushProvider):
                 "CXHUB_PUSH_APPRISE_URL must contain {token}, e.g. ntfys://host/{token}",
                 permanent=True,
             )
+        outbound_check(template.replace("{token}", "token"), apprise=True)
 
         def one(message):
             notifier = apprise.Apprise()

@@ -5,6 +5,7 @@ import json
 import requests
 from django.conf import settings
 
+from notifications.errors import outbound_check
 from notifications.providers.base import BasePushProvider, DeliveryError, PushFailure
 
 
@@ -23,6 +24,7 @@ class WebhookPushProvider(BasePushProvider):
         url = settings.CXHUB_PUSH_WEBHOOK_URL
         if not url:
             raise DeliveryError("CXHUB_PUSH_WEBHOOK_URL is not set", permanent=True)
+        outbound_check(url)
         payload = json.dumps(
             {
                 "reference": reference,

@@ -46,3 +46,22 @@ def test_saving_the_team_without_retyping_keeps_the_secret(admin_client, team):
     admin_client.post(f"/admin/notifications/team/{team.pk}/change/", form)
     channel.refresh_from_db()
     assert channel.target == "slack://T111/B111/new"
+
+
+def test_push_secrets_never_appear_in_the_admin_or_the_api(admin_client, team, settings, tmp_path):
+    from django.contrib.admin import site
+    from django.urls import reverse
+
+    settings.CXHUB_PUSH_WEBHOOK_SECRET = "webhook-secret-0123456789"
+    account = tmp_path / "fcm.json"
+    account.write_text('{"project_id": "p", "private_key": "FCM-PRIVATE-KEY-XYZ"}')
+    settings.CXHUB_FCM_CREDENTIALS_FILE = str(account)
+    pages = [reverse("admin:index"), "/api/schema/", "/api/v1/incidents/"]
+    for model in site._registry:
+        meta = model._meta
+        pages.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
+    for url in pages:
+        body = admin_client.get(url).content.decode()
+        assert "webhook-secret-0123456789" not in body, url
+        assert "FCM-PRIVATE-KEY-XYZ" not in body, url
+        assert "supersecret" not in body, url

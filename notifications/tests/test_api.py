@@ -1,14 +1,14 @@
 from notifications.models import Customer, Device
 
 
-def test_customer_upsert_creates_then_replaces(scenario, ingest_client):
+def test_customer_upsert_creates_then_replaces(scenario, registry_client):
     body = {
         "external_id": "cust-42",
         "locale": "en",
         "services": ["login"],
         "devices": [{"platform": "ios", "token": "t1"}, {"platform": "android", "token": "t2"}],
     }
-    response = ingest_client.post("/api/v1/customers", body, format="json")
+    response = registry_client.post("/api/v1/customers", body, format="json")
     assert response.status_code == 201
     assert response.json() == {
         "external_id": "cust-42",
@@ -16,17 +16,22 @@ def test_customer_upsert_creates_then_replaces(scenario, ingest_client):
         "devices": 2,
         "services": ["login"],
         "tags": [],
+        "time_zone": "America/Sao_Paulo",  # the locale's default (en)
+        "phone_consent": False,
+        "email_consent": False,
+        "opt_out_outage": False,
+        "opt_out_all_clear": False,
     }
     body["devices"] = [{"platform": "ios", "token": "t1"}]
-    response = ingest_client.post("/api/v1/customers", body, format="json")
+    response = registry_client.post("/api/v1/customers", body, format="json")
     assert response.status_code == 200
     customer = Customer.objects.get(external_id="cust-42")
     assert list(customer.devices.values_list("token", flat=True)) == ["t1"]
     assert not Device.objects.filter(token="t2").exists()
 
 
-def test_customer_upsert_names_bad_fields(scenario, ingest_client):
-    response = ingest_client.post(
+def test_customer_upsert_names_bad_fields(scenario, registry_client):
+    response = registry_client.post(
         "/api/v1/customers",
         {
             "external_id": "c",

@@ -20,15 +20,17 @@ def bulk_body(n, *, services=("login",), tags=("premium",)):
     }
 
 
-def test_bulk_upsert_writes_customers_with_a_constant_number_of_queries(scenario, ingest_client):
+def test_bulk_upsert_writes_customers_with_a_constant_number_of_queries(scenario, registry_client):
     with CaptureQueriesContext(connection) as small:
-        assert ingest_client.post("/api/v1/customers/bulk", bulk_body(3), format="json").json() == {
+        assert registry_client.post(
+            "/api/v1/customers/bulk", bulk_body(3), format="json"
+        ).json() == {
             "created": 3,
             "updated": 0,
             "devices": 3,
         }
     with CaptureQueriesContext(connection) as large:
-        response = ingest_client.post("/api/v1/customers/bulk", bulk_body(200), format="json")
+        response = registry_client.post("/api/v1/customers/bulk", bulk_body(200), format="json")
     assert response.json() == {"created": 197, "updated": 3, "devices": 200}
     # Queries do not grow with the number of customers (N round trips would be 200+).
     assert len(large.captured_queries) <= len(small.captured_queries) + 2
@@ -39,8 +41,8 @@ def test_bulk_upsert_writes_customers_with_a_constant_number_of_queries(scenario
     assert list(customer.devices.values_list("token", flat=True)) == ["bt7"]
 
 
-def test_bulk_upsert_replaces_lists_and_moves_tokens(scenario, ingest_client):
-    ingest_client.post("/api/v1/customers/bulk", bulk_body(2), format="json")
+def test_bulk_upsert_replaces_lists_and_moves_tokens(scenario, registry_client):
+    registry_client.post("/api/v1/customers/bulk", bulk_body(2), format="json")
     body = {
         "customers": [
             {"external_id": "b0", "services": [], "tags": ["pj"], "devices": []},
@@ -54,7 +56,7 @@ def test_bulk_upsert_replaces_lists_and_moves_tokens(scenario, ingest_client):
             },
         ]
     }
-    response = ingest_client.post("/api/v1/customers/bulk", body, format="json")
+    response = registry_client.post("/api/v1/customers/bulk", body, format="json")
     assert response.status_code == 200
     b0, b1 = Customer.objects.get(external_id="b0"), Customer.objects.get(external_id="b1")
     assert list(b0.tags.values_list("slug", flat=True)) == ["pj"]
@@ -63,18 +65,18 @@ def test_bulk_upsert_replaces_lists_and_moves_tokens(scenario, ingest_client):
     assert not Customer.objects.get(external_id="c3").devices.exists()
 
 
-def test_bulk_upsert_names_index_and_field_and_writes_nothing(scenario, ingest_client):
+def test_bulk_upsert_names_index_and_field_and_writes_nothing(scenario, registry_client):
     body = bulk_body(4)
     body["customers"][1]["devices"][0]["platform"] = "nokia"
     body["customers"][3]["external_id"] = ""
-    response = ingest_client.post("/api/v1/customers/bulk", body, format="json")
+    response = registry_client.post("/api/v1/customers/bulk", body, format="json")
     assert response.status_code == 400
     errors = response.json()["customers"]
     assert set(errors) == {"1", "3"}
     assert "platform" in errors["1"]["devices"]["0"]
     assert "external_id" in errors["3"]
     body = bulk_body(2, services=["login", "logn"])
-    response = ingest_client.post("/api/v1/customers/bulk", body, format="json")
+    response = registry_client.post("/api/v1/customers/bulk", body, format="json")
     assert response.json() == {
         "customers": {
             "0": {"services": ["Unknown service(s): logn."]},
@@ -84,12 +86,12 @@ def test_bulk_upsert_names_index_and_field_and_writes_nothing(scenario, ingest_c
     assert not Customer.objects.filter(external_id__startswith="b").exists()
 
 
-def test_bulk_upsert_is_bounded(scenario, ingest_client, settings):
+def test_bulk_upsert_is_bounded(scenario, registry_client, settings):
     settings.CXHUB_MAX_CUSTOMERS_PER_REQUEST = 5
-    response = ingest_client.post("/api/v1/customers/bulk", bulk_body(6), format="json")
+    response = registry_client.post("/api/v1/customers/bulk", bulk_body(6), format="json")
     assert response.status_code == 400
     assert response.json() == {"customers": ["At most 5 customers per request."]}
-    response = ingest_client.post("/api/v1/customers/bulk", {"customers": []}, format="json")
+    response = registry_client.post("/api/v1/customers/bulk", {"customers": []}, format="json")
     assert response.status_code == 400
 
 

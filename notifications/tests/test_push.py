@@ -207,11 +207,23 @@ def test_audience_narrows_by_tag_platform_and_locale(scenario, integration):
     Customer.objects.get(external_id="c3").tags.add(vip)
     Device.objects.filter(token="tok-c1-b").update(platform="ios")
     base = {"scope": "service", "service_ids": [scenario["login"].pk]}
-    assert audience_estimate(base) == {"devices": 3, "customers": 2}
-    assert audience_estimate({**base, "tags": ["vip"]}) == {"devices": 1, "customers": 1}
-    assert audience_estimate({**base, "platforms": ["ios"]}) == {"devices": 1, "customers": 1}
-    assert audience_estimate({**base, "locales": ["en"]}) == {"devices": 0, "customers": 0}
-    assert audience_estimate({"scope": "all"}) == {"devices": 4, "customers": 3}
+    assert audience_estimate(base) == {"devices": 3, "customers": 2, "opted_out": 0}
+    assert audience_estimate({**base, "tags": ["vip"]}) == {
+        "devices": 1,
+        "customers": 1,
+        "opted_out": 0,
+    }
+    assert audience_estimate({**base, "platforms": ["ios"]}) == {
+        "devices": 1,
+        "customers": 1,
+        "opted_out": 0,
+    }
+    assert audience_estimate({**base, "locales": ["en"]}) == {
+        "devices": 0,
+        "customers": 0,
+        "opted_out": 0,
+    }
+    assert audience_estimate({"scope": "all"}) == {"devices": 4, "customers": 3, "opted_out": 0}
     action.audience_scope = "all"
     action.save()
     action.audience_tags.add(vip)

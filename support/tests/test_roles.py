@@ -3,9 +3,9 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from apikeys.services import api_key_create
 from conftest import ORIGINAL_PAYLOAD
 from incidents.models import Incident
 from support.roles import CX_STAFF, SUPPORT, groups_ensure
@@ -81,7 +81,7 @@ def test_admin_actions_acknowledge_only_for_those_allowed(client, cx_user, suppo
 
 def token_client(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_create(user=user, name='tests')[1]}")
     return client
 
 

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from actions.models import Action, PushTemplate, Service, Tier, TriggerRule
-from incidents.models import Integration, hash_token
+from incidents.models import Integration, hash_token, ingest_kinds
 from notifications.models import Channel, Customer, Device, Team
 from support.roles import CX_STAFF, SUPPORT, groups_ensure
 
@@ -42,6 +42,17 @@ CUSTOMERS = [
     ("demo-customer-2", "pt-BR", [("ios", "demo-token-ios-2")]),
     ("demo-customer-3", "en", [("android", "demo-token-android-3"), ("web", "demo-token-web-3")]),
 ]
+# Customers for the push safeguards (docs/customers.md): one twelve hours from Sao Paulo,
+# so one of the two is usually in its quiet hours; one with no app, only an SMS consent.
+SAFEGUARD_CUSTOMERS = [
+    ("demo-customer-tokyo", "en", {"time_zone": "Asia/Tokyo"}, [("ios", "demo-token-ios-tokyo")]),
+    (
+        "demo-customer-sms",
+        "pt-BR",
+        {"phone": "+5511999990000", "phone_consent": True},
+        [],
+    ),
+]
 
 
 class Command(BaseCommand):
@@ -52,7 +63,9 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        login, _ = Service.objects.update_or_create(slug="login", defaults={"name": "Login no app"})
+        login, _ = Service.objects.update_or_create(
+            slug="login", defaults={"name": "Login no app", "status_visible": True}
+        )
         teams = {}
         for slug, name in TEAMS:
             teams[slug], _ = Team.objects.update_or_create(slug=slug, defaults={"name": name})
@@ -74,6 +87,8 @@ class Command(BaseCommand):
                 "flap_minutes": 5,
                 "repeat_minutes": 15,
                 "ack_timeout_minutes": 30,
+                "status_visible": True,
+                "push_fallback": "sms",
             },
         )
         for code in ("503", "404"):
@@ -93,9 +108,10 @@ class Command(BaseCommand):
                     "after_minutes": minutes,
                 },
             )
-        for external_id, locale, devices in CUSTOMERS:
+        customers = [(e, loc, {}, d) for e, loc, d in CUSTOMERS] + SAFEGUARD_CUSTOMERS
+        for external_id, locale, extra, devices in customers:
             customer, _ = Customer.objects.update_or_create(
-                external_id=external_id, defaults={"locale": locale}
+                external_id=external_id, defaults={"locale": locale, **extra}
             )
             customer.services.add(login)
             for platform, token in devices:
@@ -108,9 +124,16 @@ class Command(BaseCommand):
             kind: self._integration_token(
                 name=f"demo-{kind}", kind=kind, token_file=f"demo_token_{kind}", env=None
             )
-            for kind in Integration.Kind.values
+            for kind in ingest_kinds()
             if kind != Integration.Kind.CXHUB
         }
+        # The customer registry's own credential: monitoring tokens may not write it.
+        backend_token = self._integration_token(
+            name="demo-app-backend",
+            kind=Integration.Kind.APP_BACKEND,
+            token_file="demo_token_app_backend",  # noqa: S106 (a file name)
+            env=None,
+        )
         password = self._user("admin", "CXHUB_DEMO_PASSWORD", "demo_password", superuser=True)
         groups_ensure()
         role_passwords = {
@@ -125,18 +148,32 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  Admin:  {base}/admin/  login admin / {password}")
         self.stdout.write(f"  Support pages: {base}/support/")
+        self.stdout.write(f"  Status page: {base}/status/  in-app status: {base}/api/v1/status")
         for username, role, *_ in DEMO_ROLE_USERS:
             self.stdout.write(f"  {role}: login {username} / {role_passwords[username]}")
-        self.stdout.write(f"  Token:  {token}")
+        self.stdout.write("  Credentials, each for one thing only:")
+        self.stdout.write(f"  Token:  {token}  (cxhub triggers: POST /api/v1/triggers)")
+        self.stdout.write(
+            f"  App backend token: {backend_token}  (customer registry: POST "
+            "/api/v1/customers and /api/v1/customers/bulk)"
+        )
         self.stdout.write(
             f"  Try:    curl -X POST {base}/api/v1/triggers -H 'Authorization: Bearer {token}' "
             "-H 'Content-Type: application/json' "
             """-d '{"gatilhos": [{"servico": "login", "retorno": "503"}, """
             """{"servico": "login", "retorno": "404"}]}'"""
         )
-        self.stdout.write("  Integrations of each kind (docs/integrations.md), URL with token:")
+        self.stdout.write(
+            "  Integrations of each kind (docs/integrations.md), URL with token "
+            "(each token sends only its own kind's payloads):"
+        )
         for kind, kind_token in kind_tokens.items():
             self.stdout.write(f"    {kind:<13} {base}/api/v1/integrations/{kind}/{kind_token}")
+        self.stdout.write(
+            "  People: admin manages everything; CX staff configure actions, teams, "
+            "integrations and customers; Support read incidents and acknowledge, resolve, "
+            "silence (docs/security.md)."
+        )
 
     def _integration_token(
         self,

@@ -47,7 +47,9 @@ class Command(BaseCommand):
         url = integration_url(integration)
         self.stdout.write(f"Integration: {integration.name} ({integration.kind})")
         self.stdout.write(f"URL:   {url}  (Authorization: Bearer <token>)")
-        self.stdout.write(f"       {url}{token}  (for senders that cannot set headers)")
+        if integration.kind != Integration.Kind.APP_BACKEND:
+            self.stdout.write(f"       {url}{token}  (for senders that cannot set headers)")
         if integration.kind == Integration.Kind.PAGERDUTY:
             self.stdout.write(f"       {url.split('/api/')[0]}/v2/enqueue  (routing_key = token)")
+        self.stdout.write(f"May do: {integration.scope}")
         self.stdout.write(f"Token: {token}")

@@ -6,16 +6,20 @@ import os
 import re
 import sys
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_email
 from django.db import transaction
 from tqdm import tqdm
 
-from notifications.customers import service_model
+from notifications.customers import FIELDS, customers_upsert, service_model
 from notifications.models import Device
-from notifications.services import customers_upsert
+from notifications.validators import validate_phone, validate_time_zone
 
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 PLATFORMS = set(Device.Platform.values)
+BOOLEANS = ("phone_consent", "email_consent", "opt_out_outage", "opt_out_all_clear")
+TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 
 
 def parse_row(row: dict, known_services: set) -> tuple[dict | None, str]:
@@ -45,14 +49,47 @@ def parse_row(row: dict, known_services: set) -> tuple[dict | None, str]:
         if len(token) > 4096:
             return None, "token: at most 4096 characters"
         devices.append({"platform": platform, "token": token})
-    return {"external_id": external_id, "locale": locale, "devices": devices, **lists}, ""
+    extra, error = parse_extra(row)
+    if error:
+        return None, error
+    item = {"external_id": external_id, "locale": locale, "devices": devices, **lists, **extra}
+    return item, ""
+
+
+def parse_extra(row: dict) -> tuple[dict, str]:
+    """Return (fields, "") or ({}, "field: why") for the optional contact and preference columns.
+
+    An empty or absent cell is left out, so the stored value stays.
+    """
+    extra = {}
+    for field, check in (
+        ("time_zone", validate_time_zone),
+        ("phone", validate_phone),
+        ("email", validate_email),
+    ):
+        value = (row.get(field) or "").strip()
+        if value:
+            try:
+                check(value)
+            except ValidationError as exc:
+                return {}, f"{field}: {' '.join(exc.messages)}"
+            extra[field] = value
+    for field in BOOLEANS:
+        value = (row.get(field) or "").strip().lower()
+        if value:
+            if value not in TRUE | FALSE:
+                return {}, f"{field}: give true or false"
+            extra[field] = value in TRUE
+    return extra, ""
 
 
 class Command(BaseCommand):
     help = (
         "Import customers from a CSV with columns external_id, locale, services, tags, "
-        "platform, token (one row per device; services and tags separated by |). "
-        "Adds to what is stored: nothing is removed."
+        "platform, token (one row per device; services and tags separated by |) and, "
+        "optionally, time_zone, phone, phone_consent, email, email_consent, "
+        "opt_out_outage, opt_out_all_clear (true/false). Adds to what is stored: nothing "
+        "is removed, an empty cell keeps the stored value."
     )
 
     def add_arguments(self, parser):
@@ -101,6 +138,7 @@ class Command(BaseCommand):
                 merged = batch.setdefault(item["external_id"], item)
                 if merged is not item:
                     merged["locale"] = item["locale"]
+                    merged.update((key, item[key]) for key in item if key in FIELDS)
                     for field in ("services", "tags", "devices"):
                         merged[field] = merged[field] + item[field]
                 if len(batch) >= batch_size:

@@ -1,0 +1,47 @@
+"""One limiter of failed authentications, shared by every authentication path and process."""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+
+
+def client_ip(request) -> str:
+    """Return the client's address: REMOTE_ADDR, or the proxy's last X-Forwarded-For hop."""
+    if settings.CXHUB_BEHIND_TLS_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            # The last hop is what the trusted proxy appended; earlier ones are hearsay.
+            return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class FailedAuthLimit:
+    """Answer 429 to a client address after too many failed token checks in a minute.
+
+    Tokens are 256 random bits, so guessing cannot succeed; the limit keeps a
+    scanner from costing a database query per guess. Counts live in the Django
+    cache (CACHE_URL): per process by default, shared when it points at Redis.
+    """
+
+    def __init__(self, request):
+        self.window = int(time.time() // 60)
+        self.key = f"cxhub:authfail:{client_ip(request)}:{self.window}"
+
+    def check(self):
+        limit = settings.CXHUB_AUTH_FAILURES_PER_MINUTE
+        if limit and cache.get(self.key, 0) >= limit:
+            raise exceptions.Throttled(
+                wait=60 - time.time() % 60,
+                detail=_("Too many failed authentications from this address; retry later."),
+            )
+
+    def failed(self):
+        if cache.add(self.key, 1, timeout=120):
+            return
+        try:
+            cache.incr(self.key)
+        except ValueError:  # expired between add and incr
+            cache.add(self.key, 1, timeout=120)

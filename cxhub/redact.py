@@ -1,0 +1,112 @@
+"""Take credentials out of what cxhub keeps or logs: stored payloads, URLs, messages.
+
+A monitoring payload may carry its own credential (PagerDuty's `routing_key` is
+the integration token) or a sender's (an `Authorization` header copied into a
+webhook body); a URL may carry a token as its last segment. What is kept for
+support staff to read must not.
+"""
+
+import re
+
+REDACTED = "[redacted]"
+
+# Field names that hold a credential, in any case and with - or _ (routing_key,
+# X-Api-Key, client_secret, access_token, Authorization, password ...).
+SECRET_FIELD = re.compile(
+    r"routing.?key|token|authori[sz]ation|passw(or)?d|secret|api.?key|signature|cookie|"
+    r"credential|private.?key|session",
+    re.IGNORECASE,
+)
+# A credential written out in a string: "Bearer abc...", "Token abc...", "Basic abc...".
+SCHEME_CREDENTIAL = re.compile(r"\b(Bearer|Token|Basic)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
+# The password in a URL's user info: scheme://user:password@host.
+URL_PASSWORD = re.compile(r"(://[^/\s:@]*:)[^/\s@]+@")
+# Paths that end in a credential; the named group is replaced.
+SECRET_PATHS = [
+    re.compile(r"(/api/v1/integrations/[^/?\s]+/)(?P<secret>[^/?\s\"]+)"),
+    re.compile(r"(/incidents/[0-9a-f-]{36}/acknowledge/)(?P<secret>[^/?\s\"]+)"),
+]
+# A query parameter whose name holds a credential word: ?token=, &api_key=, and
+# Apprise's header arguments such as ?-X-Api-Key= or ?+Authorization=.
+SECRET_QUERY = re.compile(
+    r"([?&](?:key|[^=&\s\"]*(?:token|api.?key|access.?key|routing.?key|secret|passw|signature|"
+    r"auth)[^=&\s\"]*)=)[^&\s\"]*",
+    re.IGNORECASE,
+)
+
+
+def text(value: str, *, secrets=()) -> str:
+    """Return `value` with the given secrets and credential-looking parts replaced."""
+    for secret in secrets:
+        if secret and len(secret) >= 6:
+            value = value.replace(secret, REDACTED)
+    value = SCHEME_CREDENTIAL.sub(lambda m: f"{m.group(1)} {REDACTED}", value)
+    value = URL_PASSWORD.sub(rf"\g<1>{REDACTED}@", value)
+    return url(value)
+
+
+def url(value: str) -> str:
+    """Return a URL or path with a token in its path or query string replaced."""
+    for pattern in SECRET_PATHS:
+        value = pattern.sub(rf"\g<1>{REDACTED}", value)
+    return SECRET_QUERY.sub(rf"\g<1>{REDACTED}", value)
+
+
+def query(value: str) -> str:
+    """Return a query string (without its "?") with credential parameters replaced."""
+    return url(f"?{value}")[1:] if value else value
+
+
+def payload(data, *, secrets=()):
+    """Return a copy of a JSON document with credential fields and `secrets` replaced.
+
+    Walks without recursion (documents are already depth-checked, but a deep one
+    must not cost a stack frame per level).
+    """
+    secrets = [s for s in secrets if s]
+    root = [data]
+    stack = [(root, 0)]
+    while stack:
+        container, key = stack.pop()
+        value = container[key]
+        if isinstance(value, dict):
+            copy = {}
+            for name, child in value.items():
+                if isinstance(name, str) and SECRET_FIELD.search(name) and child not in (None, ""):
+                    copy[name] = REDACTED
+                else:
+                    copy[name] = child
+                    stack.append((copy, name))
+            container[key] = copy
+        elif isinstance(value, list):
+            copy = list(value)
+            container[key] = copy
+            stack.extend((copy, index) for index in range(len(copy)))
+        elif isinstance(value, str):
+            container[key] = text(value, secrets=secrets)
+    return root[0]
+
+
+def triggers(items: list[dict], *, secrets=()) -> list[dict]:
+    """Return trigger dicts whose free text (summary) carries no credential."""
+    return [
+        {**item, "summary": text(item["summary"], secrets=secrets)} if item.get("summary") else item
+        for item in items
+    ]
+
+
+def request_secrets(request) -> list[str]:
+    """Return the credentials a request carried: its Authorization value, a token in its path."""
+    from rest_framework.authentication import get_authorization_header
+
+    found = []
+    parts = get_authorization_header(request).split()
+    if len(parts) == 2:
+        try:
+            found.append(parts[1].decode())
+        except UnicodeDecodeError:
+            pass
+    context = getattr(request, "parser_context", None) or {}
+    if token := (context.get("kwargs") or {}).get("token"):
+        found.append(token)
+    return found

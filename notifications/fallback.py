@@ -1,0 +1,184 @@
+"""Fallback providers: the SMS or e-mail that reaches a customer no push could.
+
+The same shape as the push providers: `send(messages=[FallbackMessage], title,
+reference)` returns the failures by customer id (a customer absent from it was
+sent), or raises DeliveryError when the whole batch failed (retried unless
+permanent). One provider per channel, chosen by CXHUB_SMS_PROVIDER and
+CXHUB_EMAIL_PROVIDER: console (log), locmem (tests), apprise (a URL template
+whose `{to}` the number or address fills: an SMS gateway such as Twilio or
+Vonage, or mailtos://), webhook (the bank's gateway, one signed JSON POST per
+batch, like the push gateway's).
+"""
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import requests
+from django.conf import settings
+
+from notifications.errors import DeliveryError
+from notifications.providers import PushFailure, sign
+
+logger = logging.getLogger("cxhub.fallback")
+
+CHANNELS = ("sms", "email")
+# What the locmem provider "sent", for tests.
+outbox: list[dict] = []
+
+
+@dataclass(frozen=True)
+class FallbackMessage:
+    customer_id: int
+    channel: str  # sms or email
+    address: str  # E.164 number or e-mail address
+    locale: str
+    body: str
+
+
+def _setting(channel: str, name: str) -> str:
+    return getattr(settings, f"CXHUB_{channel.upper()}_{name}")
+
+
+class ConsoleFallbackProvider:
+    name = "console"
+
+    def send(self, *, messages, title, reference):
+        # A count only: numbers and addresses stay out of logs.
+        for channel in sorted({m.channel for m in messages}):
+            group = [m for m in messages if m.channel == channel]
+            logger.warning(
+                "%s %s to %d customer(s) | %s",
+                channel.upper(),
+                reference,
+                len(group),
+                " | ".join(sorted({m.body for m in group})),
+            )
+        return {}
+
+
+class LocmemFallbackProvider:
+    name = "locmem"
+
+    def send(self, *, messages, title, reference):
+        outbox.append(
+            {
+                "reference": reference,
+                "title": title,
+                "to": [m.address for m in messages],
+                "channel": messages[0].channel if messages else "",
+                "bodies": {m.address: m.body for m in messages},
+            }
+        )
+        return {}
+
+
+class WebhookFallbackProvider:
+    """POST the batch to the bank's SMS / e-mail gateway, signed like the push gateway.
+
+    Body `{"reference", "channel", "title", "recipients": [{"to", "locale",
+    "message"}]}`, headers `X-Cxhub-Signature: sha256=<HMAC>` and
+    `Idempotency-Key: <reference>`; the gateway may answer `{"failed": {to: error}}`.
+    """
+
+    name = "webhook"
+
+    def send(self, *, messages, title, reference):
+        channel = messages[0].channel
+        url = _setting(channel, "WEBHOOK_URL")
+        if not url:
+            raise DeliveryError(f"CXHUB_{channel.upper()}_WEBHOOK_URL is not set", permanent=True)
+        payload = json.dumps(
+            {
+                "reference": reference,
+                "channel": channel,
+                "title": title,
+                "recipients": [
+                    {"to": m.address, "locale": m.locale, "message": m.body} for m in messages
+                ],
+            }
+        ).encode()
+        headers = {"Content-Type": "application/json", "Idempotency-Key": reference}
+        secret = _setting(channel, "WEBHOOK_SECRET")
+        if secret:
+            headers["X-Cxhub-Signature"] = f"sha256={sign(secret, payload)}"
+        try:
+            response = requests.post(
+                url, data=payload, headers=headers, timeout=settings.CXHUB_HTTP_TIMEOUT
+            )
+        except requests.RequestException as exc:
+            raise DeliveryError(f"{channel} gateway unreachable: {exc.__class__.__name__}") from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise DeliveryError(f"{channel} gateway answered {response.status_code}")
+        if response.status_code >= 400:
+            raise DeliveryError(
+                f"{channel} gateway refused the batch: {response.status_code}", permanent=True
+            )
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        failed = (answer if isinstance(answer, dict) else {}).get("failed") or {}
+        by_address = {m.address: m.customer_id for m in messages}
+        return {
+            by_address[to]: PushFailure(str(error)[:500])
+            for to, error in failed.items()
+            if to in by_address
+        }
+
+
+class AppriseFallbackProvider:
+    """Send each customer a message through an Apprise URL whose `{to}` is their address."""
+
+    name = "apprise"
+
+    def send(self, *, messages, title, reference):
+        import apprise
+
+        channel = messages[0].channel
+        template = _setting(channel, "APPRISE_URL")
+        if "{to}" not in template:
+            raise DeliveryError(
+                f"CXHUB_{channel.upper()}_APPRISE_URL must contain {{to}}", permanent=True
+            )
+
+        def one(message):
+            notifier = apprise.Apprise()
+            if not notifier.add(template.replace("{to}", quote(message.address, safe="@+"))):
+                return PushFailure("Not a valid Apprise URL for this address")
+            if notifier.notify(title=title, body=message.body):
+                return None
+            return PushFailure("Apprise could not deliver", transient=True)
+
+        with ThreadPoolExecutor(max_workers=settings.CXHUB_PUSH_CONCURRENCY) as pool:
+            results = list(pool.map(one, messages))
+        return {m.customer_id: f for m, f in zip(messages, results, strict=True) if f}
+
+
+PROVIDERS = {
+    cls.name: cls
+    for cls in (
+        ConsoleFallbackProvider,
+        LocmemFallbackProvider,
+        WebhookFallbackProvider,
+        AppriseFallbackProvider,
+    )
+}
+
+
+def get_fallback_provider(channel: str):
+    """Return the provider configured for `channel` (sms or email)."""
+    if channel not in CHANNELS:
+        raise DeliveryError(f"Unknown fallback channel {channel!r}", permanent=True)
+    name = _setting(channel, "PROVIDER")
+    try:
+        return PROVIDERS[name]()
+    except KeyError:
+        raise DeliveryError(f"Unknown {channel} provider {name!r}", permanent=True) from None
+
+
+def provider_key(channel: str) -> str:
+    """Return the name the ledger and the rate limit know the channel's provider by."""
+    return f"{channel}:{_setting(channel, 'PROVIDER')}"

@@ -1,0 +1,31 @@
+import pytest
+
+from statuspage.api import snapshots
+from statuspage.views import pages
+
+
+@pytest.fixture(autouse=True)
+def fresh_snapshots():
+    """Start each test without the snapshots another test left in this process."""
+    snapshots.clear()
+    pages.clear()
+    yield
+    snapshots.clear()
+    pages.clear()
+
+
+@pytest.fixture
+def visible(scenario):
+    """Make login customer-facing and action 0001 shown on the status page."""
+    scenario["login"].status_visible = True
+    scenario["login"].save()
+    scenario["action"].status_visible = True
+    scenario["action"].save()
+    return scenario
+
+
+@pytest.fixture
+def integration(db):
+    from incidents.models import Integration
+
+    return Integration.objects.create(name="m", token_hash="h")

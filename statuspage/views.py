@@ -1,0 +1,60 @@
+"""The public status page: customer-facing services and the recent incidents, no login."""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.views.decorators.http import require_GET
+
+from cxhub.hotcache import TtlCache
+from statuspage.selectors import page_incidents, page_services
+
+pages = TtlCache(max_entries=16, ttl_setting="CXHUB_STATUS_CACHE_SECONDS")
+
+
+def duration_text(duration) -> str:
+    """Return a duration as "2 h 05 min" or "12 min" (under a minute counts as one)."""
+    minutes = max(1, round(duration.total_seconds() / 60))
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def page_html(language: str) -> bytes:
+    """Render the status page in `language` from the database, now."""
+    now = timezone.now()
+    days = settings.CXHUB_STATUS_PAGE_DAYS
+    incidents = page_incidents(now=now, days=days)
+    for incident in incidents:
+        incident["duration_text"] = (
+            duration_text(incident["duration"]) if incident["duration"] else ""
+        )
+    services = page_services()
+    with translation.override(language):
+        return render_to_string(
+            "statuspage/status.html",
+            {
+                "services": services,
+                "disrupted": any(s["disrupted"] for s in services),
+                "incidents": incidents,
+                "days": days,
+                "generated_at": now,
+                "language": language,
+                "languages": settings.LANGUAGES,
+            },
+        ).encode()
+
+
+@require_GET
+def status_page(request):
+    """Show the status page in the language asked (?lang=en), else the browser's."""
+    asked = request.GET.get("lang", "")
+    codes = {code for code, _name in settings.LANGUAGES}
+    language = asked if asked in codes else translation.get_language()
+    if language not in codes:
+        language = settings.LANGUAGE_CODE
+    response = HttpResponse(pages.get(language, lambda: page_html(language)))
+    response["Cache-Control"] = f"public, max-age={int(settings.CXHUB_STATUS_CACHE_SECONDS)}"
+    response["Content-Language"] = language
+    if not asked:
+        response["Vary"] = "Accept-Language, Cookie"
+    return response
