@@ -1,10 +1,14 @@
 """Answer 503 with Retry-After while the database is unreachable, instead of a 500."""
 
+import io
 import logging
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.utils.translation import gettext
+
+from cxhub.api import oversize_detail
 
 logger = logging.getLogger("cxhub.availability")
 
@@ -45,3 +49,41 @@ class DatabaseUnavailableMiddleware:
             )
             return database_unavailable_response()
         return None
+
+
+class ChunkedBodyMiddleware:
+    """Give a chunked request body (no Content-Length) its length, or answer 411/413.
+
+    Django bounds the body by Content-Length, so a chunked one would read as empty
+    and its triggers be lost without a word. gunicorn decodes chunked bodies and
+    marks its input `wsgi.input_terminated`: there the input is read to its end, at
+    most CXHUB_MONITORING_MAX_BODY bytes (each endpoint's parser then applies its
+    own limit). A server that cannot end the input (the development server) gets
+    411, so the sender knows to send a length.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        meta = request.META
+        if (
+            not meta.get("CONTENT_LENGTH")
+            and "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower()
+        ):
+            if not meta.get("wsgi.input_terminated"):
+                return JsonResponse(
+                    {
+                        "detail": gettext(
+                            "Send a Content-Length header: this server cannot read a chunked body."
+                        )
+                    },
+                    status=411,
+                )
+            limit = settings.CXHUB_MONITORING_MAX_BODY
+            body = meta["wsgi.input"].read(limit + 1)
+            if len(body) > limit:
+                return JsonResponse({"detail": oversize_detail(limit)}, status=413)
+            request._stream = io.BytesIO(body)
+            meta["CONTENT_LENGTH"] = str(len(body))
+        return self.get_response(request)

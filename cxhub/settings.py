@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A lost database answers 503 + Retry-After, not 500.
     "cxhub.middleware.DatabaseUnavailableMiddleware",
+    # A chunked body (no Content-Length) is read and counted, not taken as empty.
+    "cxhub.middleware.ChunkedBodyMiddleware",
     # Static files (admin CSS, later the support pages) come from the app itself: no CDN.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -204,6 +206,13 @@ CONTENT_SECURITY_POLICY = {
 
 # One request body at most 1 MiB; the ingest API answers 413 past it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Monitoring senders' webhooks (Alertmanager, Grafana, PagerDuty, Opsgenie, generic):
+# a 5,000-alert Alertmanager group with labels and annotations is several MiB, and a
+# refused notification is lost (senders drop on 4xx). Parsed from the stream, so
+# DATA_UPLOAD_MAX_MEMORY_SIZE (Django's request.body) does not apply there.
+CXHUB_MONITORING_MAX_BODY = env.int("CXHUB_MONITORING_MAX_BODY", default=10 * 1024 * 1024)
+if CXHUB_MONITORING_MAX_BODY < DATA_UPLOAD_MAX_MEMORY_SIZE:
+    raise ImproperlyConfigured("CXHUB_MONITORING_MAX_BODY must be at least 1048576 (1 MiB).")
 
 REST_FRAMEWORK = {
     # API keys first: their WWW-Authenticate header turns a missing or bad key into a 401.
@@ -290,11 +299,22 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CXHUB_SWEEP_SECONDS = env.float("CXHUB_SWEEP_SECONDS", default=5.0)
 if CXHUB_SWEEP_SECONDS <= 0:
     raise ImproperlyConfigured("CXHUB_SWEEP_SECONDS must be a positive number of seconds.")
+# How often silent heartbeat checks are looked for (their own beat task).
+CXHUB_HEARTBEAT_SECONDS = env.float("CXHUB_HEARTBEAT_SECONDS", default=15.0)
+if CXHUB_HEARTBEAT_SECONDS <= 0:
+    raise ImproperlyConfigured("CXHUB_HEARTBEAT_SECONDS must be a positive number of seconds.")
+# Task modules beyond each app's tasks.py (autodiscovered).
+CELERY_IMPORTS = ["incidents.heartbeat_tasks"]
 CELERY_BEAT_SCHEDULE = {
     "sweep": {
         "task": "incidents.tasks.sweep",
         "schedule": timedelta(seconds=CXHUB_SWEEP_SECONDS),
         "options": {"expires": CXHUB_SWEEP_SECONDS},
+    },
+    "heartbeats": {
+        "task": "incidents.heartbeat_tasks.heartbeats_check",
+        "schedule": timedelta(seconds=CXHUB_HEARTBEAT_SECONDS),
+        "options": {"expires": CXHUB_HEARTBEAT_SECONDS},
     },
     "prune": {
         "task": "incidents.tasks.prune",
@@ -334,9 +354,13 @@ if CXHUB_REPORT_BATCH < 1:
 CXHUB_DOORBELL_SECONDS = env.float("CXHUB_DOORBELL_SECONDS", default=0.5)
 # A drain that has worked this long rings again and ends, so other tasks get a turn.
 CXHUB_DRAIN_SECONDS = env.float("CXHUB_DRAIN_SECONDS", default=2.0)
-if CXHUB_DOORBELL_SECONDS < 0 or CXHUB_DRAIN_SECONDS <= 0:
+# Between batches that were not full a drain waits this long, so a storm is counted in
+# batches of many (a batch costs the same whatever its size): a little latency for CPU.
+CXHUB_DRAIN_GATHER_SECONDS = env.float("CXHUB_DRAIN_GATHER_SECONDS", default=0.1)
+if CXHUB_DOORBELL_SECONDS < 0 or CXHUB_DRAIN_SECONDS <= 0 or CXHUB_DRAIN_GATHER_SECONDS < 0:
     raise ImproperlyConfigured(
-        "CXHUB_DOORBELL_SECONDS must be >= 0 and CXHUB_DRAIN_SECONDS > 0 seconds."
+        "CXHUB_DOORBELL_SECONDS and CXHUB_DRAIN_GATHER_SECONDS must be >= 0 and "
+        "CXHUB_DRAIN_SECONDS > 0 seconds."
     )
 CXHUB_MAX_TRIGGERS_PER_REQUEST = env.int("CXHUB_MAX_TRIGGERS_PER_REQUEST", default=1000)
 # How often an open incident's support page asks whether it changed, in seconds.

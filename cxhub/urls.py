@@ -22,6 +22,14 @@ from incidents.api_integrations import (
     IntegrationIngestTokenApi,
     PagerDutyEnqueueApi,
 )
+from incidents.api_opsgenie import (
+    OpsgenieAlertAcknowledgeApi,
+    OpsgenieAlertCloseApi,
+    OpsgenieAlertCreateApi,
+    OpsgenieAlertDescriptionApi,
+    OpsgenieAlertMessageApi,
+)
+from incidents.api_signals import ChangeApi, HeartbeatPingApi, PagerDutyChangeApi
 from incidents.views import acknowledge_link
 from notifications.api import CustomerBulkUpsertApi, CustomerUpsertApi
 from statuspage.api import StatusApi
@@ -30,6 +38,21 @@ admin.site.site_header = "cxhub"
 admin.site.site_title = "cxhub"
 admin.site.site_url = "/support/"
 
+
+def ingest(route: str, view, name: str, *, slash: bool = False) -> list:
+    """Route an ingest URL with and without a trailing slash (senders write either).
+
+    No redirect: a sender does not follow one with its body. `slash`: the name
+    (and the schema) is on the form with the slash (the one the docs give).
+    """
+    main, alias = (f"{route}/", route) if slash else (route, f"{route}/")
+    return [
+        path(main, view.as_view(), name=name),
+        # The other spelling answers the same, once in the schema is enough.
+        path(alias, view.as_view(schema=None), name=f"{name}-alias"),
+    ]
+
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="support:incidents"), name="home"),
     path("admin/", admin.site.urls),
@@ -37,7 +60,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),
-    path("api/v1/triggers", TriggerIngestApi.as_view(), name="api-triggers"),
+    *ingest("api/v1/triggers", TriggerIngestApi, "api-triggers"),
     path("api/v1/incidents/", IncidentListApi.as_view(), name="api-incidents"),
     path("api/v1/incidents/<uuid:pk>/", IncidentDetailApi.as_view(), name="api-incident"),
     path(
@@ -45,13 +68,29 @@ urlpatterns = [
         IncidentReportsApi.as_view(),
         name="api-incident-reports",
     ),
-    path("api/v1/integrations/<str:kind>/", IntegrationIngestApi.as_view(), name="api-integration"),
-    path(
+    *ingest("api/v1/integrations/<str:kind>", IntegrationIngestApi, "api-integration", slash=True),
+    *ingest(
         "api/v1/integrations/<str:kind>/<str:token>",
-        IntegrationIngestTokenApi.as_view(),
-        name="api-integration-token",
+        IntegrationIngestTokenApi,
+        "api-integration-token",
     ),
-    path("v2/enqueue", PagerDutyEnqueueApi.as_view(), name="api-pagerduty-enqueue"),
+    *ingest("v2/enqueue", PagerDutyEnqueueApi, "api-pagerduty-enqueue"),
+    *ingest("v2/change/enqueue", PagerDutyChangeApi, "api-pagerduty-change"),
+    *ingest("v2/alerts", OpsgenieAlertCreateApi, "api-opsgenie-create"),
+    *ingest("v2/alerts/<str:identifier>/close", OpsgenieAlertCloseApi, "api-opsgenie-close"),
+    *ingest(
+        "v2/alerts/<str:identifier>/acknowledge",
+        OpsgenieAlertAcknowledgeApi,
+        "api-opsgenie-acknowledge",
+    ),
+    *ingest("v2/alerts/<str:identifier>/message", OpsgenieAlertMessageApi, "api-opsgenie-message"),
+    *ingest(
+        "v2/alerts/<str:identifier>/description",
+        OpsgenieAlertDescriptionApi,
+        "api-opsgenie-description",
+    ),
+    *ingest("api/v1/changes", ChangeApi, "api-changes"),
+    *ingest("api/v1/heartbeats/<str:token>", HeartbeatPingApi, "api-heartbeat"),
     path(
         "api/v1/incidents/<uuid:pk>/acknowledge",
         IncidentAcknowledgeApi.as_view(),

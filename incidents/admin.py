@@ -57,7 +57,12 @@ def _all_clear_reach(incidents) -> list[tuple]:
 
 
 def integration_url(integration) -> str:
-    """Return the absolute URL an integration's token is for (token not included)."""
+    """Return the absolute URL an integration's token is for (token not included).
+
+    Opsgenie senders are given the root (their `api_url`; they append v2/alerts).
+    """
+    if integration.kind == Integration.Kind.OPSGENIE:
+        return f"{settings.CXHUB_BASE_URL}/"
     if integration.kind == Integration.Kind.APP_BACKEND:
         return f"{settings.CXHUB_BASE_URL}{integration.endpoint}"
     return f"{settings.CXHUB_BASE_URL}/api/v1/integrations/{integration.kind}/"
@@ -135,6 +140,16 @@ class IntegrationAdmin(admin.ModelAdmin):
             self._show_token(request, integration, token)
 
     def _show_token(self, request, integration, token):
+        if integration.kind == Integration.Kind.OPSGENIE:
+            messages.warning(
+                request,
+                _(
+                    "API key for %(name)s, shown only now: %(token)s (api_url %(url)s, sent as "
+                    "'Authorization: GenieKey %(token)s')"
+                )
+                % {"name": integration.name, "token": token, "url": integration_url(integration)},
+            )
+            return
         messages.warning(
             request,
             _(
@@ -531,3 +546,7 @@ class TriageAlertAdmin(ReadOnlyAdmin):
     def reprocess(self, request, queryset):
         for alert in queryset:
             self._reprocess(request, alert)
+
+
+# Change events and heartbeat checks (their own module).
+from incidents import admin_signals  # noqa: E402, F401

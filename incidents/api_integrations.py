@@ -1,6 +1,5 @@
 """Ingest in the monitoring tools' own languages: /api/v1/integrations/<kind>/ and /v2/enqueue."""
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
@@ -11,9 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxhub import redact
-from cxhub.api import LimitedJSONParser, PayloadTooLarge
+from cxhub.api import MonitoringJSONParser, PayloadTooLarge
 from cxhub.ratelimit import FailedAuthLimit
-from incidents import inbound, services
+from incidents import heartbeats, inbound, services
 from incidents.models import Integration, hash_token, ingest_kinds
 from incidents.serializers import TriggerBatchSerializer, TriggerOutSerializer
 
@@ -36,9 +35,12 @@ def ingest_schema(operation_id: str, summary: str, methods=("post", "put"), *, a
         401: "Missing or invalid token.",
         403: "The integration is disabled, or the token is of another kind.",
         404: "Unknown integration kind.",
-        413: "The body is larger than 1 MiB.",
+        411: "A chunked body on a server that cannot read one: send Content-Length.",
+        413: "The body is larger than CXHUB_MONITORING_MAX_BODY (10 MiB); split it "
+        "(Alertmanager: max_alerts).",
         415: "The body is not application/json.",
-        429: "Over the integration's rate limit, or too many failed tokens; see Retry-After.",
+        429: "Over the integration's rate limit (opt-in), or too many failed tokens; "
+        "see Retry-After.",
         503: "The database is unavailable; retry after Retry-After seconds.",
     }
     responses = {
@@ -79,7 +81,11 @@ class IntegrationIngestApi(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    parser_classes = [LimitedJSONParser]
+    parser_classes = [MonitoringJSONParser]
+    # Said with a 413: how to make the sender's notifications fit.
+    oversize_hint = (
+        "Split it: set max_alerts on the Alertmanager receiver, or raise CXHUB_MONITORING_MAX_BODY."
+    )
 
     def post(self, request, kind, token=None):
         try:
@@ -88,9 +94,17 @@ class IntegrationIngestApi(APIView):
                     404,
                     f"Unknown integration kind '{kind}': use one of {', '.join(ingest_kinds())}.",
                 )
-            body = self._body(request)
+            # The token comes before the body where it can (header or path): a sender
+            # without one is turned away before a monitoring-sized body is parsed, and a
+            # known sender's 400/413 is kept as its last error. Only a PagerDuty event
+            # may carry its token (routing_key) inside the body.
+            token = token or self._bearer(request)
+            in_body = not token and kind == Integration.Kind.PAGERDUTY
+            body = self._body(request) if in_body else None
             integration = self._integration(request, kind, token, body)
             try:
+                if body is None:
+                    body = self._body(request)
                 return self._accept(request, integration, body)
             except Rejected as rejected:
                 services.integration_reject(integration, f"{rejected.code} {rejected.reason}")
@@ -105,8 +119,8 @@ class IntegrationIngestApi(APIView):
     def _body(self, request):
         try:
             return request.data
-        except PayloadTooLarge:
-            raise Rejected(413, PayloadTooLarge.default_detail) from None
+        except PayloadTooLarge as error:
+            raise Rejected(413, str(error.detail)) from None
         except ParseError as error:
             raise Rejected(400, f"body: {error.detail}") from None
 
@@ -119,7 +133,6 @@ class IntegrationIngestApi(APIView):
         except Throttled as throttled:
             wait = str(int(throttled.wait or 59) + 1)
             raise Rejected(429, str(throttled.detail), headers={"Retry-After": wait}) from None
-        token = token or self._bearer(request)
         if not token and kind == Integration.Kind.PAGERDUTY and isinstance(body, dict):
             token = body.get("routing_key") if isinstance(body.get("routing_key"), str) else None
         if not token:
@@ -166,7 +179,14 @@ class IntegrationIngestApi(APIView):
                 headers={"Retry-After": str(wait)},
             )
         mapping = inbound.effective_mapping(integration.kind, integration.mapping)
-        limit = settings.CXHUB_MAX_TRIGGERS_PER_REQUEST
+        if integration.kind in (Integration.Kind.ALERTMANAGER, Integration.Kind.GRAFANA):
+            # A Watchdog alert is a heartbeat check's signal, not a trigger.
+            parsed = heartbeats.watchdog_take(integration, body)
+            if parsed is None:
+                heartbeats.integration_signal(integration)
+                return Response({"report": None, "triggers": []}, status=status.HTTP_202_ACCEPTED)
+        else:
+            parsed = body
         try:
             if integration.kind == Integration.Kind.CXHUB:
                 triggers = self._cxhub_triggers(body)
@@ -174,10 +194,14 @@ class IntegrationIngestApi(APIView):
                 triggers = [inbound.parse_pagerduty(body, mapping)]
             elif integration.kind == Integration.Kind.GENERIC:
                 triggers = inbound.parse_generic(body, mapping)
-            else:
-                triggers = inbound.parse_alerts(
-                    body, mapping, kind=integration.kind, max_alerts=limit
+            elif integration.kind == Integration.Kind.OPSGENIE:
+                raise Rejected(
+                    404, "Opsgenie senders post to /v2/alerts (api_url: the cxhub root URL)."
                 )
+            else:
+                # Every alert of a notification is recorded, however many: a
+                # refused group is never counted (senders drop on 4xx).
+                triggers = inbound.parse_alerts(parsed, mapping, kind=integration.kind)
         except inbound.PagerDutyError as error:
             raise Rejected(400, str(error), errors=error.errors) from None
         except inbound.PayloadError as error:
@@ -189,6 +213,7 @@ class IntegrationIngestApi(APIView):
             triggers=redact.triggers(triggers, secrets=secrets),
             payload=redact.payload(body, secrets=secrets),
         )
+        heartbeats.integration_signal(integration)
         if integration.kind == Integration.Kind.PAGERDUTY:
             return Response(
                 {

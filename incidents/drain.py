@@ -21,10 +21,10 @@ from incidents.alerts import alerts_acknowledge, alerts_resolve
 from incidents.counting import Entry, entry_of, occurrences_count
 from incidents.models import Integration, Report, Trigger
 from incidents.triage import triage_digest_send, triage_record
+from incidents.truncation import truncation_note
 
 # The advisory lock space of "counting the reports of integration <id>".
 _LOCK_CLASS = 0x6378  # "cx"
-_POLL_SECONDS = 0.05
 
 
 def integration_lock(integration_id, *, wait: bool) -> bool:
@@ -114,6 +114,7 @@ def _ordered_report_count(report_id, *, now) -> bool:
     report = Report.objects.select_related("integration").get(id=report_id)
     entry = entry_of(report, now=now)
     _triage(occurrences_count([entry], now=now), now=now)
+    truncation_note(report, now=now)  # Alertmanager's truncatedAlerts, on the timeline
     others = report.triggers.exclude(status=Trigger.Status.FIRING).exclude(fingerprint="")
     for trigger in others:
         if trigger.status == Trigger.Status.RESOLVED:
@@ -154,24 +155,28 @@ def _ordered_batch_count(*, now) -> int:
 def reports_drain(*, until: float = 0.0) -> int:
     """Count waiting reports in batches until none are left; return how many.
 
-    With nothing left, keep looking every few milliseconds until `until` (a Unix
-    time): the doorbell rang at most once in that window, and this drain is the one
-    that answers every report recorded in it. Past CXHUB_DRAIN_SECONDS of work the
-    drain rings again and returns, so a long storm is many short tasks.
+    With nothing left, keep looking until `until` (a Unix time): the doorbell rang
+    at most once in that window, and this drain is the one that answers every
+    report recorded in it. Between batches that were not full it waits
+    CXHUB_DRAIN_GATHER_SECONDS, so a storm's reports are counted in batches of many
+    (each batch costs the same dozen queries, whatever its size). Past
+    CXHUB_DRAIN_SECONDS of work the drain rings again and returns, so a long storm
+    is many short tasks.
     """
+    gather = min(settings.CXHUB_DRAIN_GATHER_SECONDS, settings.CXHUB_DOORBELL_SECONDS)
     started, total = time.monotonic(), 0
     while True:
         now = timezone.now()
         counted = _plain_batch_count(now=now) + _ordered_batch_count(now=now)
         total += counted
-        if counted:
-            if time.monotonic() - started > settings.CXHUB_DRAIN_SECONDS:
-                doorbell.ring_now()
-                return total
-            continue
-        if time.time() >= until:
+        if counted and time.monotonic() - started > settings.CXHUB_DRAIN_SECONDS:
+            doorbell.ring_now()
             return total
-        time.sleep(_POLL_SECONDS)
+        if counted >= settings.CXHUB_REPORT_BATCH:
+            continue  # a full batch: more are waiting
+        if not counted and time.time() >= until:
+            return total
+        time.sleep(gather)
 
 
 def report_process(report_id) -> bool:

@@ -16,7 +16,7 @@ FIRING, ACKNOWLEDGED, RESOLVED = "firing", "acknowledged", "resolved"
 
 _ALERT_DEFAULTS = {
     "service": "labels.service",
-    "code": "labels.alertname",
+    "code": "labels.code|labels.alertname",
     "status": "status",
     "firing": ["firing"],
     "resolved": ["resolved"],
@@ -34,6 +34,16 @@ DEFAULT_MAPPINGS = {
         "service": "payload.component|payload.source",
         "code": "payload.class|payload.severity",
         "summary": "payload.summary",
+        # Change events (/v2/change/enqueue) have no component: the service is a
+        # custom detail, else the source.
+        "change_service": "payload.custom_details.service|payload.source",
+    },
+    # Alertmanager's opsgenie_configs put the group's common labels in `details`.
+    "opsgenie": {
+        "service": "details.service",
+        "code": "details.code|details.alertname",
+        "summary": "message",
+        "dedup_key": "alias",
     },
     "generic": {
         "service": "service",
@@ -142,7 +152,7 @@ def _trigger(data, mapping, prefix) -> dict:
     }
 
 
-def parse_alerts(payload, mapping: dict, *, kind: str, max_alerts: int) -> list[dict]:
+def parse_alerts(payload, mapping: dict, *, kind: str) -> list[dict]:
     """Read an Alertmanager (version "4") or Grafana Alerting notification."""
     if not isinstance(payload, dict):
         raise PayloadError("body", "must be a JSON object (an Alertmanager notification).")
@@ -151,8 +161,6 @@ def parse_alerts(payload, mapping: dict, *, kind: str, max_alerts: int) -> list[
     alerts = payload.get("alerts")
     if not isinstance(alerts, list) or not alerts:
         raise PayloadError("alerts", "must be a non-empty list of alerts.")
-    if len(alerts) > max_alerts:
-        raise PayloadError("alerts", f"more than {max_alerts} alerts in one notification.")
     triggers = []
     for index, alert in enumerate(alerts):
         prefix = f"alerts[{index}]."

@@ -7,7 +7,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incidents.models import Incident, Report, TimelineEvent
+from incidents.models import ChangeEvent, Incident, Report, TimelineEvent
 from notifications.models import Delivery
 
 
@@ -168,6 +168,12 @@ class IncidentSerializer(serializers.ModelSerializer):
         ]
 
 
+class ChangeEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChangeEvent
+        fields = ["id", "service", "summary", "source", "at", "links"]
+
+
 # The detail carries the latest few payloads, each at most this big (as JSON text);
 # all of them, whole, are paged at reports_url.
 DETAIL_REPORTS = 5
@@ -193,6 +199,9 @@ class IncidentDetailSerializer(IncidentSerializer):
         help_text="Every payload of the incident, whole, newest first, paginated."
     )
     push_progress = serializers.SerializerMethodField()
+    changes = serializers.SerializerMethodField(
+        help_text="Changes to the incident's services from an hour before it opened."
+    )
 
     class Meta(IncidentSerializer.Meta):
         fields = IncidentSerializer.Meta.fields + [
@@ -202,7 +211,14 @@ class IncidentDetailSerializer(IncidentSerializer):
             "deliveries",
             "reports",
             "reports_url",
+            "changes",
         ]
+
+    @extend_schema_field(ChangeEventSerializer(many=True))
+    def get_changes(self, incident) -> list[dict]:
+        from incidents.changes import changes_near
+
+        return ChangeEventSerializer(changes_near(incident), many=True).data
 
     def get_push_progress(self, incident) -> dict:
         from notifications.selectors import push_progress

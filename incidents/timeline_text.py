@@ -84,6 +84,12 @@ MESSAGES = {
     "delivery_error": gettext_noop("%(what)s: %(error)s (attempt %(attempt)s)"),
     "quiet_resolved": gettext_noop("No occurrence for %(minutes)s minute(s), since %(since)s."),
     "alerts_resolved": gettext_noop("All %(total)s alert(s) resolved"),
+    "alerts_truncated": gettext_noop(
+        "%(count)s alert(s) of this group left out of the notification by the sender "
+        "(Alertmanager max_alerts): counted only when a notification carries them"
+    ),
+    "alert_message": gettext_noop("Message of [%(alert)s]: %(text)s"),
+    "alert_description": gettext_noop("Description of [%(alert)s]: %(text)s"),
 }
 
 

@@ -26,6 +26,7 @@ HISTORY = {
     ("incidents", "report"),
     ("incidents", "timelineevent"),
     ("incidents", "triagealert"),
+    ("incidents", "changeevent"),
     ("notifications", "delivery"),
 }
 
@@ -36,6 +37,7 @@ def _cx_staff_grants(app_label: str, model: str) -> tuple[str, ...]:
     if app_label in ("actions", "notifications") or (app_label, model) in {
         ("incidents", "integration"),
         ("incidents", "maintenancewindow"),
+        ("incidents", "heartbeatcheck"),
     }:
         return ALL
     if app_label == "apikeys":
@@ -57,6 +59,7 @@ def _support_grants(app_label: str, model: str) -> tuple[str, ...]:
         # The customer lookup: customers and the push ledger, never device tokens.
         ("notifications", "customer"),
         ("notifications", "pushrecord"),
+        ("incidents", "heartbeatcheck"),  # why a "monitoring is blind" incident opened
     }:
         return ("view",)
     return ()

@@ -17,6 +17,7 @@ from django.views.generic import DetailView, ListView
 from django.views.i18n import set_language
 
 from actions.models import Action, Service
+from incidents.changes import changes_context
 from incidents.models import Incident
 from incidents.operations import OPERATIONS, operations_for
 from support import selectors
@@ -120,7 +121,7 @@ class IncidentDetailView(PermissionRequiredMixin, DetailView):
             pages=selectors.incident_pages(incident),
             pushes=selectors.push_progress(incident),
             chart=selectors.incident_chart(incident),
-            timeline=incident.events.all(),
+            **changes_context(incident),
             operations=operations_for(self.request.user, incident),
             noted_operations=NOTED_OPERATIONS,
             tiers=tiers,

@@ -155,7 +155,10 @@ class PostgresCluster:
 class Gunicorn(LoggedProcess):
     """cxhub (or another WSGI app) under gunicorn on a free port."""
 
-    def __init__(self, log_path: Path, env: dict, *, workers=2, threads=8, app="cxhub.wsgi"):
+    def __init__(
+        self, log_path: Path, env: dict, *, workers=2, threads=8, app="cxhub.wsgi", tls=None
+    ):
+        self.tls = tls  # (certfile, keyfile): serve https, as some clients insist
         self.port = free_port()
         self.log_path = log_path
         self.env = {**os.environ, **env}
@@ -166,10 +169,11 @@ class Gunicorn(LoggedProcess):
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self):
         self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
+        tls = ["--certfile", str(self.tls[0]), "--keyfile", str(self.tls[1])] if self.tls else []
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -184,6 +188,7 @@ class Gunicorn(LoggedProcess):
                 str(self.threads),
                 "--graceful-timeout",
                 "5",
+                *tls,
             ],
             cwd=ROOT,
             env=self.env,
@@ -248,6 +253,45 @@ class ProcfileProcess(LoggedProcess):
             )
             assert self.process.poll() is None, f"{self.name} exited:\n{self.output()}"
         return self
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """Write a certificate for 127.0.0.1 and its key; return (certfile, keyfile)."""
+    from datetime import UTC, datetime, timedelta
+    from ipaddress import IPv4Address
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(IPv4Address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    certfile, keyfile = directory / "cert.pem", directory / "key.pem"
+    certfile.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    keyfile.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return certfile, keyfile
 
 
 def timed(fn):

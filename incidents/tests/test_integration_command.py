@@ -53,6 +53,7 @@ def test_demo_creates_one_integration_of_each_kind_and_keeps_the_demo_token(
         "demo-alertmanager": "alertmanager",
         "demo-grafana": "grafana",
         "demo-pagerduty": "pagerduty",
+        "demo-opsgenie": "opsgenie",
         "demo-generic": "generic",
         "demo-app-backend": "app_backend",
     }
@@ -62,3 +63,41 @@ def test_demo_creates_one_integration_of_each_kind_and_keeps_the_demo_token(
     assert (
         first.split("Integrations of each kind")[1] == second.split("Integrations of each kind")[1]
     )
+
+
+def test_create_and_update_set_the_mapping_from_the_command_line(db, capsys):
+    call_command(
+        "integration",
+        "create",
+        "alertmanager",
+        "--name",
+        "prom",
+        "--map",
+        "service=labels.job",
+        "--map",
+        "code=labels.code",
+    )
+    integration = Integration.objects.get(name="prom")
+    assert integration.mapping == {"service": "labels.job", "code": "labels.code"}
+    assert integration.rate_limit == 0  # opt-in: senders drop what is refused
+    call_command(
+        "integration", "update", "--name", "prom", "--map", "code=", "--map", "resolved=ok,gone"
+    )
+    integration.refresh_from_db()
+    assert integration.mapping == {"service": "labels.job", "resolved": ["ok", "gone"]}
+    assert "updated" in capsys.readouterr().out
+
+
+def test_a_bad_mapping_is_refused_naming_the_key(db):
+    with pytest.raises(CommandError, match="'colour' is not a mapping key"):
+        call_command("integration", "create", "generic", "--name", "g", "--map", "colour=red")
+    with pytest.raises(CommandError, match="give key=value"):
+        call_command("integration", "create", "generic", "--name", "g", "--map", "service")
+    assert not Integration.objects.filter(name="g").exists()
+
+
+def test_opsgenie_integration_prints_the_root_url_and_genie_key(db, capsys):
+    call_command("integration", "create", "opsgenie", "--name", "og", "--token", "g" * 20)
+    out = capsys.readouterr().out
+    assert "(api_url; Authorization: GenieKey <token>)" in out
+    assert f"Token: {'g' * 20}" in out

@@ -235,7 +235,7 @@ def test_token_as_last_path_segment_is_accepted(login_503, am):
 
 def test_unknown_kind_is_404_naming_it(am):
     _, token = am
-    response = send("opsgenie", token, {})
+    response = send("nagios", token, {})
     assert response.status_code == 404
     assert "opsgenie" in response.json()["detail"]
 
@@ -283,11 +283,24 @@ def test_rate_limit_window_resets_each_minute(db):
     assert services.integration_admit(integration, now=now + timedelta(minutes=1)) == 0
 
 
-def test_oversize_body_is_413(am, settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+def test_oversize_body_is_413_saying_how_to_split_it(am, settings):
+    settings.CXHUB_MONITORING_MAX_BODY = 100
     _, token = am
     response = send("alertmanager", token, notification(alert(), alert()))
     assert response.status_code == 413
+    assert "larger than" in response.json()["detail"]
+    assert "max_alerts" in response.json()["detail"]
+
+
+def test_monitoring_body_over_one_mebibyte_is_accepted(am, login_503, settings):
+    # The 1 MiB of the other endpoints (Django's DATA_UPLOAD_MAX_MEMORY_SIZE) does not apply.
+    _, token = am
+    alerts = [alert(fingerprint=f"fp{n}", note="x" * 2000) for n in range(700)]
+    body = notification(*alerts)
+    assert len(json.dumps(body)) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    response = send("alertmanager", token, body)
+    assert response.status_code == 202, response.content[:300]
+    assert len(response.json()["triggers"]) == 700
 
 
 def test_cxhub_kind_works_under_the_integrations_url(scenario, db):

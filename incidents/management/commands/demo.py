@@ -168,7 +168,11 @@ class Command(BaseCommand):
             "(each token sends only its own kind's payloads):"
         )
         for kind, kind_token in kind_tokens.items():
-            self.stdout.write(f"    {kind:<13} {base}/api/v1/integrations/{kind}/{kind_token}")
+            if kind == Integration.Kind.OPSGENIE:
+                # The Opsgenie API lives at the root; its key goes in a header.
+                self.stdout.write(f"    {kind:<13} {base}/  (GenieKey {kind_token})")
+            else:
+                self.stdout.write(f"    {kind:<13} {base}/api/v1/integrations/{kind}/{kind_token}")
         self.stdout.write(
             "  People: admin manages everything; CX staff configure actions, teams, "
             "integrations and customers; Support read incidents and acknowledge, resolve, "
