@@ -284,8 +284,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER", default=4)
 # Queues by urgency: tier pages and notices ("pages") never wait behind report
 # counting ("reports") or bulk sends (push batches, triage pages: "bulk"). A worker
-# consumes every queue listed here unless started with -Q; the Procfile also runs
-# one worker on "pages" alone.
+# consumes every queue listed here unless started with -Q; the Procfile runs one
+# worker on "pages" alone and keeps the other off it, because a busy worker holds
+# the messages it prefetched until one of its processes is free.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = {"celery": {}, "reports": {}, "pages": {}, "bulk": {}}
 CELERY_TASK_ROUTES = {

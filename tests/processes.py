@@ -82,9 +82,14 @@ class RedisServer:
 
 
 class PostgresCluster:
-    """A throwaway PostgreSQL cluster run by the `postgres` OS user when started as root."""
+    """A throwaway PostgreSQL cluster run by the `postgres` OS user when started as root.
 
-    def __init__(self):
+    Drills run it with fsync off (they fault it, they do not time it); `durable=True`
+    keeps PostgreSQL's defaults (fsync, synchronous_commit) for benchmarks.
+    """
+
+    def __init__(self, *, durable: bool = False):
+        self.durable = durable
         self.bindir = postgres_bindir()
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="cxhub-pg-"))
@@ -111,6 +116,9 @@ class PostgresCluster:
         return self
 
     def start(self):
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
+        if not self.durable:
+            options += " -c fsync=off"
         self._run(
             "pg_ctl",
             "-D",
@@ -118,7 +126,7 @@ class PostgresCluster:
             "-l",
             str(self.dir / "log"),
             "-o",
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+            options,
             "-w",
             "-t",
             "30",
@@ -128,6 +136,10 @@ class PostgresCluster:
 
     def createdb(self, name="cxhub"):
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, name)
+
+    def postmaster_pid(self) -> int:
+        """Return the postmaster's pid: every backend is its child."""
+        return int((self.data / "postmaster.pid").read_text().split()[0])
 
     def stop(self, mode="fast"):
         if (self.data / "postmaster.pid").exists():
@@ -190,6 +202,56 @@ class Gunicorn(LoggedProcess):
             message="gunicorn listening",
         )
         assert self.process.poll() is None, f"gunicorn exited:\n{self.output()}"
+        return self
+
+
+def procfile_commands(path: Path = ROOT / "Procfile") -> dict[str, str]:
+    """Return the Procfile's process types and their command lines."""
+    commands = {}
+    for line in path.read_text().splitlines():
+        name, sep, command = line.partition(":")
+        if sep and name.strip() and not name.startswith("#"):
+            commands[name.strip()] = command.strip()
+    return commands
+
+
+class ProcfileProcess(LoggedProcess):
+    """One Procfile process type, run as `honcho` would: its line through a shell.
+
+    The shell `exec`s the command, so `pid` is the program itself (gunicorn's
+    master, Celery's main process); the environment fills the line's ${VARS}.
+    """
+
+    def __init__(self, name: str, log_path: Path, env: dict, *, ready: str | None = None):
+        self.name = name
+        self.command = procfile_commands()[name]
+        self.log_path = log_path
+        bindir = str(Path(sys.executable).parent)
+        self.env = {**os.environ, **env, "PATH": f"{bindir}:{os.environ.get('PATH', '')}"}
+        self.ready = ready
+        self.process = None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def start(self):
+        self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(  # noqa: S603 (the checkout's own Procfile)
+            ["/bin/sh", "-c", f"exec {self.command}"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        if self.ready:
+            wait_for(
+                lambda: self.ready in self.output() or self.process.poll() is not None,
+                timeout=60,
+                message=f"{self.name} ready",
+            )
+            assert self.process.poll() is None, f"{self.name} exited:\n{self.output()}"
         return self
 
 
