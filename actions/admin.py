@@ -223,6 +223,21 @@ class ActionAdmin(admin.ModelAdmin):
             },
         ),
         (
+            _("Four-eyes approval"),
+            {
+                "fields": [
+                    "approval_threshold",
+                    "approval_timeout_minutes",
+                    "approval_timeout_sends",
+                ],
+                "description": _(
+                    "An outage push to more customers than the threshold waits in Push "
+                    "approvals for a second person; whoever last saved the action or ran its dry "
+                    "run cannot approve it alone."
+                ),
+            },
+        ),
+        (
             _("Lifecycle"),
             {
                 "fields": [
@@ -259,6 +274,8 @@ class ActionAdmin(admin.ModelAdmin):
             messages.warning(request, warning)
 
     def save_model(self, request, obj, form, change):
+        # Whoever sets an action up cannot approve its mass pushes alone (four-eyes).
+        obj.last_edited_by = request.user.get_username()
         super().save_model(request, obj, form, change)
         if obj.push_paused and "push_paused" in form.changed_data:
             from incidents.services import action_pushes_cancel
@@ -432,6 +449,9 @@ class ActionAdmin(admin.ModelAdmin):
             "form": form,
         }
         if form.is_valid():
+            # Who tests an action cannot approve its mass pushes alone (four-eyes), so
+            # a run is remembered even though it writes nothing else.
+            Action.objects.filter(pk=action.pk).update(last_tested_by=request.user.get_username())
             now = timezone.now()
             since = now - timedelta(days=form.cleaned_data["days"])
             times = action_occurrence_times(action, since=since)

@@ -33,6 +33,13 @@ def push_policy_of(action) -> dict:
         "provider": action.push_provider,
         "audience": audience_of(action),
         "texts": texts_of(action),
+        # Four-eyes: who may not approve alone is who set the action up or tested it.
+        "approval": {
+            "threshold": action.approval_threshold,
+            "timeout_minutes": action.approval_timeout_minutes,
+            "timeout_sends": action.approval_timeout_sends,
+            "set_up_by": sorted({action.last_edited_by, action.last_tested_by} - {""}),
+        },
         "critical": action.push_critical,
         "fallback": action.push_fallback,
     }

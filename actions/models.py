@@ -184,6 +184,41 @@ class Action(models.Model):
         help_text=_("Kill switch: queued pushes of this action are cancelled, none is sent."),
         verbose_name=_("push paused"),
     )
+    approval_threshold = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "An outage push to more customers than this waits for a second person's "
+            "approval. Empty: CXHUB_PUSH_APPROVAL_THRESHOLD; 0: never asks."
+        ),
+        verbose_name=_("approval threshold"),
+    )
+    approval_timeout_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("When nobody decides within this many minutes (empty: it waits)."),
+        verbose_name=_("approval timeout (minutes)"),
+    )
+    approval_timeout_sends = models.BooleanField(
+        default=False,
+        help_text=_("On timeout, send the push (ticked) or cancel it (not ticked)."),
+        verbose_name=_("send on approval timeout"),
+    )
+    last_edited_by = models.CharField(
+        max_length=150,
+        blank=True,
+        editable=False,
+        help_text=_("Who last saved the action: cannot approve its pushes alone."),
+        verbose_name=_("last edited by"),
+    )
+    last_tested_by = models.CharField(
+        max_length=150,
+        blank=True,
+        editable=False,
+        help_text=_("Who last ran its dry run: cannot approve its pushes alone."),
+        verbose_name=_("last tested by"),
+    )
     push_critical = models.BooleanField(
         default=False,
         help_text=_(

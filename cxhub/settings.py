@@ -408,6 +408,31 @@ CXHUB_PUSH_KILL_SWITCH = env.bool("CXHUB_PUSH_KILL_SWITCH", default=False)
 # At most one outage push per customer in this window, across incidents.
 CXHUB_PUSH_CAP_WINDOW = timedelta(hours=env.float("CXHUB_PUSH_CAP_HOURS", default=6.0))
 CXHUB_MAX_CUSTOMERS_PER_REQUEST = env.int("CXHUB_MAX_CUSTOMERS_PER_REQUEST", default=500)
+# Four-eyes: an outage push to more customers than this waits for a second person's
+# approval in the admin, unless the action sets its own threshold (0: never asks).
+CXHUB_PUSH_APPROVAL_THRESHOLD = env.int("CXHUB_PUSH_APPROVAL_THRESHOLD", default=100000)
+if CXHUB_PUSH_APPROVAL_THRESHOLD < 0:
+    raise ImproperlyConfigured("CXHUB_PUSH_APPROVAL_THRESHOLD must be 0 or more.")
+# Send-rate limits per push provider, messages per minute ("fcm=6000,webhook=1200"; a
+# provider not named is not limited). Enforced across workers by a shared schedule:
+# in Redis when CXHUB_THROTTLE_REDIS_URL is set (the broker's URL when it is Redis), in
+# the database otherwise. A batch may start this many seconds ahead of its slot.
+try:
+    CXHUB_PUSH_RATE_LIMITS = {
+        name.strip(): int(limit)
+        for name, limit in env.dict("CXHUB_PUSH_RATE_LIMITS", default={}).items()
+    }
+except ValueError:
+    raise ImproperlyConfigured(
+        "CXHUB_PUSH_RATE_LIMITS: give provider=messages per minute, e.g. fcm=60000,webhook=6000."
+    ) from None
+if any(limit < 1 for limit in CXHUB_PUSH_RATE_LIMITS.values()):
+    raise ImproperlyConfigured("CXHUB_PUSH_RATE_LIMITS values must be at least 1 per minute.")
+CXHUB_PUSH_RATE_BURST_SECONDS = env.float("CXHUB_PUSH_RATE_BURST_SECONDS", default=1.0)
+CXHUB_THROTTLE_REDIS_URL = env.str(
+    "CXHUB_THROTTLE_REDIS_URL",
+    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "",
+)
 # A customer stored without a time zone gets the one of its locale (exact, then the
 # language), else TIME_ZONE: "pt-BR=America/Sao_Paulo,en-US=America/New_York".
 CXHUB_TIME_ZONE_BY_LOCALE = env.dict(

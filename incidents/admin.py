@@ -19,7 +19,7 @@ from actions.selectors import actions_matching
 from cxhub import audit
 from cxhub.rules import may
 from cxhub.timefmt import local_label
-from incidents import inbound, selectors, services
+from incidents import approval_admin, inbound, selectors, services  # noqa: F401 (registers)
 from incidents.models import (
     Incident,
     Integration,

@@ -13,10 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents import selectors
+from incidents.approvals import push_start
 from incidents.escalation import deadlines, evaluate
 from incidents.models import Incident, TimelineEvent
 from incidents.paging import page_tier
-from incidents.pushes import push_fan_out
 from incidents.resolution import incident_resolve
 from incidents.timeline import event_add
 from incidents.timeline_text import detail
@@ -197,13 +197,7 @@ def incident_evaluate(incident: Incident, *, now) -> None:
     mine = Incident.objects.filter(pk=incident.pk)
     if due.push and mine.filter(push_queued_at__isnull=True).update(push_queued_at=now):
         incident.push_queued_at = now
-        batches = push_fan_out(incident, now=now)
-        event_add(
-            incident,
-            Kind.PUSH_QUEUED,
-            detail("push_queued", occurrences=incident.occurrences, batches=batches),
-            at=now,
-        )
+        push_start(incident, now=now)  # fans out, or holds a mass push for approval
     if due.tiers:
         top = due.tiers[-1]["level"]
         if mine.filter(escalation_level__lt=top).update(escalation_level=top, last_paged_at=now):

@@ -410,6 +410,9 @@ class TimelineEvent(models.Model):
         OPENED = "opened", _("Opened")
         OCCURRENCE = "occurrence", _("Occurrence milestone")
         PUSH_QUEUED = "push_queued", _("Push queued")
+        PUSH_HELD = "push_held", _("Push waits for approval")
+        PUSH_APPROVED = "push_approved", _("Push approved")
+        PUSH_REJECTED = "push_rejected", _("Push not approved")
         TIER_PAGED = "tier_paged", _("Tier paged")
         DELIVERY_SENT = "delivery_sent", _("Delivery sent")
         DELIVERY_RETRY = "delivery_retry", _("Delivery failed, will retry")
@@ -570,6 +573,64 @@ class MaintenanceWindow(models.Model):
         # "Either a service or an action" is the constraint's own message.
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": _("The window must end after it starts.")})
+
+
+class PushApproval(models.Model):
+    """A mass outage push held for a second person's decision (four-eyes).
+
+    One per incident. The push's ledger rows reference their incident, and so this
+    row: who approved it, and when. The decision is a conditional UPDATE on a
+    pending row, so two people deciding at once cannot both win.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Not approved")
+        SENT_ON_TIMEOUT = "timeout_sent", _("Sent: nobody decided in time")
+        CANCELLED_ON_TIMEOUT = "timeout_cancelled", _("Cancelled: nobody decided in time")
+        RESOLVED = "resolved", _("Dropped: the incident resolved first")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    incident = models.OneToOneField(
+        Incident,
+        on_delete=models.CASCADE,
+        related_name="push_approval",
+        verbose_name=_("incident"),
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    customers = models.PositiveIntegerField(verbose_name=_("audience customers"))
+    devices = models.PositiveIntegerField(verbose_name=_("audience devices"))
+    threshold = models.PositiveIntegerField(verbose_name=_("threshold"))
+    set_up_by = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Who set the action up or tested it: they cannot approve alone."),
+        verbose_name=_("set up by"),
+    )
+    requested_at = models.DateTimeField(verbose_name=_("requested at"))
+    expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decide by"))
+    decided_by = models.CharField(max_length=150, blank=True, verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+
+    class Meta:
+        verbose_name = _("push approval")
+        verbose_name_plural = _("push approvals")
+        ordering = ["-requested_at"]
+        permissions = [("decide_pushapproval", _("Can approve or reject a mass push"))]
+        indexes = [
+            # The sweep: PushApproval.objects.filter(status=pending, expires_at__lte=now).
+            models.Index(
+                fields=["expires_at"],
+                name="push_approval_pending_expiry",
+                condition=models.Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.incident} ({self.get_status_display()})"
 
 
 # Change events and heartbeat checks live in their own module (one idea each).

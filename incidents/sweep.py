@@ -4,6 +4,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from incidents import doorbell
+from incidents.approvals import approvals_expire
 from incidents.evaluation import incident_check
 from incidents.models import Incident, Report
 from incidents.triage import triage_digest_send
@@ -25,11 +26,13 @@ def sweep(now=None) -> dict:
     )
     for incident_id in due_incidents:
         incident_check(incident_id, now=now)
+    approvals = approvals_expire(now=now)  # held mass pushes nobody decided in time
     triage = triage_digest_send(now=now)  # pairs that waited for the digest interval
     deliveries = deliveries_requeue(now=now)
     return {
         "reports": lost,
         "incidents": len(due_incidents),
+        "approvals": approvals,
         "triage": triage,
         "deliveries": deliveries,
     }

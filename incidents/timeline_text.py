@@ -84,6 +84,30 @@ MESSAGES = {
     "delivery_error": gettext_noop("%(what)s: %(error)s (attempt %(attempt)s)"),
     "quiet_resolved": gettext_noop("No occurrence for %(minutes)s minute(s), since %(since)s."),
     "alerts_resolved": gettext_noop("All %(total)s alert(s) resolved"),
+    "push_held": gettext_noop(
+        "Outage push to %(customers)s customer(s) (%(devices)s device(s)) waits for a second "
+        "person's approval: more than the threshold of %(threshold)s."
+    ),
+    "push_held_sends": gettext_noop(
+        "Outage push to %(customers)s customer(s) (%(devices)s device(s)) waits for a second "
+        "person's approval: more than the threshold of %(threshold)s; if nobody decides by "
+        "%(until)s it is sent."
+    ),
+    "push_held_cancels": gettext_noop(
+        "Outage push to %(customers)s customer(s) (%(devices)s device(s)) waits for a second "
+        "person's approval: more than the threshold of %(threshold)s; if nobody decides by "
+        "%(until)s it is cancelled."
+    ),
+    "push_approved": gettext_noop(
+        "Outage push approved by %(by)s at %(at)s: queued in %(batches)s batch(es)."
+    ),
+    "push_rejected": gettext_noop("Outage push not approved by %(by)s at %(at)s: nothing is sent."),
+    "push_timeout_sent": gettext_noop(
+        "Nobody decided on the outage push by %(at)s: sent on timeout in %(batches)s batch(es)."
+    ),
+    "push_timeout_cancelled": gettext_noop(
+        "Nobody decided on the outage push by %(at)s: cancelled on timeout, nothing is sent."
+    ),
     "alerts_truncated": gettext_noop(
         "%(count)s alert(s) of this group left out of the notification by the sender "
         "(Alertmanager max_alerts): counted only when a notification carries them"

@@ -19,7 +19,7 @@ from django.utils import timezone
 from cxhub.enqueue import enqueue_on_commit
 from notifications import fallback_ledger, ledger, signals
 from notifications.channels import get_channel
-from notifications.errors import ClaimLost, DeliveryError, PushCancelled
+from notifications.errors import ClaimLost, DeliveryError, PushCancelled, Throttled
 from notifications.models import Delivery, Device, Team
 
 logger = logging.getLogger("cxhub.deliveries")
@@ -114,7 +114,23 @@ def _record(delivery: Delivery, error: DeliveryError | None, summary: str) -> De
         pk=delivery.pk, status=Delivery.Status.SENDING, claim=delivery.claim
     )
     with transaction.atomic():
-        if isinstance(error, PushCancelled):
+        if isinstance(error, Throttled):
+            # Not an attempt: the batch keeps its ledger rows and its reserved slot.
+            changed = mine.update(
+                status=Delivery.Status.PENDING,
+                last_error=error.message,
+                due_at=error.until,
+                queued_at=error.until,
+                rate_slot_at=error.until,
+                attempts=F("attempts") - 1,
+                claim=None,
+            )
+            outcome, detail = None, ""
+            delivery.status = Delivery.Status.PENDING
+            if changed:
+                wait = max((error.until - done).total_seconds(), 0.0)
+                _publish_on_commit(delivery.pk, queue_of(delivery), countdown=wait)
+        elif isinstance(error, PushCancelled):
             changed = mine.update(status=Delivery.Status.CANCELLED, last_error=error.message)
             outcome, detail = None, ""
             delivery.status = Delivery.Status.CANCELLED
@@ -138,6 +154,7 @@ def _record(delivery: Delivery, error: DeliveryError | None, summary: str) -> De
                 due_at=retry_at,
                 queued_at=retry_at,
                 claim=None,
+                rate_slot_at=None,  # the retry reserves send rate again
             )
             outcome = "retry"
             detail = f"{describe(delivery)}: {error.message} (attempt {delivery.attempts})"
@@ -152,7 +169,7 @@ def _record(delivery: Delivery, error: DeliveryError | None, summary: str) -> De
             )
             return None
         if delivery.purpose in ledger.PUSH_PURPOSES and delivery.incident_id:
-            if not isinstance(error, PushCancelled):
+            if not isinstance(error, PushCancelled | Throttled):
                 signals.push_batch_finished.send(sender=Delivery, delivery=delivery, at=done)
         if outcome:
             signals.delivery_recorded.send(

@@ -19,6 +19,14 @@ class ClaimLost(DeliveryError):
     """The lease ran out and the sweep gave the delivery to another attempt."""
 
 
+class Throttled(DeliveryError):
+    """The provider's send rate is spent: the batch waits for the slot it reserved."""
+
+    def __init__(self, message: str, *, until):
+        super().__init__(message)
+        self.until = until
+
+
 def outbound_check(url: str, *, apprise: bool = False) -> None:
     """Refuse, permanently, a destination that resolves to an internal address (cxhub.outbound)."""
     from cxhub import outbound

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from notifications.errors import ClaimLost, DeliveryError, PushCancelled
 from notifications.fallback import FallbackMessage, get_fallback_provider, provider_key
-from notifications.ledger import frequency_cap_apply, pushes_stopped, text_of
+from notifications.ledger import frequency_cap_apply, pushes_stopped, rate_slot_take, text_of
 from notifications.models import Customer, Delivery, Device, PushRecord
 
 CONTACT = {"sms": "phone", "email": "email"}
@@ -95,6 +95,7 @@ def fallback_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> st
     records = list(mine.select_related("customer"))
     if not records:
         return ": nothing left to send"
+    rate_slot_take(delivery, provider_key(channel), len(records))  # the gateway's contract
     if not still_claimed():
         raise ClaimLost("claim lost")
     messages = [

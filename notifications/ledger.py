@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from notifications import signals
-from notifications.errors import ClaimLost, DeliveryError, PushCancelled
+from notifications import signals, throttle
+from notifications.errors import ClaimLost, DeliveryError, PushCancelled, Throttled
 from notifications.messages import pick_text
 from notifications.models import Customer, Delivery, Device, PushRecord, PushSwitch
 from notifications.providers import PushMessage, get_push_provider
@@ -42,7 +42,13 @@ def pushes_stopped(delivery: Delivery | None = None) -> str:
 def pushes_cancel_queued(*, reason: str, **lookups) -> int:
     """Cancel queued (pending) customer pushes and fallbacks matching `lookups` (all: none)."""
     queued = Delivery.objects.filter(purpose__in=CUSTOMER_PURPOSES, status=Delivery.Status.PENDING)
-    return queued.filter(**lookups).update(status=Delivery.Status.CANCELLED, last_error=reason)
+    queued = queued.filter(**lookups)
+    # A batch waiting for a retry or its send-rate slot holds pending ledger rows: they
+    # will not be sent now, and the ledger says why.
+    PushRecord.objects.filter(delivery__in=queued, status=PushRecord.Status.PENDING).update(
+        status=PushRecord.Status.FAILED, error=reason
+    )
+    return queued.update(status=Delivery.Status.CANCELLED, last_error=reason)
 
 
 def push_switch_set(*, paused: bool, by: str) -> int:
@@ -140,6 +146,7 @@ def push_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> str:
     records = list(mine.exclude(device=None).select_related("device__customer"))
     if not records:
         return ": nothing left to send"
+    rate_slot_take(delivery, provider.name, len(records))
     if not still_claimed():
         raise ClaimLost("claim lost")
     try:
@@ -171,6 +178,22 @@ def push_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> str:
             f"{len(records) - len(failures)} sent"
         )
     return f": {len(records) - len(failures)} sent, {len(failures)} failed, {len(dead)} disabled"
+
+
+def rate_slot_take(delivery: Delivery, provider_name: str, messages: int) -> None:
+    """Send now, or raise Throttled with the later send-rate slot this batch now holds.
+
+    A batch back at the slot it reserved sends without reserving again.
+    """
+    if delivery.rate_slot_at is not None:
+        return
+    slot = throttle.slot_reserve(provider_name, messages, now=timezone.now())
+    if slot is not None:
+        raise Throttled(
+            f"Send rate of {provider_name} ({throttle.rate_limit_of(provider_name)}/min) "
+            f"spent: {messages} message(s) wait for their slot at {slot:%H:%M:%S} UTC.",
+            until=slot,
+        )
 
 
 def records_fail(delivery: Delivery, error: str) -> int:

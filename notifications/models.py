@@ -218,6 +218,24 @@ class PushSwitch(models.Model):
         return gettext("Pushes paused") if self.paused else gettext("Pushes allowed")
 
 
+class SendRateSchedule(models.Model):
+    """When a push provider's send-rate schedule is next free, shared by every worker.
+
+    The database's copy of the throttle (without Redis): one row per provider,
+    moved forward with a compare-and-set UPDATE.
+    """
+
+    provider = models.CharField(max_length=20, primary_key=True, verbose_name=_("provider"))
+    free_at = models.DateTimeField(verbose_name=_("free at"))
+
+    class Meta:
+        verbose_name = _("send-rate schedule")
+        verbose_name_plural = _("send-rate schedules")
+
+    def __str__(self):
+        return f"{self.provider}: {self.free_at:%H:%M:%S}"
+
+
 class Delivery(models.Model):
     """One message to one destination: a team page through a channel, or a push batch.
 
@@ -314,6 +332,15 @@ class Delivery(models.Model):
         verbose_name=_("claim"),
     )
     sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    rate_slot_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "The start of the send-rate slot this push batch reserved; it sends then "
+            "without asking for another."
+        ),
+        verbose_name=_("send-rate slot"),
+    )
 
     class Meta:
         verbose_name = _("delivery")
