@@ -34,6 +34,9 @@ HISTORY = {
 def _cx_staff_grants(app_label: str, model: str) -> tuple[str, ...]:
     if (app_label, model) in HISTORY:
         return ("view",)
+    if (app_label, model) == ("incidents", "pushapproval"):
+        # A second CX staff member approves a mass push (never the action's editor).
+        return ("view", "decide")
     if app_label in ("actions", "notifications") or (app_label, model) in {
         ("incidents", "integration"),
         ("incidents", "maintenancewindow"),
