@@ -1,10 +1,8 @@
 from datetime import timedelta
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -14,27 +12,26 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from actions.admin_forms import (
+    ActionForm,
+    DryRunForm,
+    PushTemplateInline,
+    ServiceNameInline,
+    TierInline,
+    TriggerRuleInline,
+    action_warnings,
+    prefill_rule,
+    triage_request,
+)
 from actions.audiences import audience_of, texts_of
 from actions.models import (
     Action,
-    PushTemplate,
     Service,
-    ServiceName,
-    Tier,
-    TriggerRule,
-    validate_tier_order,
 )
-from actions.reach import audience_empty_reason
 from actions.selectors import service_names
 from notifications.messages import LocalTime, text_for
 from notifications.models import Device
 from notifications.selectors import audience_estimate
-
-
-class ServiceNameInline(admin.TabularInline):
-    model = ServiceName
-    extra = 0
-    fields = ["locale", "name"]
 
 
 @admin.register(Service)
@@ -44,150 +41,6 @@ class ServiceAdmin(admin.ModelAdmin):
     list_editable = ["status_visible"]
     search_fields = ["slug", "name"]
     inlines = [ServiceNameInline]
-
-
-class TriggerRuleFormSet(BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        kept = [
-            form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
-        ]
-        # Rules the form did not send (none in practice) still exist and still count.
-        unsent = (
-            self.instance.rules.exclude(pk__in=[f.instance.pk for f in self.initial_forms])
-            if self.instance.pk
-            else TriggerRule.objects.none()
-        )
-        if not kept and not unsent.exists():
-            raise ValidationError(
-                _("Add at least one trigger rule: without one the action never matches a trigger.")
-            )
-
-
-class TriggerRuleInline(admin.TabularInline):
-    model = TriggerRule
-    formset = TriggerRuleFormSet
-    extra = 0
-    autocomplete_fields = ["service"]
-
-    def get_extra(self, request, obj=None, **kwargs):
-        return 1 if _prefill_rule(request) or obj is None else 0
-
-
-def _triage_request(request) -> tuple[str, str] | None:
-    """Return the (service slug, code) the triage page's "create an action" link names."""
-    service, code = request.GET.get("service", "").strip(), request.GET.get("code", "").strip()
-    return (service, code) if request.method == "GET" and service and code else None
-
-
-def _prefill_rule(request) -> dict | None:
-    """Return the rule that the triage page's "create an action" link asks for."""
-    wanted = _triage_request(request)
-    if wanted is None:
-        return None
-    service = Service.objects.filter(slug=wanted[0]).first()
-    return {"service": service.pk, "code": wanted[1]} if service else None
-
-
-class TierFormSet(BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        tiers = [
-            form.instance
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
-        ]
-        try:
-            validate_tier_order(tiers)
-        except ValidationError as exc:
-            raise ValidationError(exc.messages) from None
-
-
-class TierInline(admin.TabularInline):
-    model = Tier
-    formset = TierFormSet
-    extra = 0
-    verbose_name_plural = _(
-        "Escalation tiers — each incident keeps the tiers (and the lifecycle settings) it "
-        "opened with: editing them here applies to the next incident, never re-pages or "
-        "skips anyone in a running one"
-    )
-    ordering = ["level"]
-    fields = ["level", "name", "team", "after_occurrences", "after_minutes"]
-
-
-class DryRunForm(forms.Form):
-    days = forms.IntegerField(
-        label=_("Replay the last (days)"), min_value=1, max_value=90, initial=7
-    )
-    quiet_minutes = forms.IntegerField(
-        label=_("An incident ends after (quiet minutes)"),
-        min_value=1,
-        max_value=24 * 60,
-        initial=30,
-    )
-
-
-class PushTemplateInline(admin.TabularInline):
-    model = PushTemplate
-    extra = 0
-    fields = ["purpose", "locale", "text"]
-
-
-class ActionForm(forms.ModelForm):
-    audience_platforms = forms.MultipleChoiceField(
-        choices=Device.Platform.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label=_("Audience platforms"),
-        help_text=_("Only these platforms (none ticked: all)."),
-    )
-    audience_locales = forms.CharField(
-        required=False,
-        label=_("Audience locales"),
-        help_text=_(
-            "Only customers with these locales, comma-separated, e.g. pt-BR, en (empty: all)."
-        ),
-    )
-
-    class Meta:
-        model = Action
-        fields = ["audience_platforms", "audience_locales"]  # the admin adds its fieldsets
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.initial["audience_locales"] = ", ".join(self.instance.audience_locales or [])
-
-    def clean_audience_platforms(self):
-        return sorted(self.cleaned_data["audience_platforms"])
-
-    def clean_audience_locales(self):
-        locales = [x.strip() for x in self.cleaned_data["audience_locales"].split(",")]
-        bad = [x for x in locales if x and len(x) > 10]
-        if bad:
-            raise ValidationError(_("Not a locale: %(locales)s") % {"locales": ", ".join(bad)})
-        return sorted({x for x in locales if x})
-
-
-def action_warnings(action) -> list[str]:
-    """Return what is saved but will not do what CX staff likely expect."""
-    warnings = []
-    if action.push_threshold:
-        reason = audience_empty_reason(action)
-        if reason:
-            warnings.append(
-                _("The push at %(n)s occurrences would reach nobody now: %(reason)s")
-                % {"n": action.push_threshold, "reason": reason}
-            )
-    elif not action.tiers.exists():
-        warnings.append(
-            _(
-                "This action neither pushes customers nor pages a team: its incidents are "
-                "only recorded. Add a push threshold or a tier."
-            )
-        )
-    return warnings
 
 
 @admin.register(Action)
@@ -334,14 +187,14 @@ class ActionAdmin(admin.ModelAdmin):
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
-        rule = _prefill_rule(request)
+        rule = prefill_rule(request)
         if rule and isinstance(inline, TriggerRuleInline) and obj._state.adding:
             kwargs["initial"] = [rule]
         return kwargs
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        if wanted := _triage_request(request):
+        if wanted := triage_request(request):
             # The link's service/code are the rule's, not the action's own code.
             initial.pop("code", None)
             initial.pop("service", None)
@@ -353,7 +206,7 @@ class ActionAdmin(admin.ModelAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = extra_context or {}
-        wanted = _triage_request(request) if object_id is None else None
+        wanted = triage_request(request) if object_id is None else None
         if wanted and not Service.objects.filter(slug=wanted[0]).exists():
             extra_context["missing_service"] = {
                 "slug": wanted[0],
@@ -433,7 +286,6 @@ class ActionAdmin(admin.ModelAdmin):
         from incidents.escalation import policy_of
         from incidents.selectors import action_occurrence_times
         from incidents.simulation import replay
-        from notifications.models import Device
 
         action = self.get_object(request, object_id)
         if action is None:

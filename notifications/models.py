@@ -4,7 +4,6 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from notifications.channels import CHANNEL_CHOICES
@@ -195,47 +194,6 @@ class Device(models.Model):
         return f"{self.platform} …{self.token[-6:]}"
 
 
-class PushSwitch(models.Model):
-    """The global kill switch for customer pushes, one row, flipped in the admin.
-
-    CXHUB_PUSH_KILL_SWITCH=true in the environment stops pushes too (for when the
-    admin is not reachable).
-    """
-
-    paused = models.BooleanField(
-        default=False,
-        help_text=_("Stop every customer push: queued ones are cancelled."),
-        verbose_name=_("paused"),
-    )
-    changed_by = models.CharField(max_length=150, blank=True, verbose_name=_("changed by"))
-    changed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("changed at"))
-
-    class Meta:
-        verbose_name = _("push kill switch")
-        verbose_name_plural = _("push kill switches")
-
-    def __str__(self):
-        return gettext("Pushes paused") if self.paused else gettext("Pushes allowed")
-
-
-class SendRateSchedule(models.Model):
-    """When a push provider's send-rate schedule is next free, shared by every worker.
-
-    The database's copy of the throttle (without Redis): one row per provider,
-    moved forward with a compare-and-set UPDATE.
-    """
-
-    provider = models.CharField(max_length=20, primary_key=True, verbose_name=_("provider"))
-    free_at = models.DateTimeField(verbose_name=_("free at"))
-
-    class Meta:
-        verbose_name = _("send-rate schedule")
-        verbose_name_plural = _("send-rate schedules")
-
-    def __str__(self):
-        return f"{self.provider}: {self.free_at:%H:%M:%S}"
-
-
 class Delivery(models.Model):
     """One message to one destination: a team page through a channel, or a push batch.
 
@@ -359,90 +317,5 @@ class Delivery(models.Model):
         return f"{self.get_purpose_display()} {self.key} ({self.status})"
 
 
-class PushRecord(models.Model):
-    """The ledger: one push to one device of one customer, kept for compliance.
-
-    The unique (incident, device, purpose) makes each device get an incident's
-    outage push and its all-clear at most once, whatever retries or races happen.
-    Customer id and token tail are copied so the record survives their deletion.
-    """
-
-    class Purpose(models.TextChoices):
-        OUTAGE = "outage", _("Outage")
-        ALL_CLEAR = "all_clear", _("All-clear")
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Sending")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
-        CAPPED = "capped", _("Skipped: frequency cap")
-
-    incident = models.ForeignKey(
-        "incidents.Incident",
-        on_delete=models.CASCADE,
-        related_name="push_records",
-        verbose_name=_("incident"),
-    )
-    delivery = models.ForeignKey(
-        Delivery,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="records",
-        verbose_name=_("delivery"),
-    )
-    customer = models.ForeignKey(
-        Customer, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("customer")
-    )
-    customer_ref = models.CharField(_("customer external id"), max_length=100)
-    device = models.ForeignKey(
-        Device, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("device")
-    )
-    token_tail = models.CharField(max_length=12, verbose_name=_("token tail"))
-    platform = models.CharField(max_length=10, verbose_name=_("platform"))
-    locale = models.CharField(max_length=10, verbose_name=_("locale"))
-    purpose = models.CharField(max_length=10, choices=Purpose.choices, verbose_name=_("purpose"))
-    message = models.TextField(verbose_name=_("message"))
-    provider = models.CharField(max_length=20, verbose_name=_("provider"))
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
-    )
-    error = models.TextField(blank=True, verbose_name=_("error"))
-    channel = models.CharField(
-        max_length=10,
-        choices=[("push", _("Push")), ("sms", _("SMS")), ("email", _("E-mail"))],
-        default="push",
-        db_default="push",
-        help_text=_("SMS or e-mail: the fallback for a customer no push reached."),
-        verbose_name=_("channel"),
-    )
-    # Copied from the batch: "held" (sent at the customer's morning), "critical" (sent
-    # in their night because the action is critical), "" (sent in their day).
-    quiet_hours = models.CharField(
-        max_length=10, blank=True, db_default="", verbose_name=_("quiet hours")
-    )
-    created_at = models.DateTimeField(verbose_name=_("created at"))
-    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
-
-    class Meta:
-        verbose_name = _("push record")
-        verbose_name_plural = _("push records")
-        ordering = ["created_at", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["incident", "device", "purpose"], name="one_push_per_device_and_purpose"
-            ),
-            # A fallback has no device: it goes once per customer.
-            models.UniqueConstraint(
-                fields=["incident", "customer", "purpose"],
-                condition=~models.Q(channel="push"),
-                name="one_fallback_per_customer_and_purpose",
-            ),
-        ]
-        indexes = [
-            # The all-clear and progress: records of an incident by purpose and status.
-            models.Index(fields=["incident", "purpose", "status"], name="push_record_progress"),
-        ]
-
-    def __str__(self):
-        return f"{self.get_purpose_display()} to {self.customer_ref} ({self.status})"
+# The ledger's models live in their own module; importing them here registers them.
+from notifications.ledger_models import PushRecord, PushSwitch, SendRateSchedule  # noqa: E402, F401
