@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 PALETTE = ["#5b8def", "#d9480f", "#7b3fc4", "#2f855a", "#b7791f", "#c0392b", "#667085"]
 ROW_HEIGHT = 22
 LABEL_WIDTH = 220
-LABEL_CHARS = 28
+# About 8 px a character at the chart's font size: longer labels end in an ellipsis.
+LABEL_CHARS = 25
 # A column never gets wider than this, so two weeks do not draw two slabs.
 MAX_COLUMN = 56
 
