@@ -10,17 +10,16 @@ Vonage, or mailtos://), webhook (the bank's gateway, one signed JSON POST per
 batch, like the push gateway's).
 """
 
-import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import quote
 
-import requests
 from django.conf import settings
 
-from notifications.errors import DeliveryError
-from notifications.providers import PushFailure, sign
+from notifications.errors import DeliveryError, outbound_check
+from notifications.providers import PushFailure
+from notifications.providers.webhook import signed_post
 
 logger = logging.getLogger("cxhub.fallback")
 
@@ -90,7 +89,8 @@ class WebhookFallbackProvider:
         url = _setting(channel, "WEBHOOK_URL")
         if not url:
             raise DeliveryError(f"CXHUB_{channel.upper()}_WEBHOOK_URL is not set", permanent=True)
-        payload = json.dumps(
+        answer = signed_post(
+            url,
             {
                 "reference": reference,
                 "channel": channel,
@@ -98,29 +98,12 @@ class WebhookFallbackProvider:
                 "recipients": [
                     {"to": m.address, "locale": m.locale, "message": m.body} for m in messages
                 ],
-            }
-        ).encode()
-        headers = {"Content-Type": "application/json", "Idempotency-Key": reference}
-        secret = _setting(channel, "WEBHOOK_SECRET")
-        if secret:
-            headers["X-Cxhub-Signature"] = f"sha256={sign(secret, payload)}"
-        try:
-            response = requests.post(
-                url, data=payload, headers=headers, timeout=settings.CXHUB_HTTP_TIMEOUT
-            )
-        except requests.RequestException as exc:
-            raise DeliveryError(f"{channel} gateway unreachable: {exc.__class__.__name__}") from exc
-        if response.status_code >= 500 or response.status_code == 429:
-            raise DeliveryError(f"{channel} gateway answered {response.status_code}")
-        if response.status_code >= 400:
-            raise DeliveryError(
-                f"{channel} gateway refused the batch: {response.status_code}", permanent=True
-            )
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = {}
-        failed = (answer if isinstance(answer, dict) else {}).get("failed") or {}
+            },
+            secret=_setting(channel, "WEBHOOK_SECRET"),
+            reference=reference,
+            gateway=f"{channel} gateway",
+        )
+        failed = answer.get("failed") or {}
         by_address = {m.address: m.customer_id for m in messages}
         return {
             by_address[to]: PushFailure(str(error)[:500])
@@ -143,6 +126,8 @@ class AppriseFallbackProvider:
             raise DeliveryError(
                 f"CXHUB_{channel.upper()}_APPRISE_URL must contain {{to}}", permanent=True
             )
+        # The gateway's host is the template's (the address only fills {to}).
+        outbound_check(template.replace("{to}", "to"), apprise=True)
 
         def one(message):
             notifier = apprise.Apprise()

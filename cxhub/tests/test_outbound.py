@@ -78,3 +78,18 @@ def test_push_gateway_on_an_internal_address_is_refused(closed, settings):
     with pytest.raises(DeliveryError, match="internal address") as error:
         WebhookPushProvider().send(messages=[], title="t", reference="r")
     assert error.value.permanent
+
+
+@pytest.mark.parametrize("provider", ["webhook", "apprise"])
+def test_sms_gateway_on_an_internal_address_is_refused(closed, settings, http_sink, provider):
+    from notifications.fallback import PROVIDERS, FallbackMessage
+
+    settings.CXHUB_SMS_WEBHOOK_URL = f"{http_sink.url}/sms"
+    settings.CXHUB_SMS_APPRISE_URL = http_sink.url.replace("http://", "json://") + "/{to}"
+    message = FallbackMessage(
+        customer_id=1, channel="sms", address="+5511999990000", locale="pt-BR", body="b"
+    )
+    with pytest.raises(DeliveryError, match="internal address") as error:
+        PROVIDERS[provider]().send(messages=[message], title="t", reference="r")
+    assert error.value.permanent
+    assert http_sink.requests == []

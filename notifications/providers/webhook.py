@@ -24,8 +24,8 @@ class WebhookPushProvider(BasePushProvider):
         url = settings.CXHUB_PUSH_WEBHOOK_URL
         if not url:
             raise DeliveryError("CXHUB_PUSH_WEBHOOK_URL is not set", permanent=True)
-        outbound_check(url)
-        payload = json.dumps(
+        answer = signed_post(
+            url,
             {
                 "reference": reference,
                 "title": title,
@@ -38,29 +38,11 @@ class WebhookPushProvider(BasePushProvider):
                     }
                     for m in messages
                 ],
-            }
-        ).encode()
-        headers = {"Content-Type": "application/json", "Idempotency-Key": reference}
-        secret = settings.CXHUB_PUSH_WEBHOOK_SECRET
-        if secret:
-            headers["X-Cxhub-Signature"] = f"sha256={sign(secret, payload)}"
-        try:
-            response = requests.post(
-                url, data=payload, headers=headers, timeout=settings.CXHUB_HTTP_TIMEOUT
-            )
-        except requests.RequestException as exc:
-            raise DeliveryError(f"Push gateway unreachable: {exc.__class__.__name__}") from exc
-        if response.status_code >= 500 or response.status_code == 429:
-            raise DeliveryError(f"Push gateway answered {response.status_code}")
-        if response.status_code >= 400:
-            raise DeliveryError(
-                f"Push gateway refused the batch: {response.status_code}", permanent=True
-            )
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = {}
-        answer = answer if isinstance(answer, dict) else {}
+            },
+            secret=settings.CXHUB_PUSH_WEBHOOK_SECRET,
+            reference=reference,
+            gateway="Push gateway",
+        )
         by_token = {m.device.token: m.device.pk for m in messages}
         failures = {}
         for token, error in (answer.get("failed") or {}).items():
@@ -70,6 +52,36 @@ class WebhookPushProvider(BasePushProvider):
             if token in by_token:
                 failures[by_token[token]] = PushFailure("Unregistered", unregistered=True)
         return failures
+
+
+def signed_post(url: str, body: dict, *, secret: str, reference: str, gateway: str) -> dict:
+    """POST a JSON batch to a bank gateway, signed, keyed; return its JSON answer ({} if none).
+
+    The URL passes the outbound guard first; the signature header is
+    `X-Cxhub-Signature: sha256=<hex HMAC(secret, body)>` when a secret is set, and
+    `Idempotency-Key: <reference>` lets the gateway drop a repeated batch. A 5xx or
+    429 is retried, another 4xx is final.
+    """
+    outbound_check(url)
+    payload = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", "Idempotency-Key": reference}
+    if secret:
+        headers["X-Cxhub-Signature"] = f"sha256={sign(secret, payload)}"
+    try:
+        response = requests.post(
+            url, data=payload, headers=headers, timeout=settings.CXHUB_HTTP_TIMEOUT
+        )
+    except requests.RequestException as exc:
+        raise DeliveryError(f"{gateway} unreachable: {exc.__class__.__name__}") from exc
+    if response.status_code >= 500 or response.status_code == 429:
+        raise DeliveryError(f"{gateway} answered {response.status_code}")
+    if response.status_code >= 400:
+        raise DeliveryError(f"{gateway} refused the batch: {response.status_code}", permanent=True)
+    try:
+        answer = response.json()
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
 
 
 def sign(secret: str, body: bytes) -> str:
