@@ -30,8 +30,8 @@ PAGES_QUEUE, BULK_QUEUE = "pages", "bulk"
 _URGENT = {Delivery.Purpose.PAGE, Delivery.Purpose.NOTICE}
 
 
-def queue_of(delivery: Delivery) -> str:
-    return PAGES_QUEUE if delivery.purpose in _URGENT else BULK_QUEUE
+def queue_of(purpose: str) -> str:
+    return PAGES_QUEUE if purpose in _URGENT else BULK_QUEUE
 
 
 def _publish_on_commit(delivery_id, queue: str, **options) -> None:
@@ -52,7 +52,7 @@ def deliveries_queue(deliveries: list[Delivery], *, now=None) -> None:
         delivery.queued_at = now
     Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=500)
     for delivery in deliveries:
-        _publish_on_commit(delivery.id, queue_of(delivery))
+        _publish_on_commit(delivery.id, queue_of(delivery.purpose))
 
 
 def channel_deliveries(channels, *, key: str, now, suffix: str = "", **fields) -> list[Delivery]:
@@ -108,6 +108,21 @@ def delivery_send(delivery_id) -> Delivery | None:
     return _record(delivery, error, summary)
 
 
+def _pending_again(mine, delivery: Delivery, *, at, now, **fields) -> int:
+    """Put a claimed delivery back to pending until `at` and publish its send for then.
+
+    `mine` is the row while this attempt still holds its claim; returns whether it did.
+    """
+    changed = mine.update(
+        status=Delivery.Status.PENDING, due_at=at, queued_at=at, claim=None, **fields
+    )
+    delivery.status = Delivery.Status.PENDING
+    if changed:
+        wait = max((at - now).total_seconds(), 0.0)
+        _publish_on_commit(delivery.pk, queue_of(delivery.purpose), countdown=wait)
+    return changed
+
+
 def _record(delivery: Delivery, error: DeliveryError | None, summary: str) -> Delivery | None:
     done = timezone.now()
     mine = Delivery.objects.filter(
@@ -116,20 +131,16 @@ def _record(delivery: Delivery, error: DeliveryError | None, summary: str) -> De
     with transaction.atomic():
         if isinstance(error, Throttled):
             # Not an attempt: the batch keeps its ledger rows and its reserved slot.
-            changed = mine.update(
-                status=Delivery.Status.PENDING,
+            changed = _pending_again(
+                mine,
+                delivery,
+                at=error.until,
+                now=done,
                 last_error=error.message,
-                due_at=error.until,
-                queued_at=error.until,
                 rate_slot_at=error.until,
                 attempts=F("attempts") - 1,
-                claim=None,
             )
             outcome, detail = None, ""
-            delivery.status = Delivery.Status.PENDING
-            if changed:
-                wait = max((error.until - done).total_seconds(), 0.0)
-                _publish_on_commit(delivery.pk, queue_of(delivery), countdown=wait)
         elif isinstance(error, PushCancelled):
             changed = mine.update(status=Delivery.Status.CANCELLED, last_error=error.message)
             outcome, detail = None, ""
@@ -146,21 +157,16 @@ def _record(delivery: Delivery, error: DeliveryError | None, summary: str) -> De
             if changed:
                 ledger.records_fail(delivery, error.message)
         else:
-            wait = backoff(delivery.attempts)
-            retry_at = done + wait
-            changed = mine.update(
-                status=Delivery.Status.PENDING,
+            changed = _pending_again(
+                mine,
+                delivery,
+                at=done + backoff(delivery.attempts),
+                now=done,
                 last_error=error.message,
-                due_at=retry_at,
-                queued_at=retry_at,
-                claim=None,
                 rate_slot_at=None,  # the retry reserves send rate again
             )
             outcome = "retry"
             detail = f"{describe(delivery)}: {error.message} (attempt {delivery.attempts})"
-            delivery.status = Delivery.Status.PENDING
-            if changed:
-                _publish_on_commit(delivery.pk, queue_of(delivery), countdown=wait.seconds)
         if not changed:
             # The lease ran out mid-send and another attempt owns the row now: its
             # outcome is the one recorded (the receiver can drop a copy by its key).
@@ -234,7 +240,7 @@ def deliveries_requeue(*, now) -> int:
     with transaction.atomic():
         Delivery.objects.filter(id__in=[pk for pk, _ in due]).update(queued_at=now)
         for pk, purpose in due:
-            _publish_on_commit(pk, PAGES_QUEUE if purpose in _URGENT else BULK_QUEUE)
+            _publish_on_commit(pk, queue_of(purpose))
     return len(due)
 
 
