@@ -10,10 +10,8 @@ table, stops everything. Exits non-zero only when something fails.
 
 import argparse
 import os
-import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -24,75 +22,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import common  # noqa: E402
+from bench.common import launch, percentile, print_rows, row, say, stop_started  # noqa: E402
 from tests.processes import Gunicorn, PostgresCluster, RedisServer  # noqa: E402
 
 ONE = '{"gatilhos": [{"servico": "login", "retorno": "503"}]}'
 HUNDRED = '{"gatilhos": [' + ", ".join(['{"servico": "login", "retorno": "503"}'] * 100) + "]}"
-rows: list[tuple[str, str, str]] = []
-started: list = []  # processes to stop, whatever happens
-
-
-def launch(process):
-    started.append(process)
-    return process.start()
-
-
-def say(message):
-    print(f"  … {message}", file=sys.stderr, flush=True)
-
-
-def row(name, value, target=""):
-    rows.append((name, value, target))
-    say(f"{name}: {value}")
-
-
-def percentile(values, p):
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def wrk(url, *, body=None, token=None, seconds, connections, tmp):
-    """Run wrk; return (requests/s, p50 ms, p99 ms)."""
-    script = tmp / "post.lua"
-    lines = []
-    if body is not None:
-        lines += [
-            'wrk.method = "POST"',
-            f"wrk.body = [[{body}]]",
-            'wrk.headers["Content-Type"] = "application/json"',
-        ]
-    if token:
-        lines.append(f'wrk.headers["Authorization"] = "Bearer {token}"')
-    script.write_text("\n".join(lines) + "\n")
-    out = subprocess.run(  # noqa: S603 (fixed arguments, loopback URL)
-        [  # noqa: S607 (wrk from PATH, like the README says)
-            "wrk",
-            "-t2",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "10s",
-            "--latency",
-            "-s",
-            str(script),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 30,
-        check=True,
-    ).stdout
-    if m := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
-        raise RuntimeError(f"{m.group(1)} error responses from {url}:\n{out}")
-
-    def ms(label):
-        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out).groups()
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    return rate, ms("50%"), ms("99%")
+    """Run wrk; return (requests/s, p50 ms, p99 ms), refusing a run with error answers."""
+    rate, bad, p50, p99 = common.wrk(
+        url, seconds=seconds, tmp=tmp, body=body, token=token, connections=connections
+    )
+    if bad:
+        raise RuntimeError(f"{bad} error responses from {url}")
+    return rate, p50, p99
 
 
 def wait(predicate, timeout, message):
@@ -135,8 +80,7 @@ def main():
         call_command("migrate", verbosity=0)
         run(args, tmp, cores, env)
     finally:
-        for process in reversed(started):
-            process.stop()
+        stop_started()
         redis.stop()
         cluster.destroy()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -462,16 +406,10 @@ def scale(services, Action, Service, TriggerRule, Tier, Incident, integration, t
 def print_table(cores):
     import platform
 
-    width = max(len(name) for name, _, _ in rows) if rows else 40
-    vwidth = max(len(value) for _, value, _ in rows) if rows else 20
-    print(
-        f"\ncxhub ingest benchmark — {platform.node()}, {cores} cores, "
+    print_rows(
+        f"cxhub ingest benchmark — {platform.node()}, {cores} cores, "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
     )
-    print(f"{'measure'.ljust(width)}  {'result'.ljust(vwidth)}  target")
-    print(f"{'-' * width}  {'-' * vwidth}  ------")
-    for name, value, target in rows:
-        print(f"{name.ljust(width)}  {value.ljust(vwidth)}  {target}")
 
 
 if __name__ == "__main__":

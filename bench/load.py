@@ -1,59 +1,11 @@
-"""Load tools for the storm benchmark: wrk, a broker publish counter, a probe poster."""
+"""Load tools for the storm benchmark: a broker publish counter and a probe poster."""
 
 import re
 import socket
-import subprocess
 import threading
 import time
 
-from bench.ingest import say
 from tests.storm import probe_body
-
-
-def wrk(url, *, seconds, tmp, body=None, token=None, connections=16):
-    """Run wrk; return (2xx requests/s, other responses, p50 ms, p99 ms)."""
-    script = tmp / "wrk.lua"
-    lines = []
-    if body is not None:
-        lines += [
-            'wrk.method = "POST"',
-            f"wrk.body = [[{body}]]",
-            'wrk.headers["Content-Type"] = "application/json"',
-        ]
-    if token:
-        lines.append(f'wrk.headers["Authorization"] = "Bearer {token}"')
-    script.write_text("\n".join(lines) + "\n")
-    out = subprocess.run(  # noqa: S603 (fixed arguments, loopback URL)
-        [  # noqa: S607 (wrk from PATH)
-            "wrk",
-            "-t2",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "10s",
-            "--latency",
-            "-s",
-            str(script),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 30,
-        check=True,
-    ).stdout
-
-    def ms(label):
-        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out).groups()
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    total = int(re.search(r"(\d+) requests in ([\d.]+)(m?s)", out).group(1))
-    duration = re.search(r"requests in ([\d.]+)(ms|s|m)", out)
-    elapsed = float(duration.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0}[duration.group(2)]
-    bad = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
-    errors = re.search(r"Socket errors: (.*)", out)
-    if errors:
-        say(f"wrk socket errors on {url}: {errors.group(1)}")
-    return (total - bad) / elapsed, bad, ms("50%"), ms("99%")
 
 
 class BrokerMonitor:

@@ -25,8 +25,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import percentile, say  # noqa: E402
-from bench.load import BrokerMonitor, Probes, wrk  # noqa: E402
+from bench.common import (  # noqa: E402
+    launch,
+    percentile,
+    print_rows,
+    row,
+    say,
+    started,
+    stop_started,
+    wrk,
+)
+from bench.load import BrokerMonitor, Probes  # noqa: E402
 from tests.processes import (  # noqa: E402
     PostgresCluster,
     ProcfileProcess,
@@ -47,19 +56,6 @@ from tests.storm import (  # noqa: E402
     small_posts_during,
 )
 from tests.worker import wait_for  # noqa: E402
-
-rows: list[tuple[str, str, str]] = []
-started: list = []  # processes to stop, whatever happens
-
-
-def row(name, value, target=""):
-    rows.append((name, value, target))
-    say(f"{name}: {value}")
-
-
-def launch(process):
-    started.append(process)
-    return process.start()
 
 
 def main():
@@ -96,8 +92,7 @@ def main():
         call_command("migrate", verbosity=0)
         run(args, tmp, env, cluster, redis)
     finally:
-        for process in reversed(started):
-            process.stop()
+        stop_started()
         redis.stop()
         cluster.destroy()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -383,17 +378,12 @@ def triage_storm(args, base, token, probe, receiver, redis, Delivery, Report):
 def print_table(load_before, load_after):
     import platform
 
-    width = max(len(name) for name, _, _ in rows) if rows else 40
-    vwidth = max(len(value) for _, value, _ in rows) if rows else 20
-    print(
-        f"\ncxhub storm benchmark — {platform.node()}, {os.cpu_count()} cores, "
+    print_rows(
+        f"cxhub storm benchmark — {platform.node()}, {os.cpu_count()} cores, "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average "
-        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after"
+        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after",
+        "target [before issue 14]",
     )
-    print(f"{'measure'.ljust(width)}  {'result'.ljust(vwidth)}  target [before issue 14]")
-    print(f"{'-' * width}  {'-' * vwidth}  ------")
-    for name, value, target in rows:
-        print(f"{name.ljust(width)}  {value.ljust(vwidth)}  {target}")
 
 
 if __name__ == "__main__":

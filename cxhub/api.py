@@ -30,14 +30,22 @@ class IntegrationPrincipal:
         return f"integration:{self.integration.name}"
 
 
+def integration_for_token(token: str):
+    """Return the integration whose token this is (stored hashed), or None; cached briefly."""
+    from incidents.models import Integration, hash_token
+
+    digest = hash_token(token)
+    return hotcache.integrations.get(
+        digest, lambda: Integration.objects.filter(token_hash=digest).first()
+    )
+
+
 class IntegrationTokenAuthentication(BaseAuthentication):
     """`Authorization: Bearer <token>` of an enabled integration (stored hashed)."""
 
     keyword = b"bearer"
 
     def authenticate(self, request):
-        from incidents.models import Integration, hash_token
-
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword:
             return None
@@ -51,10 +59,7 @@ class IntegrationTokenAuthentication(BaseAuthentication):
         except UnicodeDecodeError:
             guard.failed()
             raise exceptions.AuthenticationFailed(_("Authorization: invalid token.")) from None
-        digest = hash_token(token)
-        integration = hotcache.integrations.get(
-            digest, lambda: Integration.objects.filter(token_hash=digest).first()
-        )
+        integration = integration_for_token(token)
         if integration is None:
             guard.failed()
             raise exceptions.AuthenticationFailed(_("Authorization: invalid token."))

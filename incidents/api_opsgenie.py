@@ -18,11 +18,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cxhub import hotcache
-from cxhub.api import MonitoringJSONParser, PayloadTooLarge
+from cxhub.api import MonitoringJSONParser, PayloadTooLarge, integration_for_token
 from cxhub.ratelimit import FailedAuthLimit
 from incidents import heartbeats, inbound, opsgenie, services
-from incidents.models import Integration, hash_token
+from incidents.models import Integration
 
 
 class OpsgenieError(Exception):
@@ -129,12 +128,9 @@ class OpsgenieApi(APIView):
         except Throttled as error:
             raise OpsgenieError(429, str(error.detail)) from None
         try:
-            digest = hash_token(parts[1].decode())
+            integration = integration_for_token(parts[1].decode())
         except UnicodeDecodeError:
-            digest = None
-        integration = digest and hotcache.integrations.get(
-            digest, lambda: Integration.objects.filter(token_hash=digest).first()
-        )
+            integration = None
         if not integration:
             guard.failed()
             raise OpsgenieError(401, "Could not authenticate.")
