@@ -28,9 +28,9 @@ class Entry:
     alerts: dict | None = None
 
 
-def entry_of(report: Report, *, now) -> Entry:
-    """Load a claimed report's firing triggers and record the alerts they carry."""
-    firing = list(report.triggers.filter(status=Trigger.Status.FIRING))
+def entry_of(report: Report, triggers, *, now) -> Entry:
+    """Take a claimed report's firing triggers (of `triggers`) and record their alerts."""
+    firing = [t for t in triggers if t.status == Trigger.Status.FIRING]
     alerts = alerts_record(report, [t for t in firing if t.fingerprint], now=now)
     return Entry(report=report, triggers=firing, alerts=alerts)
 

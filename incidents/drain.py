@@ -112,16 +112,18 @@ def _ordered_report_count(report_id, *, now) -> bool:
     if not Report.objects.filter(id=report_id, processed_at__isnull=True).update(processed_at=now):
         return False
     report = Report.objects.select_related("integration").get(id=report_id)
-    entry = entry_of(report, now=now)
+    triggers = list(report.triggers.all())  # one read, however big the notification
+    entry = entry_of(report, triggers, now=now)
     _triage(occurrences_count([entry], now=now), now=now)
     truncation_note(report, now=now)  # Alertmanager's truncatedAlerts, on the timeline
-    others = report.triggers.exclude(status=Trigger.Status.FIRING).exclude(fingerprint="")
-    for trigger in others:
+    for trigger in triggers:
+        if trigger.status == Trigger.Status.FIRING or not trigger.fingerprint:
+            continue
         if trigger.status == Trigger.Status.RESOLVED:
             alerts_resolve(report, trigger, now=now)
         else:
             alerts_acknowledge(report, trigger, now=now)
-    _integrations_note([report], Counter({report.id: report.triggers.count()}))
+    _integrations_note([report], Counter({report.id: len(triggers)}))
     return True
 
 
