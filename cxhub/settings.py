@@ -251,6 +251,8 @@ SPECTACULAR_SETTINGS = {
 # the database, and the beat sweep finds what a lost message left behind.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's transport with atomic message files (see cxhub/broker.py).
+    CELERY_BROKER_TRANSPORT = "cxhub.broker:Transport"
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
