@@ -92,6 +92,17 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def decode_json(body: bytes):
+    """Decode a request body as cxhub stores JSON: no NaN/Infinity, no NUL, bounded depth.
+
+    Raises ValueError (or RecursionError) for what is not JSON, ParseError for what
+    is JSON but cannot be stored.
+    """
+    data = json.loads(body, parse_constant=_reject_constant)
+    check_json(data)
+    return data
+
+
 class LimitedJSONParser(BaseParser):
     """Parse JSON of at most DATA_UPLOAD_MAX_MEMORY_SIZE bytes, else answer 413.
 
@@ -123,14 +134,11 @@ class LimitedJSONParser(BaseParser):
         if len(body) > limit:
             raise PayloadTooLarge(oversize_detail(limit, hint))
         try:
-            data = json.loads(body, parse_constant=_reject_constant)
+            return decode_json(body)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
         except ValueError as error:
             raise exceptions.ParseError(f"JSON parse error - {error}") from None
-        del body
-        check_json(data)
-        return data
 
 
 class MonitoringJSONParser(LimitedJSONParser):

@@ -34,6 +34,7 @@ from cxhub.schema import (
     UNAUTHORIZED,
 )
 from incidents import services
+from incidents.api_fastpath import with_fast_path
 from incidents.models import Incident, Integration, Report
 from incidents.serializers import (
     IncidentDetailSerializer,
@@ -56,6 +57,11 @@ class TriggerIngestApi(APIView):
     # Only cxhub-JSON tokens: an Alertmanager token sends to its own endpoint.
     permission_classes = [integration_of_kind(Integration.Kind.CXHUB)]
     parser_classes = [LimitedJSONParser]
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        # The storm's common case skips DRF (api_fastpath); the rest comes here.
+        return with_fast_path(super().as_view(**initkwargs))
 
     @extend_schema(
         operation_id="triggers_create",
