@@ -1,6 +1,9 @@
-"""Services, actions (playbooks), their trigger rules and escalation tiers."""
+"""Actions (playbooks), their push templates, trigger rules and escalation tiers.
 
-import re
+The service catalogue is in `service_models` (its models importable from here), the
+rule-code grammar in `rule_codes`.
+"""
+
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -8,91 +11,10 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from actions.rule_codes import CODE_CLASS_RE, RULE_CODE_HELP, rule_code_error
+from actions.service_models import Service, ServiceName  # noqa: F401 (importable from here)
 from notifications.messages import TemplateError, check_template
 from notifications.providers import PUSH_PROVIDER_CHOICES
-
-CODE_CLASS_RE = re.compile(r"^[1-9]xx$")
-ANY_CODE = "*"
-# A code a sender may send: 503, timeout, ECONNRESET, db.down (no spaces, no wildcard).
-EXACT_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")
-# Looks like a class or a pattern (50x, 5x, x03, 5xxx) but is none cxhub matches.
-PSEUDO_CLASS_RE = re.compile(r"^(?=.*\d)(?=.*x)[0-9x]+$", re.IGNORECASE)
-RULE_CODE_HELP = _(
-    "Use an exact code (503, timeout), a class of three-digit codes (5xx) or * for any code."
-)
-
-
-def rule_code_error(code: str) -> str | None:
-    """Return why `code` is not a rule code cxhub can match, or None if it is one."""
-    code = code.strip()
-    if code == ANY_CODE or CODE_CLASS_RE.match(code.lower()):
-        return None
-    if PSEUDO_CLASS_RE.match(code) or not EXACT_CODE_RE.match(code):
-        return _("“%(code)s” never matches anything. %(help)s") % {
-            "code": code,
-            "help": RULE_CODE_HELP,
-        }
-    return None
-
-
-def code_keys(code: str) -> list[str]:
-    """Return the rule codes that cover `code`: itself, its class (`5xx`) and any (`*`)."""
-    keys = [code, ANY_CODE]
-    if len(code) == 3 and code.isdigit() and code[0] != "0":
-        keys.insert(1, f"{code[0]}xx")
-    return keys
-
-
-class Service(models.Model):
-    slug = models.SlugField(
-        max_length=100,
-        unique=True,
-        help_text=_("As monitoring names it: login"),
-        verbose_name=_("slug"),
-    )
-    name = models.CharField(
-        max_length=200, help_text=_("As customers know it: Login no app"), verbose_name=_("name")
-    )
-    status_visible = models.BooleanField(
-        default=False,
-        help_text=_(
-            "Customer-facing: listed, by its name, on the status page and in the in-app status API."
-        ),
-        verbose_name=_("on the status page"),
-    )
-
-    class Meta:
-        verbose_name = _("service")
-        verbose_name_plural = _("services")
-        ordering = ["slug"]
-
-    def __str__(self):
-        return self.slug
-
-
-class ServiceName(models.Model):
-    """The name customers of one language know a service by ({service} in their push)."""
-
-    service = models.ForeignKey(
-        Service, on_delete=models.CASCADE, related_name="names", verbose_name=_("service")
-    )
-    locale = models.CharField(
-        max_length=10, help_text=_("en, es, pt-BR ..."), verbose_name=_("locale")
-    )
-    name = models.CharField(max_length=200, help_text=_("App login"), verbose_name=_("name"))
-
-    class Meta:
-        verbose_name = _("service name in a language")
-        verbose_name_plural = _("service names in other languages")
-        ordering = ["service", "locale"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["service", "locale"], name="one_service_name_per_locale"
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.name} ({self.locale})"
 
 
 class AudienceScope(models.TextChoices):

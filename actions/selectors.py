@@ -1,6 +1,7 @@
 from collections import defaultdict
 
-from actions.models import ServiceName, TriggerRule, code_keys
+from actions.models import ServiceName, TriggerRule
+from actions.rule_codes import code_keys
 from notifications.messages import PerLocale
 
 

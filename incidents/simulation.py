@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from actions.models import code_keys
+from actions.rule_codes import code_keys
 from incidents.escalation import evaluate
 
 

@@ -1,7 +1,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from actions.models import Tier, code_keys, validate_tier_order
+from actions.models import Tier, validate_tier_order
+from actions.rule_codes import code_keys
 from actions.selectors import actions_matching
 
 
