@@ -1,6 +1,7 @@
 """The zero-setup broker never hands a consumer a half-written message."""
 
 import logging
+import threading
 from queue import Empty
 
 import pytest
@@ -83,3 +84,43 @@ def test_the_filesystem_broker_url_uses_the_atomic_transport():
 
     with app.connection_for_write() as conn:
         assert isinstance(conn.transport, broker.Transport)
+
+
+def test_an_empty_exchange_table_reads_as_no_queues_and_takes_a_binding(channel, tmp_path):
+    (tmp_path / "fan.exchange").write_bytes(b"")  # just created by another process
+    assert channel.get_table("fan") == []
+    channel._queue_bind("fan", "", "", "q1")
+    channel._queue_bind("fan", "", "", "q1")
+    channel._queue_bind("fan", "", "", "q2")
+    assert [q.queue for q in channel.get_table("fan")] == ["q2", "q1"]
+    channel._delete("q1", "fan", "", "")
+    assert [q.queue for q in channel.get_table("fan")] == ["q2"]
+
+
+def test_workers_starting_at_once_each_find_their_queue_in_the_table(tmp_path):
+    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)}
+    options["control_folder"] = str(tmp_path)
+    connections = [
+        Connection("filesystem://", transport=broker.Transport, transport_options=options)
+        for _ in range(8)
+    ]
+    try:
+        channels = [c.default_channel for c in connections]
+        for round_ in range(20):
+            exchange = f"fan{round_}"
+            start = threading.Barrier(len(channels))
+
+            def bind(channel, n, exchange=exchange, start=start):
+                start.wait()
+                channel._queue_bind(exchange, "", "", f"worker{n}")
+
+            threads = [threading.Thread(target=bind, args=(ch, n)) for n, ch in enumerate(channels)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=10)
+            table = channels[0].get_table(exchange)
+            assert sorted(q.queue for q in table) == [f"worker{n}" for n in range(8)]
+    finally:
+        for c in connections:
+            c.release()
