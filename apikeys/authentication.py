@@ -1,15 +1,15 @@
 """`Authorization: Token <key>`: a person's API key, checked against its hash."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from apikeys.models import ApiKey, hash_key
 from apikeys.services import api_key_touch
-from cxhub.ratelimit import FailedAuthLimit
+from cxhub.authentication import KeywordAuthentication
 
 
-class ApiKeyAuthentication(BaseAuthentication):
+class ApiKeyAuthentication(KeywordAuthentication):
     """Authenticate a person by an API key that is neither revoked nor expired.
 
     The keyword stays DRF's `Token`, so clients of the old keys only change the key.
@@ -17,30 +17,19 @@ class ApiKeyAuthentication(BaseAuthentication):
     """
 
     keyword = b"token"
+    malformed = gettext_lazy("Authorization: give 'Token <key>'.")
+    invalid = gettext_lazy("Authorization: invalid key.")
 
-    def authenticate(self, request):
-        parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword:
-            return None
-        guard = FailedAuthLimit(request)
-        guard.check()
-        try:
-            if len(parts) != 2:
-                raise exceptions.AuthenticationFailed(_("Authorization: give 'Token <key>'."))
-            try:
-                key = parts[1].decode()
-            except UnicodeDecodeError:
-                raise exceptions.AuthenticationFailed(_("Authorization: invalid key.")) from None
-            api_key = ApiKey.objects.select_related("user").filter(key_hash=hash_key(key)).first()
-            if api_key is None or not api_key.user.is_active:
-                raise exceptions.AuthenticationFailed(_("Authorization: invalid key."))
-            if not api_key.is_usable():
-                raise exceptions.AuthenticationFailed(
-                    _("Authorization: this key is revoked or expired.")
-                )
-        except exceptions.AuthenticationFailed:
-            guard.failed()
-            raise
+    def authenticate_credential(self, credential):
+        api_key = (
+            ApiKey.objects.select_related("user").filter(key_hash=hash_key(credential)).first()
+        )
+        if api_key is None or not api_key.user.is_active:
+            raise exceptions.AuthenticationFailed(self.invalid)
+        if not api_key.is_usable():
+            raise exceptions.AuthenticationFailed(
+                _("Authorization: this key is revoked or expired.")
+            )
         api_key_touch(api_key)
         return api_key.user, api_key
 

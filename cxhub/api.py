@@ -8,13 +8,12 @@ from django.core.exceptions import RequestDataTooBig
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, permissions, status
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import BaseParser
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from cxhub import hotcache
-from cxhub.ratelimit import FailedAuthLimit
+from cxhub.authentication import KeywordAuthentication
 
 
 class IntegrationPrincipal:
@@ -40,29 +39,17 @@ def integration_for_token(token: str):
     )
 
 
-class IntegrationTokenAuthentication(BaseAuthentication):
+class IntegrationTokenAuthentication(KeywordAuthentication):
     """`Authorization: Bearer <token>` of an enabled integration (stored hashed)."""
 
     keyword = b"bearer"
+    malformed = gettext_lazy("Authorization: give 'Bearer <token>'.")
+    invalid = gettext_lazy("Authorization: invalid token.")
 
-    def authenticate(self, request):
-        parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword:
-            return None
-        guard = FailedAuthLimit(request)
-        guard.check()
-        if len(parts) != 2:
-            guard.failed()
-            raise exceptions.AuthenticationFailed(_("Authorization: give 'Bearer <token>'."))
-        try:
-            token = parts[1].decode()
-        except UnicodeDecodeError:
-            guard.failed()
-            raise exceptions.AuthenticationFailed(_("Authorization: invalid token.")) from None
-        integration = integration_for_token(token)
+    def authenticate_credential(self, credential):
+        integration = integration_for_token(credential)
         if integration is None:
-            guard.failed()
-            raise exceptions.AuthenticationFailed(_("Authorization: invalid token."))
+            raise exceptions.AuthenticationFailed(self.invalid)
         if not integration.enabled:
             raise exceptions.PermissionDenied(_("This integration is disabled."))
         return IntegrationPrincipal(integration), integration

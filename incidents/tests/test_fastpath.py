@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db import DataError, connection, transaction
 from rest_framework.exceptions import ValidationError
 
-from cxhub.api import FailedAuthLimit
+from cxhub.ratelimit import FailedAuthLimit
 from incidents import api_fastpath, ingest
 from incidents.api import TriggerIngestApi
 from incidents.models import Integration, Report, Trigger
