@@ -7,12 +7,18 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incidents.models import ChangeEvent, Incident, Report, TimelineEvent
+from incidents.models import ChangeEvent, Incident, Report, TimelineEvent, Trigger
 from notifications.models import Delivery
+
+# A trigger's service and code: as long as the Trigger model stores them.
+SERVICE_MAX_LENGTH = Trigger._meta.get_field("service").max_length
+CODE_MAX_LENGTH = Trigger._meta.get_field("code").max_length
 
 
 # The schema says what the field takes: a number is as good as its digits.
-@extend_schema_field({"oneOf": [{"type": "string", "maxLength": 64}, {"type": "integer"}]})
+@extend_schema_field(
+    {"oneOf": [{"type": "string", "maxLength": CODE_MAX_LENGTH}, {"type": "integer"}]}
+)
 class CodeField(serializers.CharField):
     """A trigger code: a string or a whole number (`"503"` or `503`)."""
 
@@ -30,13 +36,13 @@ class ServiceField(serializers.CharField):
 
 
 class TriggerInSerializer(serializers.Serializer):
-    service = ServiceField(max_length=100)
-    code = CodeField(max_length=64)
+    service = ServiceField(max_length=SERVICE_MAX_LENGTH)
+    code = CodeField(max_length=CODE_MAX_LENGTH)
 
 
 class GatilhoInSerializer(serializers.Serializer):
-    servico = ServiceField(max_length=100)
-    retorno = CodeField(max_length=64)
+    servico = ServiceField(max_length=SERVICE_MAX_LENGTH)
+    retorno = CodeField(max_length=CODE_MAX_LENGTH)
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
