@@ -101,6 +101,5 @@ class Channel(filesystem.Channel):
 
 
 class Transport(filesystem.Transport):
+    # kombu's transport but for the channel: its global_state (one per process) included.
     Channel = Channel
-    # One state for every connection of the process, as kombu's own transport has.
-    global_state = filesystem.Transport.global_state

@@ -82,7 +82,7 @@ def _insert_in_one_statement(connection, report, rows) -> None:
         ids = [pk for (pk,) in cursor.fetchall()]
     report._state.adding = False
     for row, pk in zip(rows, ids, strict=True):
-        row.pk = row.id = pk
+        row.pk = pk
         row._state.adding = False
 
 
