@@ -176,6 +176,16 @@ def fallback_fan_out(incident, *, texts, now) -> int:
     return batches
 
 
+def _incident_locked(delivery: Delivery):
+    """A push batch's incident, locked until the transaction ends (None if it is gone)."""
+    return (
+        Incident.objects.select_for_update()
+        .select_related("action")
+        .filter(pk=delivery.incident_id)
+        .first()
+    )
+
+
 def fallback_if_failed(delivery: Delivery, *, now) -> int:
     """Queue the fallback for customers a finished push batch could not reach at all.
 
@@ -184,12 +194,7 @@ def fallback_if_failed(delivery: Delivery, *, now) -> int:
     if delivery.purpose != Delivery.Purpose.PUSH:
         return 0
     with transaction.atomic():
-        incident = (
-            Incident.objects.select_for_update()
-            .select_related("action")
-            .filter(pk=delivery.incident_id)
-            .first()
-        )
+        incident = _incident_locked(delivery)
         if incident is None or incident.is_resolved or not incident.policy.get("fallback"):
             return 0
         return _fallback_queue(
@@ -243,12 +248,7 @@ def all_clear_if_resolved(delivery: Delivery, *, now) -> None:
     if delivery.purpose != Delivery.Purpose.PUSH:
         return
     with transaction.atomic():
-        incident = (
-            Incident.objects.select_for_update()
-            .select_related("action")
-            .filter(pk=delivery.incident_id)
-            .first()
-        )
+        incident = _incident_locked(delivery)
         if incident is None or incident.status != Incident.Status.RESOLVED:
             return
         all_clear_fan_out(
