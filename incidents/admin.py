@@ -14,7 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from cxhub import audit
 from cxhub.rules import may
 from cxhub.timefmt import local_label
-from incidents import admin_records, approval_admin, inbound, selectors, services  # noqa: F401 (registers)
+from incidents import (  # noqa: F401 (registers)
+    admin_maintenance,
+    admin_records,
+    approval_admin,
+    inbound,
+    selectors,
+    services,
+)
 from incidents.admin_base import ReadOnlyAdmin
 from incidents.models import (
     Incident,

@@ -352,6 +352,7 @@ class TimelineEvent(models.Model):
 
 
 # Models of one idea each live in their own modules; importing them here registers them.
+from incidents.maintenance_models import RecurringMaintenance  # noqa: E402, F401
 from incidents.monitoring_models import ChangeEvent, HeartbeatCheck  # noqa: E402, F401
 from incidents.response_models import MaintenanceWindow, PushApproval  # noqa: E402, F401
 from incidents.triage_models import TriageAlert, TriageDigest  # noqa: E402, F401
