@@ -1,4 +1,6 @@
-"""The public status page: customer-facing services and the recent incidents, no login."""
+"""The public status page: services, uptime bars, maintenance ahead and incidents, no login."""
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -7,7 +9,12 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
 from cxhub.hotcache import TtlCache
-from statuspage.selectors import page_incidents, page_services
+from statuspage.selectors import (
+    page_incidents,
+    page_maintenance,
+    page_services,
+    services_history,
+)
 
 pages = TtlCache(max_entries=16, ttl_setting="CXHUB_STATUS_CACHE_SECONDS")
 
@@ -28,13 +35,25 @@ def page_html(language: str) -> bytes:
         incident["duration_text"] = (
             duration_text(incident["duration"]) if incident["duration"] else ""
         )
-    services = page_services()
+    services = page_services(now=now)
+    history = {row["id"]: row for row in services_history(now=now, days=days)}
+    for service in services:
+        service["history"] = history.get(service["id"])
+    ahead = [
+        window
+        for window in page_maintenance(
+            start=now, end=now + timedelta(days=settings.CXHUB_MAINTENANCE_HORIZON_DAYS)
+        )
+        if window.starts_at > now
+    ]
     with translation.override(language):
         return render_to_string(
             "statuspage/status.html",
             {
                 "services": services,
                 "disrupted": any(s["disrupted"] for s in services),
+                "maintenance": any(s["maintenance_until"] for s in services),
+                "ahead": ahead[:20],
                 "incidents": incidents,
                 "days": days,
                 "generated_at": now,
