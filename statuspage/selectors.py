@@ -138,6 +138,7 @@ class PageWindow:
     reason: str
     service_ids: tuple[int, ...]
     services: tuple[str, ...]
+    recurrence_id: int | None = None
 
 
 def page_maintenance(*, start: datetime, end: datetime) -> list[PageWindow]:
@@ -160,6 +161,7 @@ def page_maintenance(*, start: datetime, end: datetime) -> list[PageWindow]:
                 reason=window.reason,
                 service_ids=ids,
                 services=tuple(sorted(names[i] for i in ids)),
+                recurrence_id=window.recurrence_id,
             )
         )
     return found

@@ -26,6 +26,24 @@ def duration_text(duration) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
+def maintenance_ahead(windows, *, now, repeats: int = 4) -> list[dict]:
+    """Return the windows not started, a recurring one once with its next starts as `also`."""
+    found, by_recurrence = [], {}
+    for window in windows:
+        if window.starts_at <= now:
+            continue
+        first = by_recurrence.get(window.recurrence_id)
+        if first is not None:
+            if len(first["also"]) < repeats:
+                first["also"].append(window.starts_at)
+            continue
+        row = {"window": window, "also": []}
+        found.append(row)
+        if window.recurrence_id:
+            by_recurrence[window.recurrence_id] = row
+    return found
+
+
 def page_html(language: str) -> bytes:
     """Render the status page in `language` from the database, now."""
     now = timezone.now()
@@ -39,13 +57,12 @@ def page_html(language: str) -> bytes:
     history = {row["id"]: row for row in services_history(now=now, days=days)}
     for service in services:
         service["history"] = history.get(service["id"])
-    ahead = [
-        window
-        for window in page_maintenance(
+    ahead = maintenance_ahead(
+        page_maintenance(
             start=now, end=now + timedelta(days=settings.CXHUB_MAINTENANCE_HORIZON_DAYS)
-        )
-        if window.starts_at > now
-    ]
+        ),
+        now=now,
+    )
     with translation.override(language):
         return render_to_string(
             "statuspage/status.html",

@@ -123,3 +123,22 @@ def test_maintenance_ahead_and_running_show_on_the_page(visible, client):
     html = page(client)
     assert "Scheduled maintenance is in progress." in html
     assert "Maintenance until" in html
+
+
+def test_a_recurring_window_is_listed_once_with_its_next_starts():
+    from statuspage.selectors import PageWindow
+    from statuspage.views import maintenance_ahead
+
+    now = timezone.now()
+
+    def window(days, recurrence=None, reason="r"):
+        start = now + timedelta(days=days)
+        return PageWindow(start, start + timedelta(hours=2), reason, (1,), ("Pix",), recurrence)
+
+    rows = maintenance_ahead(
+        [window(-0.01, 7), window(1, 7), window(2), window(8, 7), window(15, 7)], now=now
+    )
+    assert [(row["window"].starts_at, len(row["also"])) for row in rows] == [
+        (now + timedelta(days=1), 2),
+        (now + timedelta(days=2), 0),
+    ]
