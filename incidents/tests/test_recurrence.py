@@ -173,3 +173,51 @@ def test_maintenance_occurrences_lists_one_off_and_recurring_windows_in_a_range(
         (MaintenanceWindow.objects.get(starts_at__day=6).pk, sundays.pk),
     ]
     assert found[1].starts_at == datetime(2026, 12, 6, 5, tzinfo=UTC)
+
+
+def test_saving_in_the_admin_writes_the_occurrences_and_deleting_drops_those_ahead(
+    scenario, admin_client
+):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    response = admin_client.post(
+        reverse("admin:incidents_recurringmaintenance_add"),
+        {
+            "service": scenario["login"].pk,
+            "rule": SUNDAYS,
+            "starts_on": "2026-01-01",
+            "start_time": "02:00",
+            "duration_minutes": "120",
+            "time_zone": "America/Sao_Paulo",
+            "reason": "Atualização semanal",
+            "status_visible": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    rule = RecurringMaintenance.objects.get()
+    assert rule.created_by == "admin"
+    assert MaintenanceWindow.objects.filter(recurrence=rule, status_visible=True).count() >= 4
+    page = admin_client.get(reverse("admin:incidents_recurringmaintenance_change", args=[rule.pk]))
+    assert "Next occurrences" in page.content.decode()
+    admin_client.post(
+        reverse("admin:incidents_recurringmaintenance_delete", args=[rule.pk]), {"post": "yes"}
+    )
+    assert not RecurringMaintenance.objects.exists()
+    # Those ahead go; one running now (on a Sunday night) would stay as a record.
+    assert not MaintenanceWindow.objects.filter(starts_at__gt=timezone.now()).exists()
+    bad = admin_client.post(
+        reverse("admin:incidents_recurringmaintenance_add"),
+        {
+            "service": scenario["login"].pk,
+            "rule": "FREQ=MINUTELY",
+            "starts_on": "2026-01-01",
+            "start_time": "02:00",
+            "duration_minutes": "120",
+            "time_zone": "America/Sao_Paulo",
+            "reason": "x",
+        },
+    )
+    assert bad.status_code == 200 and "Repeat daily, weekly, monthly or yearly." in (
+        bad.content.decode()
+    )
