@@ -5,7 +5,6 @@ Both from cached snapshots with ETags.
 
 import json
 import re
-from datetime import UTC
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -19,7 +18,7 @@ from rest_framework.views import APIView
 from cxhub.api import IntegrationTokenAuthentication, integration_of_kind
 from cxhub.hotcache import TtlCache
 from cxhub.schema import FORBIDDEN, UNAUTHORIZED
-from statuspage.http import etag_of, snapshot_response
+from statuspage.http import etag_of, iso_z, snapshot_response
 from statuspage.selectors import impacted_services, services_history
 
 LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
@@ -162,11 +161,6 @@ class StatusApi(APIView):
         language = language_of(locale) if locale else DEFAULT_LANGUAGE
         raw, etag = snapshots.get(language, lambda: status_body(language))
         return snapshot_response(request, raw, etag, public=settings.CXHUB_STATUS_API_ANONYMOUS)
-
-
-def iso_z(at) -> str:
-    """Return an aware datetime in UTC as 2026-12-01T09:12:00Z."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def history_body() -> tuple[bytes, str]:

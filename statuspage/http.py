@@ -1,9 +1,15 @@
 """Answer a snapshot's bytes with an ETag, Cache-Control and 304s: shared by the status reads."""
 
 import hashlib
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.http import HttpResponse
+
+
+def iso_z(at: datetime) -> str:
+    """Return an aware datetime in UTC to the second: 2020-07-21T08:30:00Z (the feeds' format)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def etag_of(raw: bytes) -> str:

@@ -14,14 +14,14 @@ status page is an outage ahead and SCHEDULED_OUTAGE while it runs.
 import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 
 from cxhub.hotcache import TtlCache
-from statuspage.http import etag_of, snapshot_response
+from statuspage.http import etag_of, iso_z, snapshot_response
 from statuspage.selectors import (
     open_finance_endpoints,
     open_finance_incidents,
@@ -45,11 +45,6 @@ PLACEHOLDER = "\x00requestDateTime\x00"
 # pages per (feed, version, page, size) from those items.
 items_snapshots = TtlCache(max_entries=4, ttl_setting="CXHUB_STATUS_CACHE_SECONDS")
 page_snapshots = TtlCache(max_entries=256, ttl_setting="CXHUB_STATUS_CACHE_SECONDS")
-
-
-def iso_z(at: datetime) -> str:
-    """Return an aware datetime as the specification's 2020-07-21T08:30:00Z (UTC, seconds)."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def iso_duration(duration: timedelta) -> str:
