@@ -30,8 +30,7 @@ from actions.models import (
 )
 from actions.selectors import service_names
 from notifications.messages import LocalTime, text_for
-from notifications.models import Device
-from notifications.selectors import audience_estimate
+from notifications.selectors import audience_devices, audience_estimate
 
 
 @admin.register(Service)
@@ -313,15 +312,12 @@ class ActionAdmin(admin.ModelAdmin):
                 quiet=timedelta(minutes=form.cleaned_data["quiet_minutes"]),
                 until=now,
             )
-            services = action.rules.values("service_id")
             context.update(
                 since=since,
                 occurrences=len(times),
                 incidents=incidents,
                 pushes=sum(1 for i in incidents if i.push_at),
                 pages=sum(len(i.pages) for i in incidents),
-                audience=Device.objects.filter(enabled=True, customer__services__in=services)
-                .distinct()
-                .count(),
+                audience=audience_devices(audience_of(action)).count(),
             )
         return TemplateResponse(request, "admin/actions/action/dry_run.html", context)
