@@ -49,7 +49,7 @@ def customers_push_failed(delivery: Delivery, channel: str):
     )
 
 
-def fallback_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> str:
+def fallback_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> None:
     """Send a claimed fallback batch, recording each customer in the ledger."""
     reason = pushes_stopped(delivery)
     if reason:
@@ -85,7 +85,7 @@ def fallback_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> st
     frequency_cap_apply(delivery.incident_id, mine, now=now)
     records = list(mine.select_related("customer"))
     if not records:
-        return ": nothing left to send"
+        return
     rate_slot_take(delivery, provider_key(channel), len(records))  # the gateway's contract
     if not still_claimed():
         raise ClaimLost("claim lost")
@@ -115,4 +115,3 @@ def fallback_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> st
     retry = [f for f in failures.values() if f.transient]
     if retry:
         raise DeliveryError(f"{len(retry)} of {len(records)} {channel} message(s) failed")
-    return f": {len(records) - len(failures)} {channel} sent, {len(failures)} failed"
