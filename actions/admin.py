@@ -282,8 +282,8 @@ class ActionAdmin(admin.ModelAdmin):
 
     def dry_run_view(self, request, object_id):
         """Show what the action, as saved now, would have done over recorded triggers."""
-        from incidents.lifecycle.escalation import policy_of
         from incidents.lifecycle.simulation import replay
+        from incidents.models.policy import Policy
         from incidents.selectors import action_occurrence_times
 
         action = self.get_object(request, object_id)
@@ -307,7 +307,7 @@ class ActionAdmin(admin.ModelAdmin):
             since = now - timedelta(days=form.cleaned_data["days"])
             times = action_occurrence_times(action, since=since)
             incidents = replay(
-                policy_of(action),
+                Policy.of(action),
                 times,
                 quiet=timedelta(minutes=form.cleaned_data["quiet_minutes"]),
                 until=now,

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from actions.models import TriggerRule
 from incidents.models import Incident, Report, Trigger
+from incidents.models.policy import Policy
 from incidents.selectors import incidents_filter
 from notifications.models import Delivery, PushRecord
 from support.chart import Chart, occurrence_chart
@@ -160,7 +161,7 @@ class Page:
 
 def incident_pages(incident: Incident) -> list[Page]:
     """Return who was paged for an incident, and when, tier by tier."""
-    tiers = {t["level"]: t["name"] for t in incident.policy.get("tiers", [])}
+    tiers = {t.level: t.name for t in Policy.from_json(incident.policy).tiers}
     deliveries = (
         incident.deliveries.filter(purpose=Delivery.Purpose.PAGE)
         .select_related("team", "channel")

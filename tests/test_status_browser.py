@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from actions.models import Action, Service, TriggerRule
-from incidents.lifecycle.escalation import policy_of
 from incidents.models import Incident
+from incidents.models.policy import Policy
 from statuspage.views import pages
 from tests.test_browser import CHROMIUM, browser  # noqa: F401 (the fixture)
 
@@ -30,7 +30,7 @@ def test_status_page_fits_a_phone_and_loads_nothing_from_outside(live_server, br
         opened_at=now,
         last_occurrence_at=now,
         occurrences=9,
-        policy=policy_of(action),
+        policy=Policy.of(action).to_json(),
     )
     pages.clear()  # a page another test rendered in this process
     page = browser.new_page(viewport={"width": 360, "height": 740})

@@ -8,8 +8,8 @@ from django.contrib.auth.models import Permission, User
 
 from incidents import services
 from incidents.lifecycle.approvals import ApprovalRefused, push_decide
-from incidents.lifecycle.escalation import policy_of
 from incidents.models import PushApproval, TimelineEvent
+from incidents.models.policy import Policy
 from notifications.models import Delivery, PushRecord
 from notifications.services import push_switch_set
 from notifications.tests.helpers import ledger, post, send_pending
@@ -190,4 +190,4 @@ def test_saving_or_testing_an_action_records_who_cannot_approve_alone(scenario, 
     assert page.status_code == 200
     action.refresh_from_db()
     assert (action.last_edited_by, action.last_tested_by) == ("frank", "grace")
-    assert policy_of(action)["approval"]["set_up_by"] == ["frank", "grace"]
+    assert Policy.of(action).approval.set_up_by == ("frank", "grace")
