@@ -7,6 +7,7 @@ import time_machine
 from django.contrib.auth.models import Permission, User
 
 from incidents import services
+from incidents.counting.sweep import sweep
 from incidents.lifecycle.approvals import ApprovalRefused, push_decide
 from incidents.models import PushApproval, TimelineEvent
 from incidents.models.policy import Policy
@@ -117,10 +118,10 @@ def test_when_nobody_decides_the_timeout_sends_or_cancels(
         incident = post(integration)
         assert incident.push_approval.expires_at == T0 + timedelta(minutes=10)
     with time_machine.travel(T0 + timedelta(minutes=9), tick=False):
-        services.sweep()
+        sweep()
         assert PushApproval.objects.get().status == "pending"
     with time_machine.travel(T0 + timedelta(minutes=10), tick=False):
-        services.sweep()
+        sweep()
     approval = PushApproval.objects.get()
     assert (approval.status, approval.decided_by) == (status, "cxhub (approval timeout)")
     assert Delivery.objects.filter(purpose="push").count() == batches
