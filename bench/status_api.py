@@ -28,12 +28,12 @@ from tests.processes import Gunicorn  # noqa: E402
 SETUP = """
 from django.utils import timezone
 from actions.models import Action
-from incidents.lifecycle.escalation import policy_of
+from incidents.models.policy import Policy
 from incidents.models import Incident
 action = Action.objects.get(code="0001")
 now = timezone.now()
 Incident.objects.get_or_create(action=action, status="open", defaults=dict(
-    opened_at=now, last_occurrence_at=now, occurrences=10, policy=policy_of(action)))
+    opened_at=now, last_occurrence_at=now, occurrences=10, policy=Policy.of(action).to_json()))
 from datetime import timedelta
 from incidents.models import MaintenanceWindow
 MaintenanceWindow.objects.get_or_create(reason="Troca de certificado", defaults=dict(

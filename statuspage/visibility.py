@@ -16,6 +16,7 @@ from django.db.models.functions import Cast
 
 from actions.models import Service
 from incidents.models import Incident, MaintenanceWindow
+from incidents.models.policy import Policy
 
 UNRESOLVED = [Incident.Status.OPEN, Incident.Status.ACKNOWLEDGED]
 
@@ -37,7 +38,7 @@ def incident_customer_visible(incident: Incident) -> bool:
     """Return whether customers can see `incident`: the rule of `customer_visible`, in Python."""
     if not incident.action.status_visible:
         return False
-    threshold = (incident.policy or {}).get("push_threshold")
+    threshold = Policy.from_json(incident.policy or {}).push_threshold
     return threshold is None or incident.occurrences >= threshold
 
 

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from actions.models import Action, Service, TriggerRule
-from incidents.lifecycle.escalation import policy_of
 from incidents.models import Incident
+from incidents.models.policy import Policy
 from statuspage.views import pages
 from tests.test_browser import CHROMIUM, browser  # noqa: F401 (the fixture)
 
@@ -30,7 +30,7 @@ def test_status_page_fits_a_phone_and_loads_nothing_from_outside(live_server, br
         opened_at=now,
         last_occurrence_at=now,
         occurrences=9,
-        policy=policy_of(action),
+        policy=Policy.of(action).to_json(),
     )
     pages.clear()  # a page another test rendered in this process
     page = browser.new_page(viewport={"width": 360, "height": 740})
@@ -78,14 +78,14 @@ def test_history_bars_maintenance_ahead_and_an_open_incident(live_server, browse
             resolved_at=opened + timedelta(hours=hours),
             status="resolved",
             occurrences=9,
-            policy=policy_of(act),
+            policy=Policy.of(act).to_json(),
         )
     Incident.objects.create(
         action=action,
         opened_at=now - timedelta(minutes=25),
         last_occurrence_at=now,
         occurrences=9,
-        policy=policy_of(action),
+        policy=Policy.of(action).to_json(),
     )
     sundays = RecurringMaintenance.objects.create(
         service=pix,

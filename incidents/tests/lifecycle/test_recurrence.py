@@ -7,6 +7,8 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from incidents import services
+from incidents.counting.drain import report_process
+from incidents.counting.sweep import sweep
 from incidents.lifecycle.recurrence import (
     recurrence_delete,
     recurrence_materialize,
@@ -147,14 +149,14 @@ def test_an_occurrence_holds_pushes_and_pages_like_a_one_off_window(sundays, set
             report, _ = services.report_ingest(
                 integration=integration, triggers=[{"service": "login", "code": "503"}], payload={}
             )
-            services.report_process(report.id)
+            report_process(report.id)
         incident = Incident.objects.get()
         window = MaintenanceWindow.objects.get(starts_at__lte=sunday, ends_at__gt=sunday)
         assert incident.maintenance_id == window.pk
         assert incident.maintenance_until == window.ends_at
         assert not Delivery.objects.exists()
     with time_machine.travel(window.ends_at, tick=False):
-        services.sweep()
+        sweep()
     assert Delivery.objects.filter(purpose="push").count() == 1
 
 
