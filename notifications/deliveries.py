@@ -9,6 +9,7 @@ repeats a send the sweep handed to another worker nor overwrites its outcome.
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -28,6 +29,18 @@ SEND_TASK = "notifications.tasks.send_delivery"
 # Real pages and notices never wait behind bulk work (push batches, triage pages).
 PAGES_QUEUE, BULK_QUEUE = "pages", "bulk"
 _URGENT = {Delivery.Purpose.PAGE, Delivery.Purpose.NOTICE}
+
+
+# Senders of the purposes another app owns (the status page's notices), registered in
+# its AppConfig.ready(): the engine claims, throttles, retries and records those
+# deliveries like its own without importing that app. A sender takes the claimed
+# delivery and `still_claimed`, returns a summary, raises DeliveryError.
+batch_senders: dict[str, Callable[..., str]] = {}
+
+
+def batch_sender_register(purpose: str, send: Callable[..., str]) -> None:
+    """Let `send` send the deliveries of `purpose` (a Delivery.Purpose another app owns)."""
+    batch_senders[purpose] = send
 
 
 def queue_of(purpose: str) -> str:
@@ -195,6 +208,8 @@ def describe(delivery: Delivery) -> str:
         return f"{delivery.get_purpose_display()} batch of {len(delivery.recipients)} device(s)"
     if delivery.purpose == Delivery.Purpose.FALLBACK:
         return f"Fallback by {delivery.provider} to {len(delivery.recipients)} customer(s)"
+    if delivery.purpose in batch_senders:
+        return f"{delivery.get_purpose_display()} to {len(delivery.recipients)} recipient(s)"
     kind = delivery.channel.kind if delivery.channel else "?"
     return f"{delivery.get_purpose_display()} to {delivery.team} via {kind}"
 
@@ -204,6 +219,10 @@ def _send(delivery: Delivery) -> str:
         return ledger.push_batch_send(delivery, still_claimed=lambda: still_claimed(delivery))
     if delivery.purpose == Delivery.Purpose.FALLBACK:
         return fallback_ledger.fallback_batch_send(
+            delivery, still_claimed=lambda: still_claimed(delivery)
+        )
+    if delivery.purpose in batch_senders:
+        return batch_senders[delivery.purpose](
             delivery, still_claimed=lambda: still_claimed(delivery)
         )
     if delivery.channel is None:
