@@ -54,7 +54,12 @@ def page_services() -> list[dict]:
         .values_list("service_id", "since")
     )
     return [
-        {"name": service.name, "disrupted": service.pk in since, "since": since.get(service.pk)}
+        {
+            "pk": service.pk,
+            "name": service.name,
+            "disrupted": service.pk in since,
+            "since": since.get(service.pk),
+        }
         for service in Service.objects.filter(status_visible=True).order_by("name")
     ]
 
@@ -70,7 +75,7 @@ def page_incidents(*, now, days: int, limit: int = 500) -> list[dict]:
             action__status_visible=True, opened_at__gte=now - timedelta(days=days)
         )
         .order_by("-opened_at")
-        .values("action_id", "opened_at", "resolved_at")[:limit]
+        .values("id", "action_id", "opened_at", "resolved_at")[:limit]
     )
     names = defaultdict(set)
     for action_id, name in TriggerRule.objects.filter(
@@ -79,6 +84,7 @@ def page_incidents(*, now, days: int, limit: int = 500) -> list[dict]:
         names[action_id].add(name)
     return [
         {
+            "id": i["id"],
             "services": sorted(names[i["action_id"]]),
             "start": i["opened_at"],
             "end": i["resolved_at"],

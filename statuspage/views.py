@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from cxhub.hotcache import TtlCache
 from statuspage.selectors import page_incidents, page_services
+from statuspage.updates import updates_by_incident
 
 pages = TtlCache(max_entries=16, ttl_setting="CXHUB_STATUS_CACHE_SECONDS")
 
@@ -30,6 +31,9 @@ def page_html(language: str) -> bytes:
         )
     services = page_services()
     with translation.override(language):
+        updates = updates_by_incident([i["id"] for i in incidents], language)
+        for incident in incidents:
+            incident["updates"] = updates.get(incident["id"], [])
         return render_to_string(
             "statuspage/status.html",
             {
@@ -40,6 +44,7 @@ def page_html(language: str) -> bytes:
                 "generated_at": now,
                 "language": language,
                 "languages": settings.LANGUAGES,
+                "subscribe_services": [s for s in services if s.get("pk")],
             },
         ).encode()
 
