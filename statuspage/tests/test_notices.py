@@ -262,3 +262,30 @@ def test_a_webhook_to_an_internal_address_is_refused(visible, integration, setti
     delivery.refresh_from_db()
     assert delivery.status == "failed" and "internal address" in delivery.last_error
     assert NoticeRecord.objects.get().status == "failed"
+
+
+def test_the_timeline_hook_queues_the_notice_and_its_sends_after_commit(
+    mailbox, subscribers, integration, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        post(integration)
+    notice = Notice.objects.get(kind="incident_visible")
+    assert notice.fanned_out_at is not None
+    assert len(received(mailbox)) == 2  # the send tasks ran too (eager)
+
+
+def test_a_held_notice_is_approved_from_the_admin(admin_client, mailbox, subscribers, integration):
+    Notice.objects.all().delete()
+    incident = post(integration)
+    incident.policy["approval"] = {"threshold": 1}
+    incident.save()
+    (notice,) = incident_notices(incident.pk)
+    assert notice.status == "held"
+    page = admin_client.get(f"/admin/statuspage/notice/{notice.pk}/change/").content.decode()
+    assert "Login no app indisponível" in page
+    admin_client.post(
+        "/admin/statuspage/notice/",
+        {"action": "approve", "_selected_action": [str(notice.pk)]},
+    )
+    notice.refresh_from_db()
+    assert (notice.status, notice.decided_by) == ("queued", "admin")
