@@ -143,3 +143,13 @@ def test_an_old_confirmation_link_cannot_undo_an_unsubscribe(client, mailbox):
         client.post(urlsplit(unsubscribe_url(subscriber)).path)
         assert client.post(path).status_code == 400
     assert not Subscriber.objects.get().active
+
+
+def test_status_links_stay_out_of_logs():
+    from cxhub import redact
+
+    for path in (
+        "/status/confirm/eyJlIjoiYW5hQGV4YW1wbGUuY29tIn0:1x:abc/",
+        "/status/unsubscribe/Ij:x/",
+    ):
+        assert "[redacted]" in redact.url(path) and "eyJ" not in redact.url(path)
