@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from actions.models import TriggerRule
 from cxhub.enqueue import enqueue_on_commit
-from incidents.approvals import DECIDE, approval_threshold
+from incidents.lifecycle.approvals import DECIDE, approval_threshold
 from incidents.models import Incident, MaintenanceWindow
 from notifications.deliveries import deliveries_queue
 from notifications.models import Delivery
@@ -340,7 +340,7 @@ def notice_of(delivery: Delivery) -> Notice:
 def notice_refusal(notice: Notice, user) -> str:
     """Return why `user` may not decide a held notice, or ''.
 
-    The rule of mass pushes (incidents.approvals): the permission to decide mass
+    The rule of mass pushes (incidents.lifecycle.approvals): the permission to decide mass
     pushes, and a second person: whoever asked for the notice may not approve it.
     """
     if not user.has_perm(DECIDE):

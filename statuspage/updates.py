@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
-from incidents.approvals import approval_threshold
+from incidents.lifecycle.approvals import approval_threshold
 from incidents.models import Incident
 from statuspage.models import Language, Notice, Stage, StatusUpdate
 from statuspage.notice_texts import notice_texts
