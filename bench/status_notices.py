@@ -152,15 +152,15 @@ def main() -> None:
     from django.utils import timezone
 
     from incidents.models import Incident
-    from notifications import throttle
     from notifications.models import Delivery
     from notifications.services import delivery_send
+    from notifications.tests.throttle_state import schedules_reset
     from statuspage.models import NoticeRecord
     from statuspage.notices import incident_notices, notice_fan_out
 
     print(f"loading {args.subscribers:,} subscribers ...", flush=True)
     action = load(args.subscribers)
-    throttle.schedules_reset()
+    schedules_reset()
     now = timezone.now()
     incident = Incident.objects.create(
         action=action,

@@ -13,10 +13,11 @@ from django.utils import timezone
 from actions.models import Service
 from incidents import services as incidents
 from incidents.models import MaintenanceWindow
-from notifications import fallback, throttle
+from notifications import fallback
 from notifications.models import Delivery
 from notifications.services import delivery_send
 from notifications.tests.helpers import post
+from notifications.tests.throttle_state import schedules_reset
 from statuspage.models import Notice, NoticeRecord, Subscriber
 from statuspage.notices import (
     NoticeRefused,
@@ -148,7 +149,7 @@ def test_a_notice_is_throttled_at_the_providers_rate(mailbox, subscribers, integ
     settings.CXHUB_PUSH_RATE_LIMITS = {"email:locmem": 60}
     settings.CXHUB_PUSH_RATE_BURST_SECONDS = 0
     settings.CXHUB_PUSH_BATCH_SIZE = 1
-    throttle.schedules_reset()
+    schedules_reset()
     (notice,) = incident_notices(post(integration).pk)
     notice_fan_out(notice.pk)
     for delivery in Delivery.objects.filter(purpose="status_notice"):
