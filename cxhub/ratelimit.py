@@ -45,3 +45,23 @@ class FailedAuthLimit:
             cache.incr(self.key)
         except ValueError:  # expired between add and incr
             cache.add(self.key, 1, timeout=120)
+
+
+def over_limit(scope: str, who: str, *, limit: int, seconds: int = 3600) -> bool:
+    """Count one hit of `who` in `scope` for the current window; return whether it is past `limit`.
+
+    Fixed windows of `seconds`, counted in the Django cache like the failed
+    authentications (shared when CACHE_URL points at Redis); 0 means no limit.
+    `who` goes into a cache key: pass an address or a digest, never free text.
+    """
+    if not limit:
+        return False
+    key = f"cxhub:{scope}:{who}:{int(time.time() // seconds)}"
+    if cache.add(key, 1, timeout=seconds * 2):
+        return limit < 1
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=seconds * 2)
+        count = 1
+    return count > limit

@@ -488,9 +488,40 @@ CXHUB_EMAIL_PROVIDER = env.str("CXHUB_EMAIL_PROVIDER", default="console")
 CXHUB_EMAIL_APPRISE_URL = env.str("CXHUB_EMAIL_APPRISE_URL", default="")
 CXHUB_EMAIL_WEBHOOK_URL = env.str("CXHUB_EMAIL_WEBHOOK_URL", default="")
 CXHUB_EMAIL_WEBHOOK_SECRET = env.str("CXHUB_EMAIL_WEBHOOK_SECRET", default="")
-for _name in ("CXHUB_SMS_PROVIDER", "CXHUB_EMAIL_PROVIDER"):
-    if globals()[_name] not in ("console", "locmem", "apprise", "webhook"):
-        raise ImproperlyConfigured(f"{_name} must be console, locmem, apprise or webhook.")
+if CXHUB_SMS_PROVIDER not in ("console", "locmem", "apprise", "webhook"):
+    raise ImproperlyConfigured("CXHUB_SMS_PROVIDER must be console, locmem, apprise or webhook.")
+if CXHUB_EMAIL_PROVIDER not in ("console", "locmem", "apprise", "webhook", "smtp"):
+    raise ImproperlyConfigured(
+        "CXHUB_EMAIL_PROVIDER must be console, locmem, apprise, webhook or smtp."
+    )
+# Every e-mail cxhub sends (status page notices and confirmations, the customer fallback)
+# goes through CXHUB_EMAIL_PROVIDER; `smtp` uses Django's SMTP backend set by EMAIL_URL:
+# smtp://host:port, smtp+tls://user:password@host:587 (STARTTLS), smtps://host:465 (TLS).
+EMAIL_URL = env.str("EMAIL_URL", default="consolemail://")
+try:
+    _email = environ.Env.email_url_config(EMAIL_URL)
+except ImproperlyConfigured:
+    raise ImproperlyConfigured(
+        "EMAIL_URL must be smtp://host:port, smtp+tls://user:password@host:587 or "
+        "smtps://host:465 (or consolemail:// locally)."
+    ) from None
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+EMAIL_TIMEOUT = CXHUB_HTTP_TIMEOUT
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+if CXHUB_EMAIL_PROVIDER == "smtp" and (
+    EMAIL_BACKEND != SMTP_BACKEND or not _email.get("EMAIL_HOST")
+):
+    raise ImproperlyConfigured(
+        "CXHUB_EMAIL_PROVIDER=smtp needs EMAIL_URL naming an SMTP server, e.g. "
+        "smtp://127.0.0.1:2525 or smtp+tls://user:password@smtp.example.com:587."
+    )
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cxhub <status@localhost>")
 
 # The in-app status API (GET /api/v1/status) and the status page (/status/).
 # Anonymous by default (the app may ask); false: an integration token is needed.
@@ -498,6 +529,23 @@ CXHUB_STATUS_API_ANONYMOUS = env.bool("CXHUB_STATUS_API_ANONYMOUS", default=True
 # Both are served from a snapshot at most this old (seconds), per web process.
 CXHUB_STATUS_CACHE_SECONDS = env.float("CXHUB_STATUS_CACHE_SECONDS", default=5.0)
 CXHUB_STATUS_PAGE_DAYS = env.int("CXHUB_STATUS_PAGE_DAYS", default=90)
+# Subscribers (docs/status.md): a confirmation link works this long; subscribing is
+# limited per address and per client address (each per hour); maintenance is recalled
+# this long before it starts; notices are looked for by the beat this often.
+CXHUB_STATUS_CONFIRM_HOURS = env.float("CXHUB_STATUS_CONFIRM_HOURS", default=48.0)
+CXHUB_STATUS_SUBSCRIBE_PER_ADDRESS = env.int("CXHUB_STATUS_SUBSCRIBE_PER_ADDRESS", default=3)
+CXHUB_STATUS_SUBSCRIBE_PER_CLIENT = env.int("CXHUB_STATUS_SUBSCRIBE_PER_CLIENT", default=20)
+CXHUB_STATUS_REMINDER_MINUTES = env.float("CXHUB_STATUS_REMINDER_MINUTES", default=60.0)
+CXHUB_STATUS_NOTICE_SECONDS = env.float("CXHUB_STATUS_NOTICE_SECONDS", default=30.0)
+if CXHUB_STATUS_CONFIRM_HOURS <= 0 or CXHUB_STATUS_NOTICE_SECONDS <= 0:
+    raise ImproperlyConfigured(
+        "CXHUB_STATUS_CONFIRM_HOURS and CXHUB_STATUS_NOTICE_SECONDS must be positive."
+    )
+CELERY_BEAT_SCHEDULE["status-notices"] = {
+    "task": "statuspage.tasks.notices_sweep",
+    "schedule": timedelta(seconds=CXHUB_STATUS_NOTICE_SECONDS),
+    "options": {"expires": CXHUB_STATUS_NOTICE_SECONDS},
+}
 if CXHUB_STATUS_CACHE_SECONDS < 0 or CXHUB_STATUS_PAGE_DAYS < 1:
     raise ImproperlyConfigured(
         "CXHUB_STATUS_CACHE_SECONDS must be >= 0 and CXHUB_STATUS_PAGE_DAYS >= 1."
