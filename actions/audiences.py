@@ -1,5 +1,7 @@
 """Who an action's push reaches and in which words, as plain data for the policy."""
 
+from actions import approval_rules
+
 
 def audience_of(action) -> dict:
     """Return the action's audience as plain data (service ids, tag slugs, filters)."""
@@ -33,12 +35,13 @@ def push_policy_of(action) -> dict:
         "provider": action.push_provider,
         "audience": audience_of(action),
         "texts": texts_of(action),
-        # Four-eyes: who may not approve alone is who set the action up or tested it.
+        # Four-eyes, frozen as the bank allows it: who may not approve alone is
+        # whoever changed the action since a push of it was last approved.
         "approval": {
-            "threshold": action.approval_threshold,
+            "threshold": approval_rules.approval_threshold(action.approval_threshold),
             "timeout_minutes": action.approval_timeout_minutes,
-            "timeout_sends": action.approval_timeout_sends,
-            "set_up_by": sorted({action.last_edited_by, action.last_tested_by} - {""}),
+            "timeout_sends": approval_rules.timeout_sends(action.approval_timeout_sends),
+            "set_up_by": approval_rules.authors(action),
         },
         "critical": action.push_critical,
         "fallback": action.push_fallback,

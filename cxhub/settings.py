@@ -411,10 +411,13 @@ CXHUB_PUSH_KILL_SWITCH = env.bool("CXHUB_PUSH_KILL_SWITCH", default=False)
 CXHUB_PUSH_CAP_WINDOW = timedelta(hours=env.float("CXHUB_PUSH_CAP_HOURS", default=6.0))
 CXHUB_MAX_CUSTOMERS_PER_REQUEST = env.int("CXHUB_MAX_CUSTOMERS_PER_REQUEST", default=500)
 # Four-eyes: an outage push to more customers than this waits for a second person's
-# approval in the admin, unless the action sets its own threshold (0: never asks).
+# approval in the admin (0: never asks). An action may only lower it.
 CXHUB_PUSH_APPROVAL_THRESHOLD = env.int("CXHUB_PUSH_APPROVAL_THRESHOLD", default=100000)
 if CXHUB_PUSH_APPROVAL_THRESHOLD < 0:
     raise ImproperlyConfigured("CXHUB_PUSH_APPROVAL_THRESHOLD must be 0 or more.")
+# Whether an action may send a held push nobody decided when its approval times out.
+# Off: a timeout cancels, and no action can make it send (actions/approval_rules.py).
+CXHUB_PUSH_APPROVAL_TIMEOUT_SENDS = env.bool("CXHUB_PUSH_APPROVAL_TIMEOUT_SENDS", default=False)
 # Send-rate limits per push provider, messages per minute ("fcm=6000,webhook=1200"; a
 # provider not named is not limited). Enforced across workers by a shared schedule:
 # in Redis when CXHUB_THROTTLE_REDIS_URL is set (the broker's URL when it is Redis), in
