@@ -16,7 +16,7 @@ def too_many() -> str:
 
 def client_ip(request) -> str:
     """Return the client's address: REMOTE_ADDR, or the proxy's last X-Forwarded-For hop."""
-    if settings.CXHUB_BEHIND_TLS_PROXY:
+    if settings.CXHUB_BEHIND_PROXY or settings.CXHUB_BEHIND_TLS_PROXY:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
             # The last hop is what the trusted proxy appended; earlier ones are hearsay.
