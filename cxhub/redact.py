@@ -7,6 +7,7 @@ support staff to read must not.
 """
 
 import re
+from urllib.parse import unquote
 
 REDACTED = "[redacted]"
 
@@ -24,8 +25,10 @@ URL_PASSWORD = re.compile(r"(://[^/\s:@]*:)[^/\s@]+@")
 # Paths that end in a credential; the named group is replaced.
 SECRET_PATHS = [
     re.compile(r"(/api/v1/integrations/[^/?\s]+/)(?P<secret>[^/?\s\"]+)"),
+    re.compile(r"(/api/v1/heartbeats/)(?P<secret>[^/?\s\"]+)"),
     re.compile(r"(/incidents/[0-9a-f-]{36}/acknowledge/)(?P<secret>[^/?\s\"]+)"),
 ]
+SECRET_PATH_MARKS = ("/integrations/", "/heartbeats/", "/acknowledge/")
 # A query parameter whose name holds a credential word: ?token=, &api_key=, and
 # Apprise's header arguments such as ?-X-Api-Key= or ?+Authorization=.
 SECRET_QUERY = re.compile(
@@ -50,8 +53,16 @@ def text(value: str, *, secrets=()) -> str:
 
 
 def url(value: str) -> str:
-    """Return a URL or path with a token in its path or query string replaced."""
-    if "/integrations/" in value or "/acknowledge/" in value:
+    """Return a URL or path with a token in its path or query string replaced.
+
+    A path written with percent-encoded slashes (`integrations%2Fgeneric%2F<token>`)
+    reaches the same view, so it is decoded first when that reveals a token path.
+    """
+    if "%" in value:
+        decoded = unquote(value)
+        if any(mark in decoded for mark in SECRET_PATH_MARKS):
+            value = decoded
+    if any(mark in value for mark in SECRET_PATH_MARKS):
         for pattern in SECRET_PATHS:
             value = pattern.sub(rf"\g<1>{REDACTED}", value)
     if "=" in value:

@@ -194,6 +194,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 LOGIN_URL = "admin:login"
+# Messages live in the session (the database), not a cookie: an API key or token shown
+# once in a message must not travel back and forth in the browser, signed but readable.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Admin login lockout (django-axes): this many failed passwords for one username
 # from one address lock that pair out for the cool-off; rows in the database, so
@@ -565,6 +568,9 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if CXHUB_P
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 CXHUB_BEHIND_TLS_PROXY = env.bool("CXHUB_BEHIND_TLS_PROXY", default=False)
+# gunicorn behind the Procfile's nginx (cxhub/proxy.py), on a socket only nginx reaches:
+# the client address is the X-Forwarded-For nginx sets.
+CXHUB_BEHIND_PROXY = env.bool("CXHUB_BEHIND_PROXY", default=False)
 if CXHUB_BEHIND_TLS_PROXY:
     # Only behind a proxy that sets this header itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
