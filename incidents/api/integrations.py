@@ -207,12 +207,12 @@ class IntegrationIngestApi(APIView):
             raise Rejected(400, str(error), errors=error.errors) from None
         except parsers.PayloadError as error:
             raise Rejected(400, str(error)) from None
-        # routing_key is the token itself; support reads stored payloads.
-        secrets = redact.request_secrets(request)
+        # routing_key is the token itself, wherever else the body repeats it;
+        # support reads stored payloads.
         report, rows = services.report_ingest(
             integration=integration,
-            triggers=redact.triggers(triggers, secrets=secrets),
-            payload=redact.payload(body, secrets=secrets),
+            triggers=redact.stored(triggers, request, body=body),
+            payload=redact.stored(body, request, body=body),
         )
         heartbeats.integration_signal(integration)
         if integration.kind == Integration.Kind.PAGERDUTY:
