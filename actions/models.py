@@ -153,13 +153,6 @@ class Action(models.Model):
         help_text=_("A second person approved a push of the action as it stood then."),
         verbose_name=_("content approved at"),
     )
-    last_tested_by = models.CharField(
-        max_length=150,
-        blank=True,
-        editable=False,
-        help_text=_("Who last ran its dry run: cannot approve its pushes alone."),
-        verbose_name=_("last tested by"),
-    )
     push_critical = models.BooleanField(
         default=False,
         help_text=_(

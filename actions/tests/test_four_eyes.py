@@ -95,7 +95,7 @@ def test_viewing_a_dry_run_is_not_authoring(scenario, client, bank):
     assert client.get(url, {"days": 7, "quiet_minutes": 30}).status_code == 200
     action.refresh_from_db()
     assert "viewer" not in push_policy_of(action)["approval"]["set_up_by"]
-    assert action.last_tested_by == ""
+    assert action.push_authors == {}
 
 
 def change_form(client, url):

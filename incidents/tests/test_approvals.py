@@ -67,7 +67,7 @@ def test_a_second_person_approves_and_the_ledger_names_them(mass_push, integrati
     bob = staff("bob", "decide_pushapproval", "view_pushapproval")
     incident = post(integration)
     approval = incident.push_approval
-    with pytest.raises(ApprovalRefused, match="alice set up or tested action 0001"):
+    with pytest.raises(ApprovalRefused, match="alice changed action 0001"):
         push_decide(approval.pk, user=alice, approve=True)
     with time_machine.travel(T0, tick=False):
         assert push_decide(approval.pk, user=bob, approve=True) == 1
@@ -82,12 +82,12 @@ def test_a_second_person_approves_and_the_ledger_names_them(mass_push, integrati
         push_decide(approval.pk, user=staff("carol", "decide_pushapproval"), approve=False)
 
 
-def test_the_tester_and_people_without_the_permission_cannot_approve(mass_push, integration):
+def test_an_author_and_people_without_the_permission_cannot_approve(mass_push, integration):
     incident = post(integration)
     mass_push["action"].__class__.objects.filter(pk=mass_push["action"].pk).update(
-        last_tested_by="dave"
+        push_authors={"dave": T0.isoformat()}
     )
-    with pytest.raises(ApprovalRefused, match="dave set up or tested"):
+    with pytest.raises(ApprovalRefused, match="dave changed action"):
         push_decide(incident.push_approval.pk, user=staff("dave", "decide_pushapproval"), approve=1)
     with pytest.raises(ApprovalRefused, match="may not approve mass pushes"):
         push_decide(incident.push_approval.pk, user=staff("erin"), approve=True)
