@@ -45,6 +45,7 @@ if not SECRET_KEY:
         from django.core.management.utils import get_random_secret_key
 
         key_file.write_text(get_random_secret_key())
+        key_file.chmod(0o600)
     SECRET_KEY = key_file.read_text().strip()
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
 from django.utils import timezone
 
@@ -9,17 +10,24 @@ from actions.models import Action
 from incidents import services
 from incidents.lifecycle.approvals import ApprovalRefused, push_decide
 from incidents.models import PushApproval
-from incidents.tests.test_approvals import integration, staff  # noqa: F401 (fixture)
+from incidents.tests.test_approvals import staff
 from notifications.models import Delivery
 from notifications.tests.helpers import post
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
+@pytest.fixture
+def integration(db):
+    from incidents.models import Integration
+
+    return Integration.objects.create(name="m", token_hash="h")
+
+
 def test_a_threshold_of_zero_written_around_the_form_still_holds_the_push(
     scenario,
     integration,
-    settings,  # noqa: F811
+    settings,
 ):
     settings.CXHUB_PUSH_APPROVAL_THRESHOLD = 1  # the bank: above one customer, ask
     Action.objects.filter(pk=scenario["action"].pk).update(
@@ -28,19 +36,16 @@ def test_a_threshold_of_zero_written_around_the_form_still_holds_the_push(
     incident = post(integration)
     assert PushApproval.objects.filter(incident=incident, status="pending").exists()
     assert not Delivery.objects.filter(purpose="push").exists()
-    try:
+    with pytest.raises(ApprovalRefused):
         push_decide(
             incident.push_approval.pk, user=staff("mallory", "decide_pushapproval"), approve=True
         )
-        raise AssertionError("the author approved alone")
-    except ApprovalRefused:
-        pass
 
 
 def test_a_timeout_that_sends_does_not_send_unless_the_bank_allows(
     scenario,
     integration,
-    settings,  # noqa: F811
+    settings,
 ):
     settings.CXHUB_PUSH_APPROVAL_THRESHOLD = 1
     settings.CXHUB_PUSH_APPROVAL_TIMEOUT_SENDS = True  # allowed when the incident opened...
@@ -59,7 +64,7 @@ def test_a_timeout_that_sends_does_not_send_unless_the_bank_allows(
 def test_an_author_of_the_text_cannot_approve_even_if_someone_saved_after(
     scenario,
     integration,
-    settings,  # noqa: F811
+    settings,
 ):
     settings.CXHUB_PUSH_APPROVAL_THRESHOLD = 1
     now = timezone.now()
@@ -68,13 +73,10 @@ def test_an_author_of_the_text_cannot_approve_even_if_someone_saved_after(
     )
     incident = post(integration)
     for author in ("alice", "bob"):
-        try:
+        with pytest.raises(ApprovalRefused):
             push_decide(
                 incident.push_approval.pk, user=staff(author, "decide_pushapproval"), approve=True
             )
-            raise AssertionError(f"{author} approved alone")
-        except ApprovalRefused:
-            pass
     push_decide(incident.push_approval.pk, user=staff("carol", "decide_pushapproval"), approve=True)
     # Carol approved the content as it stood: the earlier authors are no longer authors of it.
     action = Action.objects.get(pk=scenario["action"].pk)

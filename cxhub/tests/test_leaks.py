@@ -1,4 +1,4 @@
-"""Low findings of issue 20's round, each as an attacker would try it."""
+"""Credentials and personal data leak nowhere: logs, cookies, exports, files, former staff."""
 
 import pytest
 from django.contrib.auth.models import User
@@ -75,3 +75,15 @@ def test_support_sees_no_customer_phone_or_email_in_the_admin(db, client):
     assert page.status_code == 200
     html = page.content.decode()
     assert "987654321" not in html and "maria.silva" not in html
+
+
+def test_demo_credential_files_are_readable_by_their_owner_only(db, settings):
+    import stat
+
+    from django.core.management import call_command
+
+    call_command("demo", quiet=True)
+    files = [p for p in settings.VAR_DIR.iterdir() if p.is_file()]
+    assert any(p.name == "demo_token" for p in files)
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path.name
