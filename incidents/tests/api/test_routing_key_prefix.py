@@ -5,7 +5,7 @@ import json
 import pytest
 from django.test import Client
 
-from incidents.tests.test_integrations import make_integration
+from incidents.tests.senders import make_integration
 
 PADDING = "x" * (3 * 1024 * 1024)
 

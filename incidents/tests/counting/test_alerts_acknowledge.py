@@ -3,8 +3,8 @@
 from actions.models import TriggerRule
 from conftest import post_original
 from incidents.models import Incident
-from incidents.tests.test_integrations import make_integration, process_all
-from incidents.tests.test_opsgenie import CREATE, call
+from incidents.tests.api.test_opsgenie import CREATE, call
+from incidents.tests.senders import make_integration, process_all
 
 
 def opsgenie_incident(scenario):

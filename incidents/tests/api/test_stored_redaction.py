@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from incidents.models import ChangeEvent, Report, TimelineEvent, Trigger
-from incidents.tests.test_integrations import make_integration
+from incidents.tests.senders import make_integration
 
 SECRETS = ("hunter2-db-password", "c3VwcG9ydDpodW50ZXIy", "s3cr3t-url-pass")
 

@@ -10,7 +10,7 @@ from actions.models import Action
 from incidents import services
 from incidents.lifecycle.approvals import ApprovalRefused, push_decide
 from incidents.models import PushApproval
-from incidents.tests.test_approvals import staff
+from incidents.tests.lifecycle.test_approvals import staff
 from notifications.models import Delivery
 from notifications.tests.helpers import post
 
