@@ -21,7 +21,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
-from notifications.errors import DeliveryError, outbound_check
+from notifications.errors import DeliveryError, outbound_check, outbound_guarded
 from notifications.providers import PushFailure
 from notifications.providers.webhook import signed_post
 
@@ -145,7 +145,12 @@ class AppriseFallbackProvider:
             notifier = apprise.Apprise()
             if not notifier.add(template.replace("{to}", quote(message.address, safe="@+"))):
                 return PushFailure("Not a valid Apprise URL for this address")
-            if notifier.notify(title=title, body=message.body):
+            try:
+                with outbound_guarded():
+                    delivered = notifier.notify(title=title, body=message.body)
+            except DeliveryError as refused:
+                return PushFailure(refused.message)
+            if delivered:
                 return None
             return PushFailure("Apprise could not deliver", transient=True)
 
