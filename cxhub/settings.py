@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "actions",
     "incidents",
     "notifications",
+    "oncall",
     "statuspage",
     "apikeys",
     "drf_spectacular",
@@ -306,6 +307,16 @@ if CXHUB_SWEEP_SECONDS <= 0:
 CXHUB_HEARTBEAT_SECONDS = env.float("CXHUB_HEARTBEAT_SECONDS", default=15.0)
 if CXHUB_HEARTBEAT_SECONDS <= 0:
     raise ImproperlyConfigured("CXHUB_HEARTBEAT_SECONDS must be a positive number of seconds.")
+# On call: shifts are materialized this far ahead (who is on call is then one indexed
+# query), refreshed on every change and by a beat task this often, which also reads
+# the schedules' iCal feeds (at most CXHUB_ONCALL_FEED_MAX_BYTES each).
+CXHUB_ONCALL_HORIZON = timedelta(days=env.int("CXHUB_ONCALL_HORIZON_DAYS", default=56))
+CXHUB_ONCALL_REFRESH_MINUTES = env.float("CXHUB_ONCALL_REFRESH_MINUTES", default=15.0)
+CXHUB_ONCALL_FEED_MAX_BYTES = env.int("CXHUB_ONCALL_FEED_MAX_BYTES", default=5 * 1024 * 1024)
+if CXHUB_ONCALL_HORIZON < timedelta(days=1) or CXHUB_ONCALL_REFRESH_MINUTES <= 0:
+    raise ImproperlyConfigured(
+        "CXHUB_ONCALL_HORIZON_DAYS must be at least 1 and CXHUB_ONCALL_REFRESH_MINUTES positive."
+    )
 # Task modules beyond each app's tasks.py (autodiscovered).
 CELERY_IMPORTS = ["incidents.heartbeat_tasks"]
 CELERY_BEAT_SCHEDULE = {
@@ -323,6 +334,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.prune",
         "schedule": timedelta(hours=1),
         "options": {"expires": 3600},
+    },
+    # Keeps every schedule's shifts materialized to the horizon and reads iCal feeds.
+    "oncall-shifts": {
+        "task": "oncall.tasks.schedules_refresh",
+        "schedule": timedelta(minutes=CXHUB_ONCALL_REFRESH_MINUTES),
+        "options": {"expires": CXHUB_ONCALL_REFRESH_MINUTES * 60},
     },
 }
 # Processed reports/triggers and delivery message bodies older than this are pruned.

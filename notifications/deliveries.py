@@ -19,6 +19,7 @@ from django.utils import timezone
 from cxhub.enqueue import enqueue_on_commit
 from notifications import fallback_ledger, ledger, signals
 from notifications.channels import get_channel
+from notifications.contacts import get_contact_channel
 from notifications.errors import ClaimLost, DeliveryError, PushCancelled, Throttled
 from notifications.models import Delivery, Device, Team
 
@@ -91,7 +92,9 @@ def delivery_send(delivery_id) -> Delivery | None:
     )
     if not claimed:
         return None
-    delivery = Delivery.objects.select_related("channel", "team").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("channel", "team", "person", "contact_method").get(
+        pk=delivery_id
+    )
     summary = ""
     try:
         summary = _send(delivery) or ""
@@ -195,6 +198,9 @@ def describe(delivery: Delivery) -> str:
         return f"{delivery.get_purpose_display()} batch of {len(delivery.recipients)} device(s)"
     if delivery.purpose == Delivery.Purpose.FALLBACK:
         return f"Fallback by {delivery.provider} to {len(delivery.recipients)} customer(s)"
+    if delivery.person_id:
+        kind = delivery.contact_method.kind if delivery.contact_method else "?"
+        return f"{delivery.get_purpose_display()} to {delivery.person} by {kind}"
     kind = delivery.channel.kind if delivery.channel else "?"
     return f"{delivery.get_purpose_display()} to {delivery.team} via {kind}"
 
@@ -206,6 +212,8 @@ def _send(delivery: Delivery) -> str:
         return fallback_ledger.fallback_batch_send(
             delivery, still_claimed=lambda: still_claimed(delivery)
         )
+    if delivery.person_id:
+        return _send_to_person(delivery)
     if delivery.channel is None:
         raise DeliveryError("The channel was deleted", permanent=True)
     if not still_claimed(delivery):
@@ -215,6 +223,20 @@ def _send(delivery: Delivery) -> str:
         title=delivery.title,
         body=delivery.message,
         key=delivery.key,
+    )
+    return ""
+
+
+def _send_to_person(delivery: Delivery) -> str:
+    method = delivery.contact_method
+    if method is None:
+        raise DeliveryError("The contact method was deleted", permanent=True)
+    if not method.enabled:
+        raise DeliveryError("The contact method was disabled", permanent=True)
+    if not still_claimed(delivery):
+        raise ClaimLost("claim lost")
+    get_contact_channel(method.kind).send(
+        target=method.address, title=delivery.title, body=delivery.message, key=delivery.key
     )
     return ""
 

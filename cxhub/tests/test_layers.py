@@ -6,7 +6,7 @@ import grimp
 from django.conf import settings
 from importlinter.cli import lint_imports
 
-APPS = ("actions", "cxhub", "incidents", "notifications", "support")
+APPS = ("actions", "cxhub", "incidents", "notifications", "oncall", "support")
 
 
 def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
