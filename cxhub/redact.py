@@ -25,6 +25,8 @@ URL_PASSWORD = re.compile(r"(://[^/\s:@]*:)[^/\s@]+@")
 SECRET_PATHS = [
     re.compile(r"(/api/v1/integrations/[^/?\s]+/)(?P<secret>[^/?\s\"]+)"),
     re.compile(r"(/incidents/[0-9a-f-]{36}/acknowledge/)(?P<secret>[^/?\s\"]+)"),
+    # An on-call calendar link (oncall.views.calendar): the token is the whole credential.
+    re.compile(r"(/oncall/calendar/)(?P<secret>[^/?\s\"]+)"),
 ]
 # A query parameter whose name holds a credential word: ?token=, &api_key=, and
 # Apprise's header arguments such as ?-X-Api-Key= or ?+Authorization=.
@@ -51,7 +53,7 @@ def text(value: str, *, secrets=()) -> str:
 
 def url(value: str) -> str:
     """Return a URL or path with a token in its path or query string replaced."""
-    if "/integrations/" in value or "/acknowledge/" in value:
+    if "/integrations/" in value or "/acknowledge/" in value or "/calendar/" in value:
         for pattern in SECRET_PATHS:
             value = pattern.sub(rf"\g<1>{REDACTED}", value)
     if "=" in value:

@@ -1,14 +1,16 @@
 """iCal (RFC 5545): shifts out as a calendar, a read-only feed in.
 
-Export: one VEVENT per final shift, in UTC, with a stable UID so a calendar
-client updates an event instead of duplicating it. Feed: the events between two
-moments, recurrences (RRULE, RDATE, EXDATE, changed occurrences) expanded by
-`recurring-ical-events`; each event names its person by an ATTENDEE's e-mail or
-in its SUMMARY (a username or an e-mail, alone or among other words, as
-PagerDuty's and Grafana OnCall's feeds write it).
+Export: one VEVENT per shift, in UTC, with a UID made of the schedule, the
+person and the start, so a calendar client updates an event instead of
+duplicating it. Feed: the events between two moments, recurrences (RRULE,
+RDATE, EXDATE, changed occurrences) expanded by `recurring-ical-events`; each
+event names its person by an ATTENDEE's e-mail or in its SUMMARY (a username or
+an e-mail, alone or among other words, as PagerDuty's and Grafana OnCall's
+feeds write it).
 """
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,22 +35,31 @@ class FeedError(Exception):
     """The feed could not be read or understood; the message says why."""
 
 
-def export(name: str, intervals, *, uid_prefix: str, names: dict) -> bytes:
-    """Return a calendar of `intervals` (user ids); `names` maps a user id to a label."""
+@dataclass(frozen=True)
+class CalendarEvent:
+    uid: str
+    summary: str
+    start: datetime
+    end: datetime
+
+
+def export(name: str, found: list[CalendarEvent]) -> bytes:
+    """Return an RFC 5545 calendar named `name` with one VEVENT per event, in UTC."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
     stamp = timezone.now().astimezone(UTC)
-    for interval in intervals:
+    for item in found:
         event = icalendar.Event()
-        start = interval.start.astimezone(UTC)
-        event.add("uid", f"{uid_prefix}-{interval.user}-{start:%Y%m%dT%H%M%SZ}@cxhub")
+        event.add("uid", f"{item.uid}@cxhub")
         event.add("dtstamp", stamp)
-        event.add("dtstart", start)
-        event.add("dtend", interval.end.astimezone(UTC))
-        event.add("summary", f"{names.get(interval.user, interval.user)} · {name}")
+        event.add("dtstart", item.start.astimezone(UTC))
+        event.add("dtend", item.end.astimezone(UTC))
+        event.add("summary", item.summary)
+        event.add("transp", "TRANSPARENT")
         calendar.add_component(event)
     return calendar.to_ical()
 
