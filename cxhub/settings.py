@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "incidents",
     "notifications",
     "oncall",
+    "importers",
     "statuspage",
     "apikeys",
     "drf_spectacular",
