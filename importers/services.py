@@ -174,7 +174,8 @@ def _contact(run: _Run, user, contact: specs.Contact) -> None:
     method.save()
     run.remember(method, contact.external_id)
     text = (
-        f"contact method of {user}: {contact.kind} {method.masked_address} "
+        f"contact method of {user}: {contact.kind} "
+        f"{method.address if contact.kind == 'email' else method.masked_address} "
         f"after {contact.delay_minutes} min{'' if contact.enabled else ' (disabled)'}"
     )
     (run.report.create if created else run.report.change)(text)
@@ -424,6 +425,12 @@ def _wanted_tiers(run, policy, people, teams, schedules) -> list[dict]:
     rows = []
     for tier in policy.tiers:
         where = f"escalation {policy.name}, {tier.label} after {tier.after_minutes} min"
+        if tier.target != specs.TEAM and not TIERS_PAGE_SCHEDULES:
+            run.report.skip(
+                f"{where}: this cxhub's tiers page team channels only (tiers that page a "
+                "schedule's on-call come with issue 18, item 3); import again once it has them"
+            )
+            continue
         schedule = None
         if tier.target == specs.TEAM:
             team = teams.get(tier.target_id, default_team)
@@ -440,12 +447,6 @@ def _wanted_tiers(run, policy, people, teams, schedules) -> list[dict]:
                 continue
             schedule = _person_schedule(run, tier.target_id, user)
             team = default_team
-        if schedule is not None and not TIERS_PAGE_SCHEDULES:
-            run.report.skip(
-                f"{where}: this cxhub's tiers page team channels only (tiers that page a "
-                "schedule's on-call come with issue 18, item 3); import again once it has them"
-            )
-            continue
         row = {
             "level": len(rows) + 1,
             "name": tier.label[:100],
