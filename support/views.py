@@ -113,6 +113,8 @@ class IncidentDetailView(PermissionRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         incident = self.object
         tiers = incident.policy.get("tiers", [])
+        oncall = selectors.tiers_oncall(tiers, now=timezone.now())
+        tiers = [{**t, "oncall": oncall.get(t["level"])} for t in tiers]
         reach = selectors.incident_reach([incident])[incident.pk]
         context.update(
             reach=reach,
