@@ -47,9 +47,9 @@ def oncall_at(schedule: Schedule, at: datetime) -> list:
 
 
 def oncall_now_by_schedule(schedule_ids, at: datetime) -> dict:
-    """Return {schedule id: [people on call at `at`]} for several schedules (a tier list)."""
-    schedules = Schedule.objects.in_bulk(set(schedule_ids))
-    return {pk: oncall_at(schedule, at) for pk, schedule in schedules.items()}
+    """Return {schedule id (str): [people on call at `at`]} for several schedules (tiers)."""
+    schedules = Schedule.objects.in_bulk({str(pk) for pk in schedule_ids})
+    return {str(pk): oncall_at(schedule, at) for pk, schedule in schedules.items()}
 
 
 def contact_methods_of(people) -> list:

@@ -129,6 +129,10 @@ def policy_of(action) -> dict:
                 "level": tier.level,
                 "name": tier.name,
                 "team_id": tier.team_id,
+                # Who it pages: "team" (channels), "oncall" (the schedule's people; the
+                # channels when nobody is on call) or "both". Absent in older policies: team.
+                "target": tier.target,
+                "schedule_id": str(tier.schedule_id) if tier.schedule_id else None,
                 "occurrences": tier.after_occurrences,
                 "minutes": tier.after_minutes,
             }
