@@ -82,8 +82,33 @@ class TierFormSet(BaseInlineFormSet):
             raise ValidationError(exc.messages) from None
 
 
+class TierForm(forms.ModelForm):
+    """A tier; who it pages defaults to the team's channels (the only target before schedules)."""
+
+    class Meta:
+        model = Tier
+        fields = [
+            "level",
+            "name",
+            "team",
+            "target",
+            "schedule",
+            "after_occurrences",
+            "after_minutes",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "target" in self.fields:
+            self.fields["target"].required = False
+
+    def clean_target(self):
+        return self.cleaned_data.get("target") or Tier.Target.TEAM
+
+
 class TierInline(admin.TabularInline):
     model = Tier
+    form = TierForm
     formset = TierFormSet
     extra = 0
     verbose_name_plural = _(
@@ -92,7 +117,7 @@ class TierInline(admin.TabularInline):
         "skips anyone in a running one"
     )
     ordering = ["level"]
-    fields = ["level", "name", "team", "after_occurrences", "after_minutes"]
+    fields = ["level", "name", "team", "target", "schedule", "after_occurrences", "after_minutes"]
 
 
 class DryRunForm(forms.Form):

@@ -318,8 +318,6 @@ if CXHUB_ONCALL_HORIZON < timedelta(days=1) or CXHUB_ONCALL_REFRESH_MINUTES <= 0
     raise ImproperlyConfigured(
         "CXHUB_ONCALL_HORIZON_DAYS must be at least 1 and CXHUB_ONCALL_REFRESH_MINUTES positive."
     )
-# Task modules beyond each app's tasks.py (autodiscovered).
-CELERY_IMPORTS = ["incidents.heartbeat_tasks"]
 CELERY_BEAT_SCHEDULE = {
     "sweep": {
         "task": "incidents.tasks.sweep",
@@ -327,7 +325,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": CXHUB_SWEEP_SECONDS},
     },
     "heartbeats": {
-        "task": "incidents.heartbeat_tasks.heartbeats_check",
+        "task": "incidents.tasks.heartbeats_check",
         "schedule": timedelta(seconds=CXHUB_HEARTBEAT_SECONDS),
         "options": {"expires": CXHUB_HEARTBEAT_SECONDS},
     },

@@ -27,11 +27,11 @@ from notifications.validators import validate_time_zone
 from oncall.models import ContactMethod, Layer, LayerParticipant, Override, Restriction, Schedule
 from oncall.services import schedule_shifts_refresh
 
-# Whether tiers can page a schedule's on-call (issue 18, item 3) on this cxhub.
-TIERS_PAGE_SCHEDULES = any(f.name == "schedule" for f in Tier._meta.get_fields())
 # The first handoff of a one-person schedule made for a tier that pages a person.
 ALWAYS_FROM = datetime(2020, 1, 6, tzinfo=UTC)
 CODE_PREFIX = {"opsgenie": "og", "pagerduty": "pd"}
+# What an imported tier is made of, compared to tell whether an action's tiers changed.
+TIER_FIELDS = ("level", "name", "team", "target", "schedule", "after_minutes")
 
 
 @dataclass
@@ -425,12 +425,6 @@ def _wanted_tiers(run, policy, people, teams, schedules) -> list[dict]:
     rows = []
     for tier in policy.tiers:
         where = f"escalation {policy.name}, {tier.label} after {tier.after_minutes} min"
-        if tier.target != specs.TEAM and not TIERS_PAGE_SCHEDULES:
-            run.report.skip(
-                f"{where}: this cxhub's tiers page team channels only (tiers that page a "
-                "schedule's on-call come with issue 18, item 3); import again once it has them"
-            )
-            continue
         schedule = None
         if tier.target == specs.TEAM:
             team = teams.get(tier.target_id, default_team)
@@ -447,16 +441,16 @@ def _wanted_tiers(run, policy, people, teams, schedules) -> list[dict]:
                 continue
             schedule = _person_schedule(run, tier.target_id, user)
             team = default_team
-        row = {
-            "level": len(rows) + 1,
-            "name": tier.label[:100],
-            "team": team,
-            "after_minutes": tier.after_minutes,
-        }
-        if TIERS_PAGE_SCHEDULES:
-            row["target"] = "team" if schedule is None else "oncall"
-            row["schedule"] = schedule
-        rows.append(row)
+        rows.append(
+            {
+                "level": len(rows) + 1,
+                "name": tier.label[:100],
+                "team": team,
+                "target": Tier.Target.TEAM if schedule is None else Tier.Target.ONCALL,
+                "schedule": schedule,
+                "after_minutes": tier.after_minutes,
+            }
+        )
     return rows
 
 
@@ -477,8 +471,9 @@ def _policies(run: _Run, policies, people: dict, teams: dict, schedules: dict) -
             action.save(update_fields=["name", "updated_at"])
             run.report.change(f"action {action.code}: name {action.name}")
         wanted = _wanted_tiers(run, policy, people, teams, schedules)
-        fields = list(wanted[0]) if wanted else []
-        current = [{k: getattr(tier, k) for k in fields} for tier in action.tiers.order_by("level")]
+        current = [
+            {k: getattr(tier, k) for k in TIER_FIELDS} for tier in action.tiers.order_by("level")
+        ]
         if current == wanted:
             continue
         tiers = [Tier(action=action, **row) for row in wanted]

@@ -43,17 +43,39 @@ def _publish_on_commit(delivery_id, queue: str, **options) -> None:
 
 
 def deliveries_queue(deliveries: list[Delivery], *, now=None) -> None:
-    """Insert deliveries whose key is new and enqueue their sends on commit.
+    """Insert deliveries whose key is new and enqueue the sends of those due on commit.
 
     A key that exists already (a retry, a race) is skipped by the unique
     constraint, and a send task for it finds nothing pending to claim.
     """
     now = now or timezone.now()
     for delivery in deliveries:
-        delivery.queued_at = now
+        # One not due yet (a person's e-mail five minutes after their SMS, a batch held
+        # for the morning) is published by the sweep once due: no long countdown task.
+        delivery.queued_at = now if delivery.due_at <= now else None
     Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=500)
     for delivery in deliveries:
-        _publish_on_commit(delivery.id, queue_of(delivery.purpose))
+        if delivery.queued_at is not None:
+            _publish_on_commit(delivery.id, queue_of(delivery.purpose))
+
+
+def person_deliveries(methods, *, key: str, now, suffix: str = "", **fields) -> list[Delivery]:
+    """Return one delivery per contact method, each due after its delay: a page's steps.
+
+    Keyed `<key>:p<person>:<method><suffix>`, so each step exists once however often
+    the page is queued; a step still pending when the incident is acknowledged is
+    cancelled with the other pending pages.
+    """
+    return [
+        Delivery(
+            key=f"{key}:p{method.user_id}:{method.pk}{suffix}",
+            person_id=method.user_id,
+            contact_method=method,
+            due_at=now + timedelta(minutes=method.delay_minutes),
+            **fields,
+        )
+        for method in methods
+    ]
 
 
 def channel_deliveries(channels, *, key: str, now, suffix: str = "", **fields) -> list[Delivery]:

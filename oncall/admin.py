@@ -4,6 +4,7 @@ contact methods here; Support reads them."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.utils import timezone
@@ -182,6 +183,7 @@ class ScheduleAdmin(RefreshesShifts, admin.ModelAdmin):
         ),
     ]
     change_form_template = "admin/oncall/schedule/change_form.html"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

@@ -139,7 +139,7 @@ class ScheduleApi(APIView):
         operation_id="schedules_list",
         tags=["on call"],
         summary="List on-call schedules",
-        responses={200: ScheduleSerializer(many=True), **GET_ERRORS},
+        responses={200: ScheduleSerializer(many=True), 400: BAD_REQUEST, **GET_ERRORS},
     )
 )
 class ScheduleListApi(generics.ListAPIView):

@@ -15,6 +15,14 @@ class ContactMethodForm(forms.ModelForm):
         fields = ["kind", "address", "delay_minutes", "position", "enabled"]
 
 
+class ContactMethodStepForm(forms.ModelForm):
+    """Change when and whether a method is tried; a new address is a new method."""
+
+    class Meta:
+        model = ContactMethod
+        fields = ["position", "delay_minutes", "enabled"]
+
+
 class HandOverForm(forms.Form):
     to = forms.ModelChoiceField(
         queryset=get_user_model().objects.none(),

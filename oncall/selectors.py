@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from apikeys.models import hash_key
 from oncall import final, specs
-from oncall.models import CalendarToken, Schedule, Shift
+from oncall.models import CalendarToken, ContactMethod, Schedule, Shift
 
 GAP_WINDOW = timedelta(weeks=4)
 # The smallest range the final schedule is computed over to answer "who at t".
@@ -44,6 +44,19 @@ def oncall_at(schedule: Schedule, at: datetime) -> list:
     ids = final.on_call_at(specs.schedule_final(schedule, at, at + _INSTANT), at)
     users = get_user_model().objects.in_bulk(ids)
     return [users[i] for i in ids if i in users]
+
+
+def oncall_now_by_schedule(schedule_ids, at: datetime) -> dict:
+    """Return {schedule id (str): [people on call at `at`]} for several schedules (tiers)."""
+    schedules = Schedule.objects.in_bulk({str(pk) for pk in schedule_ids})
+    return {str(pk): oncall_at(schedule, at) for pk, schedule in schedules.items()}
+
+
+def contact_methods_of(people) -> list:
+    """Return the enabled contact methods of `people`, person by person, in their order."""
+    order = {person.pk: index for index, person in enumerate(people)}
+    methods = ContactMethod.objects.filter(user_id__in=order, enabled=True)
+    return sorted(methods, key=lambda m: (order[m.user_id], m.position, m.delay_minutes, m.pk))
 
 
 def shifts(schedule: Schedule, start: datetime, end: datetime) -> list[final.Interval]:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.my_oncall, name="mine"),
     path("shifts/<int:pk>/hand-over/", views.shift_hand_over, name="hand-over"),
     path("contact-methods/", views.contact_method_add, name="contact-add"),
+    path("contact-methods/<int:pk>/", views.contact_method_edit, name="contact-edit"),
     path("contact-methods/<int:pk>/delete/", views.contact_method_delete, name="contact-delete"),
     path("test-page/", views.test_page, name="test-page"),
     path("calendar/regenerate/", views.calendar_regenerate, name="calendar-regenerate"),

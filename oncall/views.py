@@ -18,7 +18,7 @@ from rest_framework.exceptions import Throttled
 
 from cxhub.ratelimit import FailedAuthLimit
 from oncall import ical, selectors, services
-from oncall.forms import ContactMethodForm, HandOverForm
+from oncall.forms import ContactMethodForm, ContactMethodStepForm, HandOverForm
 from oncall.models import CalendarToken, ContactMethod, Shift
 
 # Being a responder: both roles may see who is on call and manage their own paging.
@@ -107,6 +107,20 @@ def contact_method_add(request):
     response = my_oncall(request, contact_form=form)
     response.status_code = 400
     return response
+
+
+@require_POST
+@responder_required
+def contact_method_edit(request, pk):
+    """Change one of my methods' position, delay or whether it is tried."""
+    method = get_object_or_404(ContactMethod, pk=pk, user=request.user)
+    form = ContactMethodStepForm(request.POST, instance=method)
+    if form.is_valid():
+        services.contact_method_save(form.instance)
+        messages.success(request, _("Contact method saved."))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("oncall:mine")
 
 
 @require_POST

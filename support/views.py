@@ -17,7 +17,7 @@ from django.views.generic import DetailView, ListView
 from django.views.i18n import set_language
 
 from actions.models import Action, Service
-from incidents.changes import changes_context
+from incidents.intake.changes import changes_context
 from incidents.models import Incident
 from incidents.operations import OPERATIONS, operations_for
 from support import selectors
@@ -113,6 +113,8 @@ class IncidentDetailView(PermissionRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         incident = self.object
         tiers = incident.policy.get("tiers", [])
+        oncall = selectors.tiers_oncall(tiers, now=timezone.now())
+        tiers = [{**t, "oncall": oncall.get(t["level"])} for t in tiers]
         reach = selectors.incident_reach([incident])[incident.pk]
         context.update(
             reach=reach,

@@ -17,8 +17,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from conftest import ORIGINAL_PAYLOAD, post_original
-from incidents import links
 from incidents.models import Incident, Integration, ingest_kinds
+from incidents.outreach import links
 from notifications.models import Channel
 from oncall import services as oncall_services
 from oncall.models import Override, Schedule
@@ -200,6 +200,9 @@ EXPECTED = {
     "oncall:contact-add": expect(
         "post", {}, everyone=LOGIN, staff=403, support=400, cx=400, superuser=400
     ),
+    "oncall:contact-edit": expect(
+        "post", {}, everyone=LOGIN, staff=403, support=404, cx=404, superuser=404
+    ),
     "oncall:contact-delete": expect(
         "post", {}, everyone=LOGIN, staff=403, support=404, cx=404, superuser=404
     ),
@@ -324,6 +327,7 @@ def args_for(name, world):
         "api-schedule-overrides": [world["schedule"].pk],
         "api-schedule-override": [world["schedule"].pk, world["override"].pk],
         "oncall:hand-over": [0],
+        "oncall:contact-edit": [0],
         "oncall:contact-delete": [0],
         "oncall:calendar": [f"{world['calendar']}.ics"],
         "admin:oncall_schedule_calendar": [world["schedule"].pk],

@@ -12,7 +12,6 @@ from django.core.management.base import CommandError
 
 from actions.models import Action, Tier
 from importers.models import ImportedObject
-from importers.services import TIERS_PAGE_SCHEDULES
 from importers.tests.conftest import run
 from notifications.models import Team
 from oncall.models import ContactMethod, Layer, Override, Restriction, Schedule, Shift
@@ -94,16 +93,18 @@ def test_first_run_creates_people_contacts_teams_schedules_and_tiers(opsgenie, d
     assert schedule.shifts.exists()
 
     action = Action.objects.get(name="N1 escalation")
-    tiers = [(t.level, t.name, t.team.name, t.after_minutes) for t in action.tiers.all()]
-    if TIERS_PAGE_SCHEDULES:
-        assert tiers == [
-            (1, "N1 on call", "N1", 0),
-            (2, "carla@bank.test", "N1", 15),
-            (3, "Coordenação", "Coordenação", 60),
-        ]
-    else:
-        assert tiers == [(1, "Coordenação", "Coordenação", 60)]
-        assert "N1 on call after 0 min: this cxhub's tiers page team channels only" in out
+    tiers = [
+        (t.level, t.name, t.team.name, t.target, t.schedule and t.schedule.name, t.after_minutes)
+        for t in action.tiers.all()
+    ]
+    assert tiers == [
+        (1, "N1 on call", "N1", "oncall", "N1 on call", 0),
+        # A rule notifying a user pages a one-person schedule, always theirs.
+        (2, "carla@bank.test", "N1", "oncall", "Carla Dias (person)", 15),
+        (3, "Coordenação", "Coordenação", "team", None, 60),
+    ]
+    carla = Schedule.objects.get(name="Carla Dias (person)")
+    assert [u.username for u in oncall_at(carla, datetime(2027, 3, 1, tzinfo=UTC))] == ["carla"]
     assert "repeat every 10 min (2 times) not imported" in out
     assert "waits for a close" in out
     assert "Done:" in out

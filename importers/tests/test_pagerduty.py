@@ -7,7 +7,6 @@ from django.contrib.auth.models import User
 from django.core.management.base import CommandError
 
 from actions.models import Action
-from importers.services import TIERS_PAGE_SCHEDULES
 from importers.tests.conftest import run
 from importers.tests.test_opsgenie import counts
 from oncall.models import Schedule
@@ -57,12 +56,12 @@ def test_first_run_creates_everything_and_the_second_changes_nothing(pagerduty):
     )
     assert schedule.team.name == "N1"
     action = Action.objects.get(code="pd-PEP1")
-    tiers = [(t.name, t.after_minutes) for t in action.tiers.all()]
-    if TIERS_PAGE_SCHEDULES:
-        # Rule 2 starts when rule 1's 10 minutes have passed.
-        assert tiers == [("Primary", 0), ("Bruno Lima", 10)]
-    else:
-        assert tiers == []
+    tiers = [(t.name, t.target, t.schedule.name, t.after_minutes) for t in action.tiers.all()]
+    # Rule 2 starts when rule 1's 10 minutes have passed.
+    assert tiers == [
+        ("Primary", "oncall", "Primary", 0),
+        ("Bruno Lima", "oncall", "Bruno Lima (person)", 10),
+    ]
     assert "1 loop(s) not imported" in out
 
     before = counts()

@@ -81,6 +81,14 @@ def test_i_add_and_remove_my_own_contact_methods_only(people):
     )
     assert added.status_code == 302
     method = ContactMethod.objects.get(user=people["ana"])
+    edit = f"/oncall/contact-methods/{method.pk}/"
+    assert client.post(edit, {"position": 2, "delay_minutes": 10}).status_code == 302
+    method.refresh_from_db()
+    assert (method.position, method.delay_minutes, method.enabled) == (2, 10, False)
+    assert (
+        client_of(people["bruno"]).post(edit, {"position": 0, "delay_minutes": 0}).status_code
+        == 404
+    )
     assert (
         client_of(people["bruno"]).post(f"/oncall/contact-methods/{method.pk}/delete/").status_code
         == 404

@@ -1,0 +1,266 @@
+"""What an incident pages, to whom and in which words: tier pages, notices, triage."""
+
+import logging
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.urls import reverse
+
+from incidents.history.texts import detail
+from incidents.history.timeline import event_add, local_time
+from incidents.models import TimelineEvent
+from incidents.outreach.links import acknowledge_url
+from notifications.deliveries import channel_deliveries, deliveries_queue, person_deliveries
+from notifications.models import Channel, Delivery, Team
+from oncall.models import Schedule
+from oncall.selectors import contact_methods_of, oncall_at
+
+logger = logging.getLogger("cxhub.incidents")
+# A digest page lists at most this many pairs (the admin lists them all).
+TRIAGE_LINES = 20
+Kind = TimelineEvent.Kind
+
+
+def incident_link(incident) -> str:
+    """Return the incident's support page: its story, chart and acknowledge button."""
+    path = reverse("support:incident", args=[incident.pk])
+    return f"{settings.CXHUB_BASE_URL}{path}"
+
+
+def page_tier(incident, tier: dict, *, now, repeat: int = 0) -> int:
+    """Queue a tier's pages: its team's channels, its schedule's on-call people, or both.
+
+    Return how many channels were paged. A person on call is paged by each of
+    their contact methods in order, each step due after its delay, until someone
+    acknowledges (acknowledging cancels the steps still pending). When nobody on
+    call can be reached the team's channels are paged instead and the gap is on
+    the timeline. Repeat number `repeat` (1, 2 ...) of a tier is a page of its
+    own, with its own keys.
+    """
+    action = incident.action
+    again = f", repeat {repeat}" if repeat else ""
+    title = f"[cxhub] {action.code} {action.name}: tier {tier['level']} ({tier['name']}){again}"
+    key = f"page:{incident.pk}:{tier['level']}"
+    suffix = f":r{repeat}" if repeat else ""
+    target = tier.get("target") or "team"
+    people_paged = 0
+    if target != "team" and tier.get("schedule_id"):
+        people_paged = _page_oncall(incident, tier, title=title, key=key, suffix=suffix, now=now)
+    if target == "oncall" and people_paged:
+        return 0
+    channels = list(Channel.objects.filter(team_id=tier["team_id"], enabled=True))
+    deliveries_queue(
+        channel_deliveries(
+            channels,
+            key=key,
+            suffix=suffix,
+            now=now,
+            incident=incident,
+            purpose=Delivery.Purpose.PAGE,
+            tier_level=tier["level"],
+            team_id=tier["team_id"],
+            title=title,
+            message=_page_body(incident, tier, acknowledge_url(incident)),
+        ),
+        now=now,
+    )
+    return len(channels)
+
+
+def _page_body(incident, tier: dict, acknowledge: str) -> str:
+    action = incident.action
+    return (
+        f"{action.name} is failing: {incident.occurrences} occurrence(s) since "
+        f"{local_time(incident.opened_at)}. "
+        f"Tier {tier['level']} ({tier['name']}) is paged. Incident: {incident_link(incident)} "
+        f"Acknowledge: {acknowledge}"
+    )
+
+
+def _page_oncall(incident, tier: dict, *, title: str, key: str, suffix: str, now) -> int:
+    """Page the people on call in the tier's schedule, step by step; return how many steps.
+
+    Each person's page carries an acknowledge link naming them. Nobody on call,
+    or nobody with an enabled contact method, is a gap: 0, noted on the timeline.
+    """
+    schedule = Schedule.objects.filter(pk=tier["schedule_id"]).first()
+    people = oncall_at(schedule, now) if schedule is not None else []
+    methods = contact_methods_of(people)
+    schedule_name = schedule.name if schedule is not None else "?"
+    if not methods:
+        event_add(
+            incident,
+            Kind.ONCALL_GAP,
+            detail(
+                "oncall_gap",
+                level=tier["level"],
+                name=tier["name"],
+                schedule=schedule_name,
+                people=", ".join(p.get_username() for p in people) or "nobody",
+            ),
+            at=now,
+        )
+        return 0
+    steps = []
+    for person in people:
+        mine = [m for m in methods if m.user_id == person.pk]
+        steps += person_deliveries(
+            mine,
+            key=key,
+            suffix=suffix,
+            now=now,
+            incident=incident,
+            purpose=Delivery.Purpose.PAGE,
+            tier_level=tier["level"],
+            team_id=tier["team_id"],
+            title=title,
+            message=_page_body(incident, tier, acknowledge_url(incident, person)),
+        )
+    deliveries_queue(steps, now=now)
+    event_add(
+        incident,
+        Kind.TIER_PAGED,
+        detail(
+            "oncall_paged",
+            level=tier["level"],
+            name=tier["name"],
+            schedule=schedule_name,
+            people=", ".join(
+                p.get_username() for p in people if any(m.user_id == p.pk for m in methods)
+            ),
+            steps=len(steps),
+        ),
+        at=now,
+    )
+    return len(steps)
+
+
+def pages_cancel(incident, *, reason: str) -> int:
+    """Cancel the incident's pages not yet sent (a page being sent finishes)."""
+    return Delivery.objects.filter(
+        incident=incident, purpose=Delivery.Purpose.PAGE, status=Delivery.Status.PENDING
+    ).update(status=Delivery.Status.CANCELLED, last_error=reason)
+
+
+def teams_tell(incident, event: TimelineEvent, *, now) -> int:
+    """Tell every channel that paged this incident about an acknowledgement or resolution.
+
+    A page still waiting (just queued, or between retries) is moot now: cancelled
+    first, so only channels that actually got or are getting a page are told, once
+    per event and channel.
+    """
+    verb = {Kind.ACKNOWLEDGED: "acknowledged", Kind.RESOLVED: "resolved"}[event.kind]
+    pages_cancel(incident, reason=f"The incident was {verb} before it was sent.")
+    action = incident.action
+    note = f" Note: {event.detail}" if event.detail else ""
+    paged = (
+        Delivery.objects.filter(
+            incident=incident, purpose=Delivery.Purpose.PAGE, channel__isnull=False
+        )
+        .exclude(status=Delivery.Status.CANCELLED)
+        .order_by()
+        .values_list("channel_id", "team_id")
+        .distinct()
+    )
+    told = (
+        Delivery.objects.filter(
+            incident=incident,
+            purpose=Delivery.Purpose.PAGE,
+            person__isnull=False,
+            contact_method__isnull=False,
+            status=Delivery.Status.SENT,
+        )
+        .order_by("person_id", "sent_at")
+        .values_list("person_id", "contact_method_id", "team_id")
+    )
+    # Each person paged is told once, by the first of their methods that reached them.
+    people = {}
+    for person_id, method_id, team_id in told:
+        people.setdefault(person_id, (method_id, team_id))
+    notices = [
+        Delivery(
+            key=f"notice:{incident.pk}:{event.kind}:{event.pk}:p{person_id}",
+            incident=incident,
+            purpose=Delivery.Purpose.NOTICE,
+            team_id=team_id,
+            person_id=person_id,
+            contact_method_id=method_id,
+            title=f"[cxhub] {action.code} {action.name}: {verb} by {event.actor}",
+            message=(
+                f"{action.name} was {verb} by {event.actor} at {local_time(event.at)}.{note} "
+                f"Incident: {incident_link(incident)}"
+            ),
+            due_at=now,
+        )
+        for person_id, (method_id, team_id) in sorted(people.items())
+    ]
+    notices += [
+        Delivery(
+            key=f"notice:{incident.pk}:{event.kind}:{event.pk}:{channel_id}",
+            incident=incident,
+            purpose=Delivery.Purpose.NOTICE,
+            team_id=team_id,
+            channel_id=channel_id,
+            title=f"[cxhub] {action.code} {action.name}: {verb} by {event.actor}",
+            message=(
+                f"{action.name} was {verb} by {event.actor} at {local_time(event.at)}, after "
+                f"{incident.occurrences} occurrence(s).{note} "
+                f"Incident: {incident_link(incident)}"
+            ),
+            due_at=now,
+        )
+        for channel_id, team_id in sorted(paged)
+    ]
+    deliveries_queue(notices, now=now)
+    if notices:
+        event_add(
+            incident,
+            Kind.TEAMS_TOLD,
+            detail(f"teams_told_{verb}", count=len(notices), actor=event.actor),
+            at=now,
+        )
+    return len(notices)
+
+
+def triage_create_url(service: str, code: str) -> str:
+    """Return the admin's "add action" page prefilled for an uncovered service/code."""
+    query = urlencode({"service": service, "code": code})
+    return f"{settings.CXHUB_BASE_URL}{reverse('admin:actions_action_add')}?{query}"
+
+
+def page_triage(alerts, *, number: int, now) -> int:
+    """Page the triage team once about service/code pairs no action covers; return channels.
+
+    `number` is the digest's sequence number: each digest is a page of its own.
+    """
+    team = Team.objects.filter(slug=settings.CXHUB_TRIAGE_TEAM).first()
+    if team is None:
+        logger.warning(
+            "No triage team %r to tell about %d pair(s)", settings.CXHUB_TRIAGE_TEAM, len(alerts)
+        )
+        return 0
+    if len(alerts) == 1:
+        title = f"[cxhub] No action covers {alerts[0].service}/{alerts[0].code}"
+    else:
+        title = f"[cxhub] No action covers {len(alerts)} service/code pairs"
+    lines = [
+        f"{a.occurrences} trigger(s) of {a.service}/{a.code} since {local_time(a.first_seen_at)} "
+        f"match no action. Create one: {triage_create_url(a.service, a.code)}"
+        for a in alerts[:TRIAGE_LINES]
+    ]
+    if len(alerts) > TRIAGE_LINES:
+        lines.append(f"... and {len(alerts) - TRIAGE_LINES} more: see Admin > Triage alerts.")
+    channels = list(team.channels.filter(enabled=True))
+    deliveries_queue(
+        channel_deliveries(
+            channels,
+            key=f"triage:{team.slug}:{number}",
+            now=now,
+            purpose=Delivery.Purpose.TRIAGE,
+            team=team,
+            title=title,
+            message="\n".join(lines),
+        ),
+        now=now,
+    )
+    return len(channels)
