@@ -51,6 +51,15 @@ def people_write(run: Run, people) -> dict:
 
 def _contact(run: Run, user, contact: specs.Contact) -> None:
     method = run.mapped(ContactMethod, contact.external_id)
+    adopted = method is None
+    if adopted:
+        # The person may already have this number or address (their own, or another
+        # tool's import): take it over rather than page them twice by it.
+        method = (
+            ContactMethod.objects.filter(user=user, kind=contact.kind, address=contact.address)
+            .order_by("pk")
+            .first()
+        )
     wanted = {
         "user": user,
         "kind": contact.kind,
@@ -60,8 +69,11 @@ def _contact(run: Run, user, contact: specs.Contact) -> None:
         "enabled": contact.enabled,
     }
     if method is not None and all(getattr(method, k) == v for k, v in wanted.items()):
+        if adopted:
+            run.remember(method, contact.external_id)
+            run.report.change(f"contact method of {user}: {contact.kind} taken over as it is")
         return
-    created = method is None
+    created = method is None or method.pk is None
     method = method or ContactMethod()
     for key, value in wanted.items():
         setattr(method, key, value)

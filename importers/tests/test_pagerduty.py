@@ -119,3 +119,15 @@ def test_an_api_error_names_its_message_code_and_errors(pagerduty, monkeypatch):
         "answered HTTP 400: Invalid Input Provided (Since and until are required.) [code 2001]"
         in str(raised.value)
     )
+
+
+def test_a_contact_method_the_person_already_has_is_taken_over_not_doubled(pagerduty):
+    ana = User.objects.create_user("ana", email="ana@bank.test")
+    own = ana.contact_methods.create(kind="email", address="ana@bank.test", delay_minutes=0)
+
+    out = run("import_pagerduty", pagerduty.url, "pd-good-key")
+
+    assert ana.contact_methods.filter(kind="email").get() == own
+    own.refresh_from_db()
+    assert own.delay_minutes == 5  # PagerDuty's notification rule
+    assert "change  contact method of ana: email ana@bank.test after 5 min" in out
