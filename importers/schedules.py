@@ -3,9 +3,11 @@
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 
 from importers import specs
+from importers.models import ImportedObject
 from importers.run import Run, free
 from notifications.validators import validate_time_zone
 from oncall.models import Layer, LayerParticipant, Override, Restriction, Schedule
@@ -149,21 +151,23 @@ def schedules_write(run: Run, schedules, people: dict, teams: dict) -> dict:
 
 
 def _overrides(run: Run, schedule: Schedule, spec: specs.Schedule, people: dict) -> bool:
+    """Create or update the overrides still to come; remove those the source cancelled."""
     touched = False
+    zone = ZoneInfo(schedule.time_zone)
+    seen = set()
     for item in spec.overrides:
         user = people.get(item.person)
         if item.end <= run.now or user is None:
             continue
         key = f"{spec.external_id}:{item.external_id}"
+        seen.add(key)
         override = run.mapped(Override, key)
-        if (
-            override is not None
-            and (override.schedule_id, override.user_id)
-            == (
-                schedule.pk,
-                user.pk,
-            )
-            and (override.start, override.end) == (item.start, item.end)
+        wanted = (schedule.pk, user.pk, item.start, item.end)
+        if override is not None and wanted == (
+            override.schedule_id,
+            override.user_id,
+            override.start,
+            override.end,
         ):
             continue
         created = override is None
@@ -181,12 +185,30 @@ def _overrides(run: Run, schedule: Schedule, spec: specs.Schedule, people: dict)
             continue
         override.save()
         run.remember(override, key)
-        zone = ZoneInfo(schedule.time_zone)
         text = (
             f"override on {schedule.name}: {user} {item.start.astimezone(zone):%Y-%m-%d %H:%M}"
             f" - {item.end.astimezone(zone):%Y-%m-%d %H:%M} ({schedule.time_zone})"
         )
         (run.report.create if created else run.report.change)(text)
+        touched = True
+    # An override cancelled in the source must not keep someone on call here; ended
+    # ones stay as the record of who was.
+    gone = ImportedObject.objects.filter(
+        source=run.source,
+        content_type=ContentType.objects.get_for_model(Override),
+        external_id__startswith=f"{spec.external_id}:",
+    ).exclude(external_id__in=seen)
+    for row in gone:
+        override = Override.objects.filter(pk=row.object_id, end__gt=run.now).first()
+        if override is None:
+            continue
+        run.report.change(
+            f"override on {schedule.name}: {override.user} "
+            f"{override.start.astimezone(zone):%Y-%m-%d %H:%M} removed (cancelled in "
+            f"{run.source})"
+        )
+        override.delete()
+        row.delete()
         touched = True
     return touched
 

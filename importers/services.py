@@ -5,7 +5,8 @@ same writes and rolls them back, so the plan cannot drift from what a run does.
 Each object of the source is remembered in `ImportedObject`, so a second run
 finds what the first made and changes only what differs (nothing, if the source
 did not change). The importer adds and updates; it never deletes a person, a
-team or a schedule (it rewrites the layers and tiers of what it imported).
+team or a schedule (it rewrites the layers and tiers of what it imported, and
+removes the overrides the source cancelled).
 """
 
 from datetime import datetime

@@ -134,6 +134,20 @@ def test_a_changed_override_is_the_only_change(opsgenie, dave):
     ]
 
 
+def test_an_override_cancelled_in_opsgenie_is_removed(opsgenie, dave):
+    run("import_opsgenie", opsgenie.url, "og-good-key")
+    opsgenie.data["overrides"]["s-n1"] = []
+
+    out = run("import_opsgenie", opsgenie.url, "og-good-key")
+
+    assert not Override.objects.exists()
+    assert "change  override on N1 on call: dave.ops 2026-06-02 12:00 removed" in out
+    schedule = Schedule.objects.get(name="N1 on call")
+    assert [u.username for u in oncall_at(schedule, datetime(2026, 6, 2, 16, tzinfo=UTC))] == [
+        "bruno"
+    ]
+
+
 @pytest.mark.parametrize(
     ("at", "who"),
     [
