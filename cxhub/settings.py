@@ -313,6 +313,8 @@ if CXHUB_HEARTBEAT_SECONDS <= 0:
 CXHUB_ONCALL_HORIZON = timedelta(days=env.int("CXHUB_ONCALL_HORIZON_DAYS", default=56))
 CXHUB_ONCALL_REFRESH_MINUTES = env.float("CXHUB_ONCALL_REFRESH_MINUTES", default=15.0)
 CXHUB_ONCALL_FEED_MAX_BYTES = env.int("CXHUB_ONCALL_FEED_MAX_BYTES", default=5 * 1024 * 1024)
+# Shifts that ended are the record of who was on call; older than this they are pruned.
+CXHUB_ONCALL_HISTORY = timedelta(days=env.int("CXHUB_ONCALL_HISTORY_DAYS", default=400))
 if CXHUB_ONCALL_HORIZON < timedelta(days=1) or CXHUB_ONCALL_REFRESH_MINUTES <= 0:
     raise ImproperlyConfigured(
         "CXHUB_ONCALL_HORIZON_DAYS must be at least 1 and CXHUB_ONCALL_REFRESH_MINUTES positive."
