@@ -13,7 +13,7 @@ import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from notifications.quiet_hours import parse_window
+from cxhub.daily_window import parse_window
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "axes",
     "csp",
+    "cxhub",
     "actions",
     "incidents",
     "notifications",
