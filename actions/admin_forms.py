@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from actions.models import (
@@ -117,7 +118,26 @@ class TierInline(admin.TabularInline):
         "skips anyone in a running one"
     )
     ordering = ["level"]
-    fields = ["level", "name", "team", "target", "schedule", "after_occurrences", "after_minutes"]
+    fields = [
+        "level",
+        "name",
+        "team",
+        "target",
+        "schedule",
+        "oncall_now",
+        "after_occurrences",
+        "after_minutes",
+    ]
+    readonly_fields = ["oncall_now"]
+
+    @admin.display(description=_("on call now"))
+    def oncall_now(self, tier):
+        if not tier.pk or tier.schedule_id is None or tier.target == Tier.Target.TEAM:
+            return "-"
+        from oncall.selectors import oncall_at
+
+        people = oncall_at(tier.schedule, timezone.now())
+        return ", ".join(p.get_username() for p in people) or _("nobody (the team's channels)")
 
 
 class DryRunForm(forms.Form):

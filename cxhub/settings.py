@@ -13,7 +13,7 @@ import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from notifications.quiet_hours import parse_window
+from cxhub.daily_window import parse_window
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "axes",
     "csp",
+    "cxhub",
     "actions",
     "incidents",
     "notifications",
@@ -314,6 +315,8 @@ if CXHUB_HEARTBEAT_SECONDS <= 0:
 CXHUB_ONCALL_HORIZON = timedelta(days=env.int("CXHUB_ONCALL_HORIZON_DAYS", default=56))
 CXHUB_ONCALL_REFRESH_MINUTES = env.float("CXHUB_ONCALL_REFRESH_MINUTES", default=15.0)
 CXHUB_ONCALL_FEED_MAX_BYTES = env.int("CXHUB_ONCALL_FEED_MAX_BYTES", default=5 * 1024 * 1024)
+# Shifts that ended are the record of who was on call; older than this they are pruned.
+CXHUB_ONCALL_HISTORY = timedelta(days=env.int("CXHUB_ONCALL_HISTORY_DAYS", default=400))
 if CXHUB_ONCALL_HORIZON < timedelta(days=1) or CXHUB_ONCALL_REFRESH_MINUTES <= 0:
     raise ImproperlyConfigured(
         "CXHUB_ONCALL_HORIZON_DAYS must be at least 1 and CXHUB_ONCALL_REFRESH_MINUTES positive."

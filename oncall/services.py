@@ -88,8 +88,12 @@ def schedule_feed_refresh(schedule_id, *, now: datetime | None = None) -> str:
 
 
 def schedules_refresh(*, now: datetime | None = None) -> int:
-    """Read every feed and move every schedule's horizon forward; return how many schedules."""
+    """Read every feed and move every schedule's horizon forward; return how many schedules.
+
+    Shifts that ended longer ago than CXHUB_ONCALL_HISTORY_DAYS are pruned first.
+    """
     now = now or timezone.now()
+    Shift.objects.filter(end__lt=now - settings.CXHUB_ONCALL_HISTORY).delete()
     count = 0
     for schedule_id, url in Schedule.objects.values_list("pk", "ical_url"):
         try:

@@ -47,8 +47,12 @@ def calendar_url(token: str) -> str:
 
 @require_GET
 @responder_required
-def my_oncall(request, contact_form=None):
+def my_oncall(request):
     """List the person's next shifts, contact methods and calendar link."""
+    return _my_page(request)
+
+
+def _my_page(request, contact_form=None, status=200):
     user = request.user
     now = timezone.now()
     shifts = selectors.person_shifts(user, now=now)
@@ -65,6 +69,7 @@ def my_oncall(request, contact_form=None):
             "contact_form": contact_form or ContactMethodForm(),
             "calendar": CalendarToken.objects.filter(user=user).first(),
         },
+        status=status,
     )
 
 
@@ -103,10 +108,7 @@ def contact_method_add(request):
         services.contact_method_save(form.instance)
         messages.success(request, _("Contact method added."))
         return redirect("oncall:mine")
-    request.method = "GET"  # the page itself, with the form's errors
-    response = my_oncall(request, contact_form=form)
-    response.status_code = 400
-    return response
+    return _my_page(request, contact_form=form, status=400)  # with the form's errors
 
 
 @require_POST

@@ -146,6 +146,10 @@ def test_the_beat_task_reads_feeds_and_moves_every_horizon(people, schedule, ics
     clock.shift(timedelta(days=3))
     schedules_refresh()
     assert Schedule.objects.get(pk=schedule.pk).shifts_until == MONDAY + timedelta(days=59)
+    assert Shift.objects.filter(schedule=schedule, end__lte=MONDAY + timedelta(days=3)).count() == 3
+    clock.shift(timedelta(days=400))
+    schedules_refresh()  # history older than 400 days is pruned
+    assert not Shift.objects.filter(schedule=schedule, end__lt=MONDAY + timedelta(days=3)).exists()
 
 
 def events_of(body: bytes):

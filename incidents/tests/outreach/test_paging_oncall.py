@@ -194,3 +194,11 @@ def test_a_locmem_page_to_person_is_a_real_delivery(oncall, settings):
     post_original(10)
     send_due()
     assert [m["channel"] for m in fallback.outbox] == ["sms"]
+
+
+def test_the_action_s_tiers_show_who_is_on_call_now(oncall, admin_client, scenario):
+    page = admin_client.get(f"/admin/actions/action/{scenario['action'].pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    cells = [text[i : i + 80] for i in range(len(text)) if text.startswith("field-oncall_now", i)]
+    assert any("ana" in c for c in cells), cells
