@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from actions.models import (
@@ -82,8 +83,33 @@ class TierFormSet(BaseInlineFormSet):
             raise ValidationError(exc.messages) from None
 
 
+class TierForm(forms.ModelForm):
+    """A tier; who it pages defaults to the team's channels (the only target before schedules)."""
+
+    class Meta:
+        model = Tier
+        fields = [
+            "level",
+            "name",
+            "team",
+            "target",
+            "schedule",
+            "after_occurrences",
+            "after_minutes",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "target" in self.fields:
+            self.fields["target"].required = False
+
+    def clean_target(self):
+        return self.cleaned_data.get("target") or Tier.Target.TEAM
+
+
 class TierInline(admin.TabularInline):
     model = Tier
+    form = TierForm
     formset = TierFormSet
     extra = 0
     verbose_name_plural = _(
@@ -92,7 +118,26 @@ class TierInline(admin.TabularInline):
         "skips anyone in a running one"
     )
     ordering = ["level"]
-    fields = ["level", "name", "team", "after_occurrences", "after_minutes"]
+    fields = [
+        "level",
+        "name",
+        "team",
+        "target",
+        "schedule",
+        "oncall_now",
+        "after_occurrences",
+        "after_minutes",
+    ]
+    readonly_fields = ["oncall_now"]
+
+    @admin.display(description=_("on call now"))
+    def oncall_now(self, tier):
+        if not tier.pk or tier.schedule_id is None or tier.target == Tier.Target.TEAM:
+            return "-"
+        from oncall.selectors import oncall_at
+
+        people = oncall_at(tier.schedule, timezone.now())
+        return ", ".join(p.get_username() for p in people) or _("nobody (the team's channels)")
 
 
 class DryRunForm(forms.Form):

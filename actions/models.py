@@ -311,8 +311,33 @@ class Tier(models.Model):
         validators=[MinValueValidator(1)], verbose_name=_("level")
     )
     name = models.CharField(max_length=100, help_text=_("Analista N1"), verbose_name=_("name"))
+
+    class Target(models.TextChoices):
+        TEAM = "team", _("The team's channels")
+        ONCALL = "oncall", _("Who is on call (the team's channels if nobody is)")
+        BOTH = "both", _("Both")
+
     team = models.ForeignKey(
         "notifications.Team", on_delete=models.PROTECT, related_name="tiers", verbose_name=_("team")
+    )
+    target = models.CharField(
+        max_length=10,
+        choices=Target.choices,
+        default=Target.TEAM,
+        db_default=Target.TEAM,
+        help_text=_(
+            "Who the tier pages: the team's channels, the people on call in the schedule "
+            "(each by their contact methods, step by step, until someone acknowledges), or both."
+        ),
+        verbose_name=_("pages"),
+    )
+    schedule = models.ForeignKey(
+        "oncall.Schedule",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tiers",
+        verbose_name=_("schedule"),
     )
     after_occurrences = models.PositiveIntegerField(
         null=True,
@@ -331,6 +356,11 @@ class Tier(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["action", "level"], name="unique_tier_level"),
             # Its message is what a form shows (never the constraint's name).
+            models.CheckConstraint(
+                condition=models.Q(target="team") | models.Q(schedule__isnull=False),
+                name="tier_oncall_has_schedule",
+                violation_error_message=_("Choose the schedule whose on-call the tier pages."),
+            ),
             models.CheckConstraint(
                 condition=models.Q(after_occurrences__isnull=False)
                 | models.Q(after_minutes__isnull=False),

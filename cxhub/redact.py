@@ -33,8 +33,10 @@ SECRET_PATHS = [
     re.compile(r"(/incidents/[0-9a-f-]{36}/acknowledge/)(?P<secret>[^/?\s\"]+)"),
     # Status page links: a confirmation token carries the address it subscribes.
     re.compile(r"(/status/(?:confirm|unsubscribe)/)(?P<secret>[^/?\s\"]+)"),
+    # An on-call calendar link (oncall.views.calendar): the token is the whole credential.
+    re.compile(r"(/oncall/calendar/)(?P<secret>[^/?\s\"]+)"),
 ]
-SECRET_PATH_MARKS = ("/integrations/", "/heartbeats/", "/acknowledge/", "/status/")
+SECRET_PATH_MARKS = ("/integrations/", "/heartbeats/", "/acknowledge/", "/status/", "/calendar/")
 # A query parameter whose name holds a credential word: ?token=, &api_key=, and
 # Apprise's header arguments such as ?-X-Api-Key= or ?+Authorization=.
 SECRET_QUERY = re.compile(

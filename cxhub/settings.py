@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "actions",
     "incidents",
     "notifications",
+    "oncall",
+    "importers",
     "statuspage",
     "apikeys",
     "drf_spectacular",
@@ -334,6 +336,18 @@ if CXHUB_SWEEP_SECONDS <= 0:
 CXHUB_HEARTBEAT_SECONDS = env.float("CXHUB_HEARTBEAT_SECONDS", default=15.0)
 if CXHUB_HEARTBEAT_SECONDS <= 0:
     raise ImproperlyConfigured("CXHUB_HEARTBEAT_SECONDS must be a positive number of seconds.")
+# On call: shifts are materialized this far ahead (who is on call is then one indexed
+# query), refreshed on every change and by a beat task this often, which also reads
+# the schedules' iCal feeds (at most CXHUB_ONCALL_FEED_MAX_BYTES each).
+CXHUB_ONCALL_HORIZON = timedelta(days=env.int("CXHUB_ONCALL_HORIZON_DAYS", default=56))
+CXHUB_ONCALL_REFRESH_MINUTES = env.float("CXHUB_ONCALL_REFRESH_MINUTES", default=15.0)
+CXHUB_ONCALL_FEED_MAX_BYTES = env.int("CXHUB_ONCALL_FEED_MAX_BYTES", default=5 * 1024 * 1024)
+# Shifts that ended are the record of who was on call; older than this they are pruned.
+CXHUB_ONCALL_HISTORY = timedelta(days=env.int("CXHUB_ONCALL_HISTORY_DAYS", default=400))
+if CXHUB_ONCALL_HORIZON < timedelta(days=1) or CXHUB_ONCALL_REFRESH_MINUTES <= 0:
+    raise ImproperlyConfigured(
+        "CXHUB_ONCALL_HORIZON_DAYS must be at least 1 and CXHUB_ONCALL_REFRESH_MINUTES positive."
+    )
 CELERY_BEAT_SCHEDULE = {
     "sweep": {
         "task": "incidents.tasks.sweep",
@@ -355,6 +369,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.prune",
         "schedule": timedelta(hours=1),
         "options": {"expires": 3600},
+    },
+    # Keeps every schedule's shifts materialized to the horizon and reads iCal feeds.
+    "oncall-shifts": {
+        "task": "oncall.tasks.schedules_refresh",
+        "schedule": timedelta(minutes=CXHUB_ONCALL_REFRESH_MINUTES),
+        "options": {"expires": CXHUB_ONCALL_REFRESH_MINUTES * 60},
     },
 }
 # The Open Finance Brasil discovery feed names endpoints (and links its pages) under the

@@ -32,6 +32,13 @@ from incidents.api.opsgenie import (
 )
 from incidents.views import acknowledge_link
 from notifications.api import CustomerBulkUpsertApi, CustomerUpsertApi
+from oncall.api import (
+    ScheduleListApi,
+    ScheduleOncallApi,
+    ScheduleOverrideApi,
+    ScheduleOverridesApi,
+    ScheduleShiftsApi,
+)
 from statuspage.api import StatusApi, StatusHistoryApi
 from statuspage.openfinance import discovery
 
@@ -114,6 +121,24 @@ urlpatterns = [
     ),
     path("api/v1/customers", CustomerUpsertApi.as_view(), name="api-customers"),
     path("api/v1/customers/bulk", CustomerBulkUpsertApi.as_view(), name="api-customers-bulk"),
+    path("api/v1/schedules/", ScheduleListApi.as_view(), name="api-schedules"),
+    path(
+        "api/v1/schedules/<uuid:pk>/oncall", ScheduleOncallApi.as_view(), name="api-schedule-oncall"
+    ),
+    path(
+        "api/v1/schedules/<uuid:pk>/shifts", ScheduleShiftsApi.as_view(), name="api-schedule-shifts"
+    ),
+    path(
+        "api/v1/schedules/<uuid:pk>/overrides",
+        ScheduleOverridesApi.as_view(),
+        name="api-schedule-overrides",
+    ),
+    path(
+        "api/v1/schedules/<uuid:pk>/overrides/<int:override_id>",
+        ScheduleOverrideApi.as_view(),
+        name="api-schedule-override",
+    ),
+    path("oncall/", include("oncall.urls")),
     path("api/v1/status", StatusApi.as_view(), name="api-status"),
     path("api/v1/status/history", StatusHistoryApi.as_view(), name="api-status-history"),
     # Open Finance Brasil's discovery feed (IN BCB 306/2022), anonymous like the status.

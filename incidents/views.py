@@ -1,5 +1,6 @@
 """Server-rendered pages of the incident lifecycle: the one-click acknowledge link."""
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.exceptions import PermissionDenied
@@ -25,11 +26,11 @@ def acknowledge_link(request, pk, token):
     link preview or a forwarded message acknowledges nothing.
     """
     try:
-        named = links.incident_id_from(token)
+        named, person_id = links.link_named(token)
     except signing.SignatureExpired:
         return render(request, "incidents/acknowledge.html", {"invalid": "expired"}, status=410)
     except signing.BadSignature:
-        named = None
+        named, person_id = None, None
     if named != str(pk):
         return render(request, "incidents/acknowledge.html", {"invalid": "invalid"}, status=404)
     if not (request.user.is_active and request.user.is_staff):
@@ -38,12 +39,17 @@ def acknowledge_link(request, pk, token):
     if not may(request.user, "acknowledge"):
         raise PermissionDenied
     incident = get_object_or_404(Incident.objects.select_related("action"), pk=pk)
+    # A page to one person on call names them: the acknowledgement says whose page it
+    # answered (someone else may answer it, logged in as themselves).
+    paged = get_user_model().objects.filter(pk=person_id).first() if person_id else None
     acknowledged = None
     if request.method == "POST":
+        note = request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH]
+        if paged is not None and paged != request.user:
+            source = f"From the page to {paged.get_username()}."
+            note = f"{source} {note}".strip()
         acknowledged = services.incident_acknowledge(
-            incident_id=incident.pk,
-            by=request.user.get_username(),
-            note=request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH],
+            incident_id=incident.pk, by=request.user.get_username(), note=note
         )
         incident.refresh_from_db()
     return render(
@@ -52,6 +58,7 @@ def acknowledge_link(request, pk, token):
         {
             "incident": incident,
             "acknowledged": acknowledged,
+            "paged": paged,
             "admin_url": reverse("admin:incidents_incident_change", args=[incident.pk]),
         },
     )

@@ -20,6 +20,7 @@ from django.utils import timezone
 from cxhub.enqueue import enqueue_on_commit
 from notifications import fallback_ledger, ledger, signals
 from notifications.channels import get_channel
+from notifications.contacts import get_contact_channel
 from notifications.errors import ClaimLost, DeliveryError, PushCancelled, Throttled
 from notifications.models import Delivery, Device, Team
 
@@ -34,7 +35,7 @@ _URGENT = {Delivery.Purpose.PAGE, Delivery.Purpose.NOTICE}
 # Senders of the purposes another app owns (the status page's notices), registered in
 # its AppConfig.ready(): the engine claims, throttles, retries and records those
 # deliveries like its own without importing that app. A sender takes the claimed
-# delivery and `still_claimed`, returns a summary, raises DeliveryError.
+# delivery and `still_claimed`, raises DeliveryError.
 batch_senders: dict[str, Callable[..., str]] = {}
 
 
@@ -55,17 +56,39 @@ def _publish_on_commit(delivery_id, queue: str, **options) -> None:
 
 
 def deliveries_queue(deliveries: list[Delivery], *, now=None) -> None:
-    """Insert deliveries whose key is new and enqueue their sends on commit.
+    """Insert deliveries whose key is new and enqueue the sends of those due on commit.
 
     A key that exists already (a retry, a race) is skipped by the unique
     constraint, and a send task for it finds nothing pending to claim.
     """
     now = now or timezone.now()
     for delivery in deliveries:
-        delivery.queued_at = now
+        # One not due yet (a person's e-mail five minutes after their SMS, a batch held
+        # for the morning) is published by the sweep once due: no long countdown task.
+        delivery.queued_at = now if delivery.due_at <= now else None
     Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=500)
     for delivery in deliveries:
-        _publish_on_commit(delivery.id, queue_of(delivery.purpose))
+        if delivery.queued_at is not None:
+            _publish_on_commit(delivery.id, queue_of(delivery.purpose))
+
+
+def person_deliveries(methods, *, key: str, now, suffix: str = "", **fields) -> list[Delivery]:
+    """Return one delivery per contact method, each due after its delay: a page's steps.
+
+    Keyed `<key>:p<person>:<method><suffix>`, so each step exists once however often
+    the page is queued; a step still pending when the incident is acknowledged is
+    cancelled with the other pending pages.
+    """
+    return [
+        Delivery(
+            key=f"{key}:p{method.user_id}:{method.pk}{suffix}",
+            person_id=method.user_id,
+            contact_method=method,
+            due_at=now + timedelta(minutes=method.delay_minutes),
+            **fields,
+        )
+        for method in methods
+    ]
 
 
 def channel_deliveries(channels, *, key: str, now, suffix: str = "", **fields) -> list[Delivery]:
@@ -104,7 +127,9 @@ def delivery_send(delivery_id) -> Delivery | None:
     )
     if not claimed:
         return None
-    delivery = Delivery.objects.select_related("channel", "team").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("channel", "team", "person", "contact_method").get(
+        pk=delivery_id
+    )
     try:
         _send(delivery)
     except ClaimLost:
@@ -209,6 +234,9 @@ def _send(delivery: Delivery) -> None:
     if delivery.purpose in batch_senders:
         batch_senders[delivery.purpose](delivery, still_claimed=lambda: still_claimed(delivery))
         return
+    if delivery.person_id:
+        _send_to_person(delivery)
+        return
     if delivery.channel is None:
         raise DeliveryError("The channel was deleted", permanent=True)
     if not still_claimed(delivery):
@@ -218,6 +246,19 @@ def _send(delivery: Delivery) -> None:
         title=delivery.title,
         body=delivery.message,
         key=delivery.key,
+    )
+
+
+def _send_to_person(delivery: Delivery) -> None:
+    method = delivery.contact_method
+    if method is None:
+        raise DeliveryError("The contact method was deleted", permanent=True)
+    if not method.enabled:
+        raise DeliveryError("The contact method was disabled", permanent=True)
+    if not still_claimed(delivery):
+        raise ClaimLost("claim lost")
+    get_contact_channel(method.kind).send(
+        target=method.address, title=delivery.title, body=delivery.message, key=delivery.key
     )
 
 

@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -240,6 +241,23 @@ class Delivery(models.Model):
     )
     channel = models.ForeignKey(
         Channel, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("channel")
+    )
+    # A page to a person: who, and by which of their contact methods (a due time each).
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("person"),
+    )
+    contact_method = models.ForeignKey(
+        "oncall.ContactMethod",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("contact method"),
     )
     provider = models.CharField(max_length=20, blank=True, verbose_name=_("provider"))
     title = models.CharField(max_length=200, blank=True, verbose_name=_("title"))

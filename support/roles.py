@@ -28,7 +28,11 @@ HISTORY = {
     ("incidents", "triagealert"),
     ("incidents", "changeevent"),
     ("notifications", "delivery"),
+    ("oncall", "shift"),  # materialized from layers, overrides and feeds
 }
+# Secrets a person manages on their own page (their contact methods, calendar links);
+# CX staff edit anyone's contact methods in the admin.
+PERSONAL = {("oncall", "contactmethod"), ("oncall", "calendartoken")}
 
 
 def _cx_staff_grants(app_label: str, model: str) -> tuple[str, ...]:
@@ -37,7 +41,9 @@ def _cx_staff_grants(app_label: str, model: str) -> tuple[str, ...]:
     if (app_label, model) == ("incidents", "pushapproval"):
         # A second CX staff member approves a mass push (never the action's editor).
         return ("view", "decide")
-    if app_label in ("actions", "notifications") or (app_label, model) in {
+    if (app_label, model) == ("oncall", "calendartoken"):
+        return ()
+    if app_label in ("actions", "notifications", "oncall") or (app_label, model) in {
         ("incidents", "integration"),
         ("incidents", "maintenancewindow"),
         ("incidents", "recurringmaintenance"),
@@ -65,6 +71,8 @@ def _support_grants(app_label: str, model: str) -> tuple[str, ...]:
         return ("view", "add")  # written updates, from the support incident page
     if (app_label, model) in HISTORY:
         return ("view",)
+    if app_label == "oncall" and (app_label, model) not in PERSONAL:
+        return ("view",)  # who is on call, read-only; overrides through their own page
     # What an incident refers to: its action, the tiers and teams paged.
     if app_label == "actions" or (app_label, model) in {
         ("statuspage", "openfinanceendpoint"),  # shown inline on a service

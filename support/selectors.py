@@ -157,6 +157,9 @@ class Page:
     queued_at: datetime
     sent_at: datetime | None
     last_error: str
+    # A page to one person on call: who, and when this step of theirs is due.
+    person: str = ""
+    due_at: datetime | None = None
 
 
 def incident_pages(incident: Incident) -> list[Page]:
@@ -164,24 +167,42 @@ def incident_pages(incident: Incident) -> list[Page]:
     tiers = {t.level: t.name for t in Policy.from_json(incident.policy).tiers}
     deliveries = (
         incident.deliveries.filter(purpose=Delivery.Purpose.PAGE)
-        .select_related("team", "channel")
-        .order_by("tier_level", "created_at")
+        .select_related("team", "channel", "person", "contact_method")
+        .order_by("tier_level", "due_at", "created_at")
     )
     return [
         Page(
             level=d.tier_level,
             tier=tiers.get(d.tier_level, ""),
             team=str(d.team) if d.team else "-",
-            channel=d.channel.kind if d.channel else "-",
+            channel=_by_what(d),
             status=d.status,
             status_label=d.get_status_display(),
             attempts=d.attempts,
             queued_at=d.created_at,
             sent_at=d.sent_at,
             last_error=d.last_error,
+            person=(d.person.get_full_name() or d.person.get_username()) if d.person else "",
+            due_at=d.due_at if d.due_at > d.created_at else None,
         )
         for d in deliveries
     ]
+
+
+def _by_what(delivery: Delivery) -> str:
+    if delivery.person_id:
+        method = delivery.contact_method
+        return f"{method.get_kind_display()} {method.masked_address}" if method else "-"
+    return delivery.channel.kind if delivery.channel else "-"
+
+
+def tiers_oncall(tiers, *, now) -> dict[int, list]:
+    """Return {tier level: [people on call now]} for the tiers (policy Tiers) paging a schedule."""
+    from oncall.selectors import oncall_now_by_schedule
+
+    paging = [t for t in tiers if t.schedule_id and t.target != "team"]
+    by_schedule = oncall_now_by_schedule([t.schedule_id for t in paging], now)
+    return {t.level: by_schedule.get(t.schedule_id, []) for t in paging}
 
 
 def push_progress(incident: Incident) -> list[PushProgress]:

@@ -1,5 +1,7 @@
 """Support pages: incident history and one incident's story, for logged-in staff."""
 
+from dataclasses import asdict
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -115,6 +117,8 @@ class IncidentDetailView(PermissionRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         incident = self.object
         tiers = Policy.from_json(incident.policy).tiers
+        oncall = selectors.tiers_oncall(tiers, now=timezone.now())
+        tiers = [{**asdict(t), "oncall": oncall.get(t.level)} for t in tiers]
         reach = selectors.incident_reach([incident])[incident.pk]
         context.update(
             reach=reach,

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from conftest import ORIGINAL_PAYLOAD
 from incidents import services as incidents
 from incidents.models import Incident, Integration
+from notifications.admin import csv_cell
 from notifications.models import Device, PushRecord
 from notifications.tests.fake_gateways import FakeMessageGateway
 from notifications.tests.fakes import FakeFcm
@@ -155,7 +156,8 @@ def test_demo_push_reaches_each_impacted_device_once_and_the_all_clear_follows(
     )
     rows = [r for r in rows if r["channel"] == "push"]
     sent = sorted((r["token_tail"], r["purpose"]) for r in rows if r["status"] == "sent")
-    expected_tails = sorted(t[-8:] for t in impacted)
+    # Cells that a spreadsheet would run as a formula ("-android") are quoted.
+    expected_tails = sorted(csv_cell(t[-8:]) for t in impacted)
     assert sent == sorted(
         [(t, "all_clear") for t in expected_tails] + [(t, "outage") for t in expected_tails]
     )

@@ -7,6 +7,7 @@ so a new ModelAdmin needs no line; a custom admin URL does.
 """
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.contrib.admin import site
@@ -19,6 +20,8 @@ from conftest import ORIGINAL_PAYLOAD, post_original
 from incidents.models import Incident, Integration, ingest_kinds
 from incidents.outreach import links
 from notifications.models import Channel
+from oncall import services as oncall_services
+from oncall.models import Override, Schedule
 from support.roles import CX_STAFF, SUPPORT
 
 MONITORING = [f"int:{kind}" for kind in ingest_kinds()]
@@ -185,6 +188,50 @@ EXPECTED = {
     "admin:incidents_triagealert_reprocess": expect(
         "post", {}, everyone=LOGIN, staff=403, support=403, cx=302, superuser=302
     ),
+    # On call: Support reads, CX staff also write overrides.
+    "api-schedules": expect(everyone=401, staff=403, support=200, cx=200, superuser=200),
+    "api-schedule-oncall": expect(everyone=401, staff=403, support=200, cx=200, superuser=200),
+    "api-schedule-shifts": expect(everyone=401, staff=403, support=200, cx=200, superuser=200),
+    "api-schedule-overrides": expect(
+        "post",
+        {"username": "sup", "start": "2030-01-01T09:00Z", "end": "2030-01-01T10:00Z"},
+        everyone=401,
+        staff=403,
+        support=403,
+        cx=201,
+        superuser=201,
+    ),
+    # GET here; DELETE is CX staff's (oncall/tests/test_api.py).
+    "api-schedule-override": expect(everyone=401, staff=403, support=200, cx=200, superuser=200),
+    # A person's own page and their own things on it: both roles.
+    "oncall:mine": expect(everyone=LOGIN, staff=403, support=200, cx=200, superuser=200),
+    # Only one's own shift (none here: 404) and contact method (an empty form: 400).
+    "oncall:hand-over": expect(
+        "post", {}, everyone=LOGIN, staff=403, support=404, cx=404, superuser=404
+    ),
+    "oncall:contact-add": expect(
+        "post", {}, everyone=LOGIN, staff=403, support=400, cx=400, superuser=400
+    ),
+    "oncall:contact-edit": expect(
+        "post", {}, everyone=LOGIN, staff=403, support=404, cx=404, superuser=404
+    ),
+    "oncall:contact-delete": expect(
+        "post", {}, everyone=LOGIN, staff=403, support=404, cx=404, superuser=404
+    ),
+    "oncall:test-page": expect(
+        "post", {}, everyone=LOGIN, staff=403, support=302, cx=302, superuser=302
+    ),
+    "oncall:calendar-regenerate": expect(
+        "post", {}, everyone=LOGIN, staff=403, support=302, cx=302, superuser=302
+    ),
+    "oncall:calendar-revoke": expect(
+        "post", {}, everyone=LOGIN, staff=403, support=302, cx=302, superuser=302
+    ),
+    # The secret token in the link is the credential (a wrong one: 404).
+    "oncall:calendar": expect(everyone=200),
+    "admin:oncall_schedule_calendar": expect(
+        "post", {}, everyone=LOGIN, staff=403, support=403, cx=302, superuser=302
+    ),
 }
 
 ADMIN_MODEL_VIEWS = ("changelist", "add", "change", "delete", "history")
@@ -234,7 +281,22 @@ def world(scenario):
     users["support"].groups.add(Group.objects.get(name=SUPPORT))
     users["cx"].groups.add(Group.objects.get(name=CX_STAFF))
     channel = Channel.objects.first()
-    return {"incident": incident, "tokens": tokens, "users": users, "channel": channel}
+    schedule = Schedule.objects.create(name="N1 on call")
+    override = Override.objects.create(
+        schedule=schedule,
+        user=users["support"],
+        start=timezone.now(),
+        end=timezone.now() + timedelta(hours=1),
+    )
+    return {
+        "incident": incident,
+        "tokens": tokens,
+        "users": users,
+        "channel": channel,
+        "schedule": schedule,
+        "override": override,
+        "calendar": oncall_services.calendar_link_rotate(schedule=schedule),
+    }
 
 
 def client_for(role, world):
@@ -276,6 +338,15 @@ def args_for(name, world):
         "admin:incidents_triagealert_reprocess": [1],
         "admin:notifications_team_test_page": [world["channel"].team_id],
         "admin:notifications_channel_reveal": [world["channel"].pk],
+        "api-schedule-oncall": [world["schedule"].pk],
+        "api-schedule-shifts": [world["schedule"].pk],
+        "api-schedule-overrides": [world["schedule"].pk],
+        "api-schedule-override": [world["schedule"].pk, world["override"].pk],
+        "oncall:hand-over": [0],
+        "oncall:contact-edit": [0],
+        "oncall:contact-delete": [0],
+        "oncall:calendar": [f"{world['calendar']}.ics"],
+        "admin:oncall_schedule_calendar": [world["schedule"].pk],
     }.get(name, [])
 
 

@@ -23,6 +23,11 @@ API_PATHS = {
     "/api/v1/heartbeats/{token}",
     "/api/v1/status",
     "/api/v1/status/history",
+    "/api/v1/schedules/",
+    "/api/v1/schedules/{id}/oncall",
+    "/api/v1/schedules/{id}/shifts",
+    "/api/v1/schedules/{id}/overrides",
+    "/api/v1/schedules/{id}/overrides/{override_id}",
 }
 # Served at the root, as the tools they stand in for expect.
 ROOT_PATHS = {

@@ -5,6 +5,7 @@ from django.contrib.admin import helpers
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext
@@ -164,6 +165,9 @@ class DeliveryInline(admin.TabularInline):
         "tier_level",
         "team",
         "channel",
+        "person",
+        "contact_method",
+        "due_at",
         "status",
         "attempts",
         "sent_at",
@@ -195,7 +199,7 @@ class IncidentAdmin(ReadOnlyAdmin):
     search_fields = ["action__code", "action__name", "action__rules__service__slug"]
     date_hierarchy = "opened_at"
     list_select_related = ["action"]
-    readonly_fields = ["frozen_policy", "push_progress", "payloads"]
+    readonly_fields = ["frozen_policy", "oncall_now", "push_progress", "payloads"]
     inlines = [TimelineInline, DeliveryInline]
     actions = ["acknowledge", "resolve", "silence_30", "silence_120", "end_silence"]
 
@@ -213,6 +217,34 @@ class IncidentAdmin(ReadOnlyAdmin):
         if incident.maintenance_until:
             return _("maintenance")
         return _("silenced") if incident.silenced_until else ""
+
+    @admin.display(description=_("On call now, per tier"))
+    def oncall_now(self, incident):
+        from oncall.selectors import oncall_now_by_schedule
+
+        tiers = [
+            t
+            for t in Policy.from_json(incident.policy).tiers
+            if t.schedule_id and t.target != "team"
+        ]
+        if not tiers:
+            return _("No tier pages a schedule.")
+        people = oncall_now_by_schedule([t.schedule_id for t in tiers], timezone.now())
+        return format_html_join(
+            "",
+            "<div>{} {}: {}</div>",
+            (
+                (
+                    _("Tier"),
+                    f"{t.level} ({t.name})",
+                    ", ".join(
+                        p.get_full_name() or p.get_username() for p in people.get(t.schedule_id, [])
+                    )
+                    or _("nobody: the team's channels are paged instead"),
+                )
+                for t in tiers
+            ),
+        )
 
     @admin.display(description=_("Escalation policy (frozen when the incident opened)"))
     def frozen_policy(self, incident):

@@ -46,6 +46,14 @@ MESSAGES = {
         "Maintenance over with the failure still going (%(occurrences)s occurrences): "
         "normal escalation starts now."
     ),
+    "oncall_paged": gettext_noop(
+        "Tier %(level)s (%(name)s): %(people)s, on call in %(schedule)s, paged in "
+        "%(steps)s step(s), one contact method after another until acknowledged"
+    ),
+    "oncall_gap": gettext_noop(
+        "Tier %(level)s (%(name)s): nobody on call in %(schedule)s can be paged "
+        "(on call: %(people)s); the team's channels are paged instead"
+    ),
     "repeat_paged": gettext_noop(
         "Tier %(level)s (%(name)s) paged again (repeat %(repeat)s) through %(channels)s "
         "channel(s): still not acknowledged at %(occurrences)s occurrences"

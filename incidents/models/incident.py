@@ -155,6 +155,7 @@ class TimelineEvent(models.Model):
         REOPENED = "reopened", _("Reopened")
         ALERTS_TRUNCATED = "alerts_truncated", _("Alerts left out by the sender")
         ALERT_UPDATED = "alert_updated", _("Alert updated")
+        ONCALL_GAP = "oncall_gap", _("Nobody on call")
 
     incident = models.ForeignKey(
         Incident, on_delete=models.CASCADE, related_name="events", verbose_name=_("incident")

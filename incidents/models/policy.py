@@ -14,13 +14,20 @@ from actions.audiences import audience_of, texts_of
 
 @dataclass(frozen=True)
 class Tier:
-    """One escalation level: pages `team_id` at `occurrences` or after `minutes`."""
+    """One escalation level: pages at `occurrences` or after `minutes`.
+
+    Whom: `target` "team" (the channels of `team_id`), "oncall" (the people on call
+    in `schedule_id`; the team's channels when nobody is) or "both". Policies frozen
+    before on-call schedules have neither: the team.
+    """
 
     level: int
     name: str
     team_id: int | None
     occurrences: int | None
     minutes: int | None
+    target: str = "team"
+    schedule_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,8 @@ class Policy:
                     team_id=tier.team_id,
                     occurrences=tier.after_occurrences,
                     minutes=tier.after_minutes,
+                    target=tier.target,
+                    schedule_id=str(tier.schedule_id) if tier.schedule_id else None,
                 )
                 for tier in action.tiers.order_by("level")
             ),
@@ -129,6 +138,8 @@ class Policy:
                     "level": t.level,
                     "name": t.name,
                     "team_id": t.team_id,
+                    "target": t.target,
+                    "schedule_id": t.schedule_id,
                     "occurrences": t.occurrences,
                     "minutes": t.minutes,
                 }

@@ -11,8 +11,10 @@ from incidents.history.timeline import event_add, local_time
 from incidents.models import TimelineEvent
 from incidents.models.policy import Tier
 from incidents.outreach.links import acknowledge_url
-from notifications.deliveries import channel_deliveries, deliveries_queue
+from notifications.deliveries import channel_deliveries, deliveries_queue, person_deliveries
 from notifications.models import Channel, Delivery, Team
+from oncall.models import Schedule
+from oncall.selectors import contact_methods_of, oncall_at
 
 logger = logging.getLogger("cxhub.incidents")
 # A digest page lists at most this many pairs (the admin lists them all).
@@ -27,25 +29,31 @@ def incident_link(incident) -> str:
 
 
 def page_tier(incident, tier: Tier, *, now, repeat: int = 0) -> int:
-    """Queue one page per enabled channel of the tier's team; return how many.
+    """Queue a tier's pages: its team's channels, its schedule's on-call people, or both.
 
-    Repeat number `repeat` (1, 2 ...) of a tier is a page of its own, with its own key.
+    Return how many channels were paged. A person on call is paged by each of
+    their contact methods in order, each step due after its delay, until someone
+    acknowledges (acknowledging cancels the steps still pending). When nobody on
+    call can be reached the team's channels are paged instead and the gap is on
+    the timeline. Repeat number `repeat` (1, 2 ...) of a tier is a page of its
+    own, with its own keys.
     """
-    channels = list(Channel.objects.filter(team_id=tier.team_id, enabled=True))
     action = incident.action
     again = f", repeat {repeat}" if repeat else ""
     title = f"[cxhub] {action.code} {action.name}: tier {tier.level} ({tier.name}){again}"
-    body = (
-        f"{action.name} is failing: {incident.occurrences} occurrence(s) since "
-        f"{local_time(incident.opened_at)}. "
-        f"Tier {tier.level} ({tier.name}) is paged. Incident: {incident_link(incident)} "
-        f"Acknowledge: {acknowledge_url(incident)}"
-    )
+    key = f"page:{incident.pk}:{tier.level}"
     suffix = f":r{repeat}" if repeat else ""
+    target = tier.target or "team"
+    people_paged = 0
+    if target != "team" and tier.schedule_id:
+        people_paged = _page_oncall(incident, tier, title=title, key=key, suffix=suffix, now=now)
+    if target == "oncall" and people_paged:
+        return 0
+    channels = list(Channel.objects.filter(team_id=tier.team_id, enabled=True))
     deliveries_queue(
         channel_deliveries(
             channels,
-            key=f"page:{incident.pk}:{tier.level}",
+            key=key,
             suffix=suffix,
             now=now,
             incident=incident,
@@ -53,11 +61,79 @@ def page_tier(incident, tier: Tier, *, now, repeat: int = 0) -> int:
             tier_level=tier.level,
             team_id=tier.team_id,
             title=title,
-            message=body,
+            message=_page_body(incident, tier, acknowledge_url(incident)),
         ),
         now=now,
     )
     return len(channels)
+
+
+def _page_body(incident, tier: Tier, acknowledge: str) -> str:
+    action = incident.action
+    return (
+        f"{action.name} is failing: {incident.occurrences} occurrence(s) since "
+        f"{local_time(incident.opened_at)}. "
+        f"Tier {tier.level} ({tier.name}) is paged. Incident: {incident_link(incident)} "
+        f"Acknowledge: {acknowledge}"
+    )
+
+
+def _page_oncall(incident, tier: Tier, *, title: str, key: str, suffix: str, now) -> int:
+    """Page the people on call in the tier's schedule, step by step; return how many steps.
+
+    Each person's page carries an acknowledge link naming them. Nobody on call,
+    or nobody with an enabled contact method, is a gap: 0, noted on the timeline.
+    """
+    schedule = Schedule.objects.filter(pk=tier.schedule_id).first()
+    people = oncall_at(schedule, now) if schedule is not None else []
+    methods = contact_methods_of(people)
+    schedule_name = schedule.name if schedule is not None else "?"
+    if not methods:
+        event_add(
+            incident,
+            Kind.ONCALL_GAP,
+            detail(
+                "oncall_gap",
+                level=tier.level,
+                name=tier.name,
+                schedule=schedule_name,
+                people=", ".join(p.get_username() for p in people) or "nobody",
+            ),
+            at=now,
+        )
+        return 0
+    steps = []
+    for person in people:
+        mine = [m for m in methods if m.user_id == person.pk]
+        steps += person_deliveries(
+            mine,
+            key=key,
+            suffix=suffix,
+            now=now,
+            incident=incident,
+            purpose=Delivery.Purpose.PAGE,
+            tier_level=tier.level,
+            team_id=tier.team_id,
+            title=title,
+            message=_page_body(incident, tier, acknowledge_url(incident, person)),
+        )
+    deliveries_queue(steps, now=now)
+    event_add(
+        incident,
+        Kind.TIER_PAGED,
+        detail(
+            "oncall_paged",
+            level=tier.level,
+            name=tier.name,
+            schedule=schedule_name,
+            people=", ".join(
+                p.get_username() for p in people if any(m.user_id == p.pk for m in methods)
+            ),
+            steps=len(steps),
+        ),
+        at=now,
+    )
+    return len(steps)
 
 
 def pages_cancel(incident, *, reason: str) -> int:
@@ -87,7 +163,39 @@ def teams_tell(incident, event: TimelineEvent, *, now) -> int:
         .values_list("channel_id", "team_id")
         .distinct()
     )
+    told = (
+        Delivery.objects.filter(
+            incident=incident,
+            purpose=Delivery.Purpose.PAGE,
+            person__isnull=False,
+            contact_method__isnull=False,
+            status=Delivery.Status.SENT,
+        )
+        .order_by("person_id", "sent_at")
+        .values_list("person_id", "contact_method_id", "team_id")
+    )
+    # Each person paged is told once, by the first of their methods that reached them.
+    people = {}
+    for person_id, method_id, team_id in told:
+        people.setdefault(person_id, (method_id, team_id))
     notices = [
+        Delivery(
+            key=f"notice:{incident.pk}:{event.kind}:{event.pk}:p{person_id}",
+            incident=incident,
+            purpose=Delivery.Purpose.NOTICE,
+            team_id=team_id,
+            person_id=person_id,
+            contact_method_id=method_id,
+            title=f"[cxhub] {action.code} {action.name}: {verb} by {event.actor}",
+            message=(
+                f"{action.name} was {verb} by {event.actor} at {local_time(event.at)}.{note} "
+                f"Incident: {incident_link(incident)}"
+            ),
+            due_at=now,
+        )
+        for person_id, (method_id, team_id) in sorted(people.items())
+    ]
+    notices += [
         Delivery(
             key=f"notice:{incident.pk}:{event.kind}:{event.pk}:{channel_id}",
             incident=incident,

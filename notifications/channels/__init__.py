@@ -9,12 +9,12 @@ REGISTRY = {cls.kind: cls for cls in (ConsoleChannel, LocmemChannel, AppriseChan
 CHANNEL_CHOICES = [(kind, cls.label) for kind, cls in REGISTRY.items()]
 
 
-def get_channel(kind: str):
-    """Return an instance of the channel class registered for `kind`."""
+def get_channel(kind: str, registry=None):
+    """Return an instance of the channel class registered for `kind` (in `registry`)."""
     try:
-        return REGISTRY[kind]()
+        return (REGISTRY if registry is None else registry)[kind]()
     except KeyError:
         raise DeliveryError(f"Unknown channel kind {kind!r}", permanent=True) from None
 
 
-__all__ = ["CHANNEL_CHOICES", "DeliveryError", "REGISTRY", "get_channel"]
+__all__ = ["CHANNEL_CHOICES", "AppriseChannel", "DeliveryError", "REGISTRY", "get_channel"]

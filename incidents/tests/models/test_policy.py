@@ -34,6 +34,8 @@ def test_an_actions_policy_is_stored_in_the_json_form_and_read_back_equal(scenar
         "level": 1,
         "name": "Analista N1",
         "team_id": scenario["teams"]["n1"].pk,
+        "target": "team",
+        "schedule_id": None,
         "occurrences": 10,
         "minutes": 5,
     }

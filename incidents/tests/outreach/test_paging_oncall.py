@@ -1,0 +1,205 @@
+"""Tiers page who is on call: each person by their contact methods, step by step, until
+someone acknowledges; nobody on call falls back to the team's channels."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from actions.models import Tier
+from conftest import post_original
+from incidents.counting.sweep import sweep
+from incidents.models import Incident
+from incidents.outreach import links
+from notifications import fallback
+from notifications.channels import locmem
+from notifications.models import Delivery
+from notifications.services import delivery_send
+from notifications.tests.fake_gateways import FakeMessageGateway
+from oncall import services as oncall_services
+from oncall.models import ContactMethod, Layer, LayerParticipant, Schedule
+from support.roles import SUPPORT
+
+START = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def sms_gateway(settings):
+    gateway = FakeMessageGateway("sms-secret")
+    settings.CXHUB_SMS_PROVIDER = "webhook"
+    settings.CXHUB_SMS_WEBHOOK_URL = gateway.url
+    settings.CXHUB_SMS_WEBHOOK_SECRET = "sms-secret"
+    settings.CXHUB_EMAIL_PROVIDER = "locmem"
+    fallback.outbox.clear()
+    yield gateway
+    gateway.close()
+
+
+def person(name):
+    user = User.objects.create_user(name, email=f"{name}@bank.test", is_staff=True)
+    user.groups.add(Group.objects.get(name=SUPPORT))
+    ContactMethod.objects.create(
+        user=user, kind="sms", address="+55119999900" + str(user.pk).zfill(2)
+    )
+    ContactMethod.objects.create(
+        user=user, kind="email", address=f"{name}@bank.test", delay_minutes=5
+    )
+    return user
+
+
+@pytest.fixture
+def oncall(scenario, clock):
+    """Ana on call in "N1 on call" (a daily layer of one); tier 1 pages it."""
+    ana = person("ana")
+    schedule = Schedule.objects.create(name="N1 on call", time_zone="America/Sao_Paulo")
+    layer = Layer.objects.create(
+        schedule=schedule, rotation_type="daily", start=START - timedelta(days=1)
+    )
+    LayerParticipant.objects.create(layer=layer, user=ana)
+    oncall_services.schedule_shifts_refresh(schedule.pk)
+    Tier.objects.filter(level=1).update(target=Tier.Target.ONCALL, schedule=schedule)
+    return {"ana": ana, "schedule": schedule}
+
+
+def pages(**filters):
+    return Delivery.objects.filter(purpose=Delivery.Purpose.PAGE, **filters).order_by(
+        "due_at", "key"
+    )
+
+
+def send_due():
+    for delivery in Delivery.objects.filter(status="pending", due_at__lte=timezone.now()):
+        delivery_send(delivery.pk)
+
+
+def test_the_person_on_call_gets_the_sms_now_and_the_e_mail_five_minutes_later(
+    oncall, sms_gateway, clock
+):
+    post_original(10)  # tier 1 at 10 occurrences
+    incident = Incident.objects.get()
+    ana = oncall["ana"]
+    steps = list(pages(tier_level=1))
+    assert [(d.person, d.contact_method.kind, d.due_at - START) for d in steps] == [
+        (ana, "sms", timedelta(0)),
+        (ana, "email", timedelta(minutes=5)),
+    ]
+    assert not pages(channel__isnull=False, tier_level=1).exists()  # not the team's channels
+    send_due()
+    [batch] = sms_gateway.accepted
+    [sms] = batch["recipients"]
+    assert sms["to"] == ana.contact_methods.get(kind="sms").address
+    assert f"/incidents/{incident.pk}/acknowledge/" in sms["message"]
+    assert fallback.outbox == []  # the e-mail waits for its delay
+
+    clock.shift(timedelta(minutes=5))
+    assert sweep()["deliveries"] == 1  # the sweep publishes the step now due
+    send_due()
+    assert [m["to"] for m in fallback.outbox] == [["ana@bank.test"]]
+    assert incident.events.filter(kind="tier_paged", detail__contains="ana, on call").exists()
+
+
+def test_acknowledging_from_the_person_s_link_stops_the_next_steps_and_says_who(
+    oncall, sms_gateway, client
+):
+    post_original(10)
+    incident = Incident.objects.get()
+    ana = oncall["ana"]
+    send_due()
+    sms = sms_gateway.accepted[0]["recipients"][0]["message"]
+    path = sms.split("Acknowledge: ")[1].replace("http://127.0.0.1:8000", "").strip()
+    assert links.link_named(path.rsplit("/", 1)[1]) == (str(incident.pk), ana.pk)
+    client.force_login(ana)
+    assert "Page sent to" in client.get(path).content.decode()
+    assert client.post(path).status_code == 200
+    incident.refresh_from_db()
+    assert (incident.status, incident.acknowledged_by) == ("acknowledged", "ana")
+    email = pages(contact_method__kind="email").get()
+    assert email.status == "cancelled"
+    # Ana is told by the method that reached her.
+    [notice] = Delivery.objects.filter(purpose="notice", person=ana)
+    assert notice.contact_method.kind == "sms" and "acknowledged by ana" in notice.title
+
+
+def test_a_colleague_answering_someone_else_s_page_is_named_with_whose_page_it_was(
+    oncall, sms_gateway, client
+):
+    post_original(10)
+    incident = Incident.objects.get()
+    bruno = person("bruno")
+    client.force_login(bruno)
+    path = links.acknowledge_url(incident, oncall["ana"]).replace("http://127.0.0.1:8000", "")
+    client.post(path)
+    incident.refresh_from_db()
+    assert incident.acknowledged_by == "bruno"
+    assert incident.events.get(kind="acknowledged").detail == "From the page to ana."
+
+
+def test_nobody_on_call_falls_back_to_the_team_s_channels_and_records_the_gap(oncall, clock):
+    Layer.objects.update(end=START - timedelta(hours=1))
+    oncall_services.schedule_shifts_refresh(oncall["schedule"].pk)
+    post_original(10)
+    incident = Incident.objects.get()
+    assert not pages(person__isnull=False).exists()
+    [channel_page] = pages(tier_level=1)
+    assert channel_page.team.slug == "n1"
+    gap = incident.events.get(kind="oncall_gap")
+    assert "nobody on call in N1 on call" in gap.detail
+
+
+def test_both_pages_the_channels_and_the_person_and_each_step_exists_once(oncall):
+    Tier.objects.filter(level=1).update(target=Tier.Target.BOTH)
+    post_original(10)
+    incident = Incident.objects.get()
+    assert pages(tier_level=1, channel__isnull=False).count() == 1
+    assert pages(tier_level=1, person__isnull=False).count() == 2
+    # Paging the same tier again (a retry, a race) inserts nothing new.
+    from incidents.models.policy import Policy
+    from incidents.outreach.paging import page_tier
+
+    page_tier(incident, Policy.from_json(incident.policy).tiers[0], now=timezone.now())
+    assert pages(tier_level=1).count() == 3
+    assert incident.policy["tiers"][0]["target"] == "both"
+
+
+def test_the_support_page_shows_who_is_on_call_and_who_was_paged_by_what(oncall, client):
+    post_original(10)
+    incident = Incident.objects.get()
+    client.force_login(oncall["ana"])
+    page = client.get(
+        f"/support/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "On call now for tier 1 (Analista N1):" in page
+    assert "SMS …" in page and "E-mail …" in page
+    assert page.count('class="person"') == 2
+
+
+def test_the_admin_shows_who_is_on_call_per_tier(oncall, admin_client):
+    post_original(10)
+    incident = Incident.objects.get()
+    page = admin_client.get(f"/admin/incidents/incident/{incident.pk}/change/").content.decode()
+    assert "Tier 1 (Analista N1): ana" in page
+
+
+def test_a_locmem_page_to_person_is_a_real_delivery(oncall, settings):
+    settings.CXHUB_SMS_PROVIDER = "locmem"
+    locmem.outbox.clear()
+    fallback.outbox.clear()
+    post_original(10)
+    send_due()
+    assert [m["channel"] for m in fallback.outbox] == ["sms"]
+
+
+def test_the_action_s_tiers_show_who_is_on_call_now(oncall, admin_client, scenario):
+    page = admin_client.get(f"/admin/actions/action/{scenario['action'].pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    cells = [text[i : i + 80] for i in range(len(text)) if text.startswith("field-oncall_now", i)]
+    assert any("ana" in c for c in cells), cells
