@@ -55,6 +55,30 @@ def deliveries_queue(deliveries: list[Delivery], *, now=None) -> None:
         _publish_on_commit(delivery.id, queue_of(delivery.purpose))
 
 
+def deliveries_restore(*, reason: str, now, **lookups) -> int:
+    """Put back deliveries cancelled for `reason` (and what it did to their ledger rows).
+
+    A batch cancelled before it was sent (a resolve undone by a reopen) goes back to
+    pending with its key, due time and quiet-hours mark: a batch held for the
+    customers' morning waits for that morning again. Its send is published now if
+    it is due, else the sweep publishes it when it is.
+    """
+    cancelled = Delivery.objects.filter(status=Delivery.Status.CANCELLED, last_error=reason)
+    ids = list(cancelled.filter(**lookups).values_list("id", flat=True))
+    if not ids:
+        return 0
+    ledger.records_restore(ids, error=reason)
+    restored = Delivery.objects.filter(
+        pk__in=ids, status=Delivery.Status.CANCELLED, last_error=reason
+    ).update(status=Delivery.Status.PENDING, last_error="", claim=None, queued_at=None)
+    for pk, purpose in Delivery.objects.filter(
+        pk__in=ids, status=Delivery.Status.PENDING, due_at__lte=now
+    ).values_list("id", "purpose"):
+        Delivery.objects.filter(pk=pk).update(queued_at=now)
+        _publish_on_commit(pk, queue_of(purpose))
+    return restored
+
+
 def channel_deliveries(channels, *, key: str, now, suffix: str = "", **fields) -> list[Delivery]:
     """Return one delivery per channel, keyed `<key>:<channel id><suffix>`, of one message."""
     return [

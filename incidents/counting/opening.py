@@ -8,6 +8,7 @@ from incidents.history.texts import detail
 from incidents.history.timeline import event_add
 from incidents.lifecycle.escalation import flap_reopens, policy_of
 from incidents.models import Incident, TimelineEvent
+from incidents.outreach.reopen import incident_reopen_tell
 from notifications.models import Delivery
 
 Kind = TimelineEvent.Kind
@@ -93,6 +94,7 @@ def incident_reopen_flapping(*, action_id, at, count=1) -> Incident | None:
                 occurrences=F("occurrences") + count,
                 last_occurrence_at=at,
                 next_check_at=None,
+                reopens=F("reopens") + 1,
             )
     except IntegrityError:
         return None
@@ -122,4 +124,5 @@ def incident_reopen_flapping(*, action_id, at, count=1) -> Incident | None:
             detail("reopened_all_clear_cancelled", cancelled=cancelled),
             at=max(at, last.resolved_at),
         )
+    incident_reopen_tell(incident, resolved_at=last.resolved_at, now=max(at, last.resolved_at))
     return incident

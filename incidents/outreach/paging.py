@@ -25,22 +25,35 @@ def incident_link(incident) -> str:
     return f"{settings.CXHUB_BASE_URL}{path}"
 
 
-def page_tier(incident, tier: dict, *, now, repeat: int = 0) -> int:
+def page_tier(incident, tier: dict, *, now, repeat: int = 0, resolved_at=None) -> int:
     """Queue one page per enabled channel of the tier's team; return how many.
 
-    Repeat number `repeat` (1, 2 ...) of a tier is a page of its own, with its own key.
+    Repeat number `repeat` (1, 2 ...) of a tier is a page of its own, with its own key;
+    so is the page saying the incident resolved at `resolved_at` reopened, once per
+    reopen generation.
     """
+    reopened = resolved_at is not None
     channels = list(Channel.objects.filter(team_id=tier["team_id"], enabled=True))
     action = incident.action
     again = f", repeat {repeat}" if repeat else ""
+    if reopened:
+        again = f", reopened{f' ({incident.reopens})' if incident.reopens > 1 else ''}"
     title = f"[cxhub] {action.code} {action.name}: tier {tier['level']} ({tier['name']}){again}"
+    state = (
+        f"{action.name} is failing again: the incident resolved at "
+        f"{local_time(resolved_at)} reopened; "
+        if reopened
+        else f"{action.name} is failing: "
+    )
     body = (
-        f"{action.name} is failing: {incident.occurrences} occurrence(s) since "
+        f"{state}{incident.occurrences} occurrence(s) since "
         f"{local_time(incident.opened_at)}. "
         f"Tier {tier['level']} ({tier['name']}) is paged. Incident: {incident_link(incident)} "
         f"Acknowledge: {acknowledge_url(incident)}"
     )
     suffix = f":r{repeat}" if repeat else ""
+    if reopened:
+        suffix += f":o{incident.reopens}"
     deliveries_queue(
         channel_deliveries(
             channels,
