@@ -52,6 +52,6 @@ def acknowledge_link(request, pk, token):
         {
             "incident": incident,
             "acknowledged": acknowledged,
-            "admin_url": reverse("admin:incidents_incident_change", args=[incident.pk]),
+            "support_url": reverse("support:incident", args=[incident.pk]),
         },
     )

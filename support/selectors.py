@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from actions.models import TriggerRule
-from incidents.models import Incident, Report, Trigger
+from incidents.models import Incident, Report, TimelineEvent, Trigger
 from notifications.models import Delivery, PushRecord
 from support.chart import Chart, occurrence_chart
+from support.held import REASONS, batch_held
 
 PERIODS = {
     "today": _("Today"),
@@ -209,31 +210,47 @@ def incident_pages(incident: Incident) -> list[Page]:
     ]
 
 
-def push_progress(incident: Incident) -> list[PushProgress]:
-    """Count an incident's customer push and all-clear batches and devices by status."""
+def push_progress(incident: Incident, *, now: datetime | None = None) -> list[PushProgress]:
+    """Count an incident's push, fallback and all-clear batches and devices by status.
+
+    Pending batches due later are counted apart as held, one row per reason with
+    the first moment one of them goes (`support.held`).
+    """
+    now = now or timezone.now()
     result = []
-    for purpose in (Delivery.Purpose.PUSH, Delivery.Purpose.ALL_CLEAR):
-        batches, devices = Counter(), Counter()
-        for status, recipients in incident.deliveries.filter(purpose=purpose).values_list(
-            "status", "recipients"
+    for purpose in (Delivery.Purpose.PUSH, Delivery.Purpose.FALLBACK, Delivery.Purpose.ALL_CLEAR):
+        batches, devices, due = Counter(), Counter(), {}
+        for delivery in incident.deliveries.filter(purpose=purpose).only(
+            "status", "recipients", "due_at", "quiet_hours", "attempts", "rate_slot_at"
         ):
-            batches[status] += 1
-            devices[status] += len(recipients)
+            held = batch_held(delivery, now=now)
+            key = f"held:{held.reason}" if held else delivery.status
+            if held:
+                due[key] = min(due.get(key, held.due_at), held.due_at)
+            batches[key] += 1
+            devices[key] += len(delivery.recipients)
         if batches:
+            rows = [
+                {
+                    "status": "held",
+                    "label": _("Held"),
+                    "reason": REASONS[key.removeprefix("held:")],
+                    "due_at": due[key],
+                    "batches": batches[key],
+                    "devices": devices[key],
+                }
+                for key in sorted(k for k in batches if k.startswith("held:"))
+            ]
+            rows += [
+                {"status": s.value, "label": s.label, "batches": batches[s], "devices": devices[s]}
+                for s in Delivery.Status
+                if batches[s]
+            ]
             result.append(
                 PushProgress(
                     purpose=purpose,
                     label=purpose.label,
-                    rows=[
-                        {
-                            "status": s.value,
-                            "label": s.label,
-                            "batches": batches[s],
-                            "devices": devices[s],
-                        }
-                        for s in Delivery.Status
-                        if batches[s]
-                    ],
+                    rows=rows,
                     total_devices=sum(devices.values()),
                 )
             )
@@ -276,5 +293,9 @@ def incident_chart(incident: Incident, *, now: datetime | None = None) -> Chart:
         markers.append((incident.acknowledged_at, "acknowledged", str(_("Acknowledged"))))
     if incident.resolved_at:
         markers.append((incident.resolved_at, "resolved", str(_("Resolved"))))
+    for at in incident.events.filter(
+        kind=TimelineEvent.Kind.REOPENED, params__m="reopened"
+    ).values_list("at", flat=True):
+        markers.append((at, "reopened", str(_("Reopened"))))
     end = incident.resolved_at or now or timezone.now()
     return occurrence_chart(times, start=incident.opened_at, end=end, markers=markers)

@@ -21,6 +21,7 @@ from incidents.intake.changes import changes_context
 from incidents.models import Incident
 from incidents.operations import OPERATIONS, operations_for
 from support import selectors
+from support.held import incident_push_held
 from support.models import Preference
 from support.roles import VIEW_INCIDENTS
 
@@ -120,6 +121,7 @@ class IncidentDetailView(PermissionRequiredMixin, DetailView):
             counts=selectors.incident_counts(incident),
             pages=selectors.incident_pages(incident),
             pushes=selectors.push_progress(incident),
+            push_held=incident_push_held(incident, now=timezone.now()),
             chart=selectors.incident_chart(incident),
             **changes_context(incident),
             operations=operations_for(self.request.user, incident),
