@@ -111,7 +111,12 @@ def incident_reach(incidents) -> dict:
             incident_id__in=[i.pk for i in incidents], status=PushRecord.Status.SENT
         )
         .values("incident_id", "purpose")
-        .annotate(devices=Count("id"), customers=Count("customer_ref", distinct=True))
+        # A device told again after a reopen (another generation) is still one device;
+        # an SMS / e-mail fallback row has none and counts as one.
+        .annotate(
+            devices=Count("device", distinct=True) + Count("id", filter=Q(device__isnull=True)),
+            customers=Count("customer_ref", distinct=True),
+        )
     }
     empty = {"devices": 0, "customers": 0}
     return {
@@ -183,6 +188,7 @@ class Page:
     queued_at: datetime
     sent_at: datetime | None
     last_error: str
+    reopened: bool = False  # the page saying the incident reopened
 
 
 def incident_pages(incident: Incident) -> list[Page]:
@@ -205,6 +211,7 @@ def incident_pages(incident: Incident) -> list[Page]:
             queued_at=d.created_at,
             sent_at=d.sent_at,
             last_error=d.last_error,
+            reopened=":o" in d.key,  # page:<incident>:<level>:<channel>[:r<k>]:o<generation>
         )
         for d in deliveries
     ]
