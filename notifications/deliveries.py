@@ -71,10 +71,10 @@ def deliveries_restore(*, reason: str, now, **lookups) -> int:
     restored = Delivery.objects.filter(
         pk__in=ids, status=Delivery.Status.CANCELLED, last_error=reason
     ).update(status=Delivery.Status.PENDING, last_error="", claim=None, queued_at=None)
-    for pk, purpose in Delivery.objects.filter(
-        pk__in=ids, status=Delivery.Status.PENDING, due_at__lte=now
-    ).values_list("id", "purpose"):
-        Delivery.objects.filter(pk=pk).update(queued_at=now)
+    due = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.PENDING, due_at__lte=now)
+    published = list(due.values_list("id", "purpose"))
+    due.update(queued_at=now)
+    for pk, purpose in published:
         _publish_on_commit(pk, queue_of(purpose))
     return restored
 
