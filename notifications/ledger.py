@@ -17,6 +17,7 @@ from notifications.errors import ClaimLost, DeliveryError, PushCancelled, Thrott
 from notifications.messages import moments_render, pick_text
 from notifications.models import Customer, Delivery, Device, PushRecord, PushSwitch
 from notifications.providers import PushMessage, get_push_provider
+from notifications.validators import time_zone_for
 
 PUSH_PURPOSES = (Delivery.Purpose.PUSH, Delivery.Purpose.ALL_CLEAR)
 # Everything that tells customers: what the kill switches and a resolve cancel.
@@ -65,10 +66,12 @@ def push_switch_set(*, paused: bool, by: str) -> int:
 def text_of(delivery: Delivery, locale: str, zone: str = "") -> str:
     """Return the batch's text for a customer: the closest of `texts`, else its message.
 
-    The moments it names are written in the customer's time zone `zone`.
+    The moments it names are written in the customer's time zone `zone` (empty: the
+    default of their locale, as the registry fills it in).
     """
     choices = dict(delivery.texts or {})
     default = choices.pop("default", delivery.message)
+    zone = zone or time_zone_for(locale)
     return moments_render(pick_text(choices, locale, default), delivery.moments, locale, zone)
 
 
