@@ -103,8 +103,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "cxhub.middleware.IdleSessionMiddleware",
-    # After authentication: a person's saved language beats the browser's.
-    "support.middleware.PreferredLanguageMiddleware",
+    # After authentication: a person's saved language and time zone beat the browser's.
+    "support.middleware.PreferenceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

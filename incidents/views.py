@@ -59,6 +59,6 @@ def acknowledge_link(request, pk, token):
             "incident": incident,
             "acknowledged": acknowledged,
             "paged": paged,
-            "admin_url": reverse("admin:incidents_incident_change", args=[incident.pk]),
+            "support_url": reverse("support:incident", args=[incident.pk]),
         },
     )

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from cxhub.rules import may
-from notifications import services
+from notifications import selectors, services
 from notifications.forms import ChannelForm
 from notifications.models import (
     Channel,
@@ -364,6 +364,8 @@ class PushRecordAdmin(admin.ModelAdmin):
         "purpose",
         "provider",
         "status",
+        "quiet_hours",
+        "generation",
         "sent_at",
     ]
     list_filter = ["purpose", "status", "channel", "quiet_hours", "provider", "created_at"]
@@ -384,6 +386,14 @@ class PushRecordAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
+
+    def changelist_view(self, request, extra_context=None):
+        # A held batch has no ledger rows until it is sent: say what waits, and until when.
+        extra_context = {
+            **(extra_context or {}),
+            "held": selectors.held_batches(now=timezone.now()),
+        }
+        return super().changelist_view(request, extra_context)
 
     @admin.action(description=_("Export the selected pushes as CSV"))
     def export_csv(self, request, queryset):

@@ -91,6 +91,30 @@ def person_deliveries(methods, *, key: str, now, suffix: str = "", **fields) -> 
     ]
 
 
+def deliveries_restore(*, reason: str, now, **lookups) -> int:
+    """Put back deliveries cancelled for `reason` (and what it did to their ledger rows).
+
+    A batch cancelled before it was sent (a resolve undone by a reopen) goes back to
+    pending with its key, due time and quiet-hours mark: a batch held for the
+    customers' morning waits for that morning again. Its send is published now if
+    it is due, else the sweep publishes it when it is.
+    """
+    cancelled = Delivery.objects.filter(status=Delivery.Status.CANCELLED, last_error=reason)
+    ids = list(cancelled.filter(**lookups).values_list("id", flat=True))
+    if not ids:
+        return 0
+    ledger.records_restore(ids, error=reason)
+    restored = Delivery.objects.filter(
+        pk__in=ids, status=Delivery.Status.CANCELLED, last_error=reason
+    ).update(status=Delivery.Status.PENDING, last_error="", claim=None, queued_at=None)
+    due = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.PENDING, due_at__lte=now)
+    published = list(due.values_list("id", "purpose"))
+    due.update(queued_at=now)
+    for pk, purpose in published:
+        _publish_on_commit(pk, queue_of(purpose))
+    return restored
+
+
 def channel_deliveries(channels, *, key: str, now, suffix: str = "", **fields) -> list[Delivery]:
     """Return one delivery per channel, keyed `<key>:<channel id><suffix>`, of one message."""
     return [

@@ -71,9 +71,10 @@ def fallback_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> No
                 locale=customer.locale,
                 purpose=PushRecord.Purpose.OUTAGE,
                 channel=channel,
-                message=text_of(delivery, customer.locale),
+                message=text_of(delivery, customer.locale, customer.time_zone),
                 provider=provider_key(channel),
                 quiet_hours=delivery.quiet_hours,
+                generation=delivery.generation,
                 created_at=now,
             )
             for customer in customers

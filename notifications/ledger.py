@@ -9,13 +9,15 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from notifications import signals, throttle
 from notifications.errors import ClaimLost, DeliveryError, PushCancelled, Throttled
-from notifications.messages import pick_text
+from notifications.messages import moments_render, pick_text
 from notifications.models import Customer, Delivery, Device, PushRecord, PushSwitch
 from notifications.providers import PushMessage, get_push_provider
+from notifications.validators import time_zone_for
 
 PUSH_PURPOSES = (Delivery.Purpose.PUSH, Delivery.Purpose.ALL_CLEAR)
 # Everything that tells customers: what the kill switches and a resolve cancel.
@@ -61,11 +63,16 @@ def push_switch_set(*, paused: bool, by: str) -> int:
     return pushes_cancel_queued(reason=f"Stopped by the global push kill switch ({by}).")
 
 
-def text_of(delivery: Delivery, locale: str) -> str:
-    """Return the batch's text for a locale: the closest of `texts`, else its message."""
+def text_of(delivery: Delivery, locale: str, zone: str = "") -> str:
+    """Return the batch's text for a customer: the closest of `texts`, else its message.
+
+    The moments it names are written in the customer's time zone `zone` (empty: the
+    default of their locale, as the registry fills it in).
+    """
     choices = dict(delivery.texts or {})
     default = choices.pop("default", delivery.message)
-    return pick_text(choices, locale, default)
+    zone = zone or time_zone_for(locale)
+    return moments_render(pick_text(choices, locale, default), delivery.moments, locale, zone)
 
 
 def _test_push_send(delivery: Delivery, provider) -> None:
@@ -93,6 +100,7 @@ def _ledger_rows_insert(delivery: Delivery, purpose: str, provider_name: str, *,
                 incident_id=delivery.incident_id,
                 purpose=PushRecord.Purpose.OUTAGE,
                 status=PushRecord.Status.SENT,
+                generation__lte=delivery.generation,
             ).values("device_id")
         )
     PushRecord.objects.bulk_create(
@@ -107,9 +115,10 @@ def _ledger_rows_insert(delivery: Delivery, purpose: str, provider_name: str, *,
                 platform=device.platform,
                 locale=device.customer.locale,
                 purpose=purpose,
-                message=text_of(delivery, device.customer.locale),
+                message=text_of(delivery, device.customer.locale, device.customer.time_zone),
                 provider=provider_name,
                 quiet_hours=delivery.quiet_hours,
+                generation=delivery.generation,
                 created_at=now,
             )
             for device in devices.select_related("customer")
@@ -194,6 +203,13 @@ def rate_slot_take(delivery: Delivery, provider_name: str, messages: int) -> Non
         )
 
 
+def records_restore(delivery_ids, *, error: str) -> int:
+    """Put back to pending the ledger rows a cancel marked failed with `error`."""
+    return PushRecord.objects.filter(
+        delivery_id__in=delivery_ids, status=PushRecord.Status.FAILED, error=error
+    ).update(status=PushRecord.Status.PENDING, error="")
+
+
 def records_fail(delivery: Delivery, error: str) -> int:
     """Mark a failed batch's pending ledger rows failed."""
     return PushRecord.objects.filter(delivery=delivery, status=PushRecord.Status.PENDING).update(
@@ -214,6 +230,40 @@ def sent_device_ids(**lookups):
             **lookups,
         )
         .exclude(customer__opt_out_all_clear=True)
+        .order_by("device_id")
+        .values_list("device_id", flat=True)
+    )
+
+
+def told_down_device_ids(incident_id):
+    """Device ids last told the incident is down: an outage push sent, no all-clear since.
+
+    What a (second) resolve's all-clear reaches: after a reopen, the devices told
+    "down again", and those whose first all-clear the reopen cancelled; not those
+    that heard the all-clear and were never told it was down again (capped, say).
+    """
+    all_clear_since = PushRecord.objects.filter(
+        incident_id=incident_id,
+        device_id=OuterRef("device_id"),
+        purpose=PushRecord.Purpose.ALL_CLEAR,
+        status=PushRecord.Status.SENT,
+        generation__gte=OuterRef("generation"),
+    )
+    return sent_device_ids(incident_id=incident_id).exclude(Exists(all_clear_since)).distinct()
+
+
+def all_clear_device_ids(incident_id, *, generation: int):
+    """Device ids the all-clear of one generation was sent to (told "down again" on reopen)."""
+    return (
+        PushRecord.objects.filter(
+            incident_id=incident_id,
+            purpose=PushRecord.Purpose.ALL_CLEAR,
+            status=PushRecord.Status.SENT,
+            generation=generation,
+            device__isnull=False,
+            device__enabled=True,
+        )
+        .exclude(customer__opt_out_outage=True)
         .order_by("device_id")
         .values_list("device_id", flat=True)
     )

@@ -49,8 +49,9 @@ class SendRateSchedule(models.Model):
 class PushRecord(models.Model):
     """The ledger: one push to one device of one customer, kept for compliance.
 
-    The unique (incident, device, purpose) makes each device get an incident's
-    outage push and its all-clear at most once, whatever retries or races happen.
+    The unique (incident, generation, device, purpose) makes each device get an
+    incident's outage push and its all-clear at most once per reopen generation
+    (0 until it reopens), whatever retries or races happen.
     Customer id and token tail are copied so the record survives their deletion.
     """
 
@@ -116,6 +117,11 @@ class PushRecord(models.Model):
     quiet_hours = models.CharField(
         max_length=10, blank=True, db_default="", verbose_name=_("quiet hours")
     )
+    # Copied from the batch: 0, then 1, 2 ... for what a reopen of the incident said
+    # ("down again" and the all-clear after it).
+    generation = models.PositiveSmallIntegerField(
+        default=0, db_default=0, verbose_name=_("reopen generation")
+    )
     created_at = models.DateTimeField(verbose_name=_("created at"))
     sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
@@ -125,13 +131,14 @@ class PushRecord(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["incident", "device", "purpose"], name="one_push_per_device_and_purpose"
+                fields=["incident", "generation", "device", "purpose"],
+                name="one_push_per_device_purpose_generation",
             ),
             # A fallback has no device: it goes once per customer.
             models.UniqueConstraint(
-                fields=["incident", "customer", "purpose"],
+                fields=["incident", "generation", "customer", "purpose"],
                 condition=~models.Q(channel="push"),
-                name="one_fallback_per_customer_and_purpose",
+                name="one_fallback_per_customer_purpose_gen",
             ),
         ]
         indexes = [

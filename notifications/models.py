@@ -277,6 +277,22 @@ class Delivery(models.Model):
         help_text=_("A push batch's text per locale ({'default': ..., 'en': ...}), ready to send."),
         verbose_name=_("texts"),
     )
+    moments = models.JSONField(
+        default=dict,
+        blank=True,
+        db_default={},
+        help_text=_(
+            "Moments the texts still name ({'started_at': ISO time}): each customer reads "
+            "them in their own time zone, filled in when the batch is sent."
+        ),
+        verbose_name=_("moments"),
+    )
+    generation = models.PositiveSmallIntegerField(
+        default=0,
+        db_default=0,
+        help_text=_("How many times the incident had reopened when this was queued."),
+        verbose_name=_("reopen generation"),
+    )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
     )

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, Sum
+from django.db.models import Count, Min, Sum
 
 from notifications.models import Customer, Delivery, Device, PushRecord, Tag
 from notifications.quiet_hours import morning_of
@@ -167,3 +167,22 @@ def push_progress(incident) -> dict:
         "cancelled": batches.get(Delivery.Status.CANCELLED, 0),
         "all_clear_sent": records.get((all_clear, PushRecord.Status.SENT), 0),
     }
+
+
+def held_batches(*, now) -> list[dict]:
+    """Return the customer batches that wait past `now`, per purpose and quiet-hours mark.
+
+    Each: purpose, quiet_hours ("held" for the customers' morning, "" for a send-rate
+    slot or a retry), batches, recipients and the first due time. What the ledger
+    will hold once they are sent.
+    """
+    return list(
+        Delivery.objects.filter(
+            purpose__in=[Delivery.Purpose.PUSH, Delivery.Purpose.FALLBACK],
+            status=Delivery.Status.PENDING,
+            due_at__gt=now,
+        )
+        .values("purpose", "quiet_hours")
+        .annotate(batches=Count("id"), recipients=Sum("size"), first_due=Min("due_at"))
+        .order_by("first_due")
+    )

@@ -9,11 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from actions.models import TriggerRule
-from incidents.models import Incident, Report, Trigger
+from incidents.models import Incident, Report, TimelineEvent, Trigger
 from incidents.models.policy import Policy
 from incidents.selectors import incidents_filter
 from notifications.models import Delivery, PushRecord
 from support.chart import Chart, occurrence_chart
+from support.held import REASONS, batch_held
 
 PERIODS = {
     "today": _("Today"),
@@ -85,7 +86,12 @@ def incident_reach(incidents) -> dict:
             incident_id__in=[i.pk for i in incidents], status=PushRecord.Status.SENT
         )
         .values("incident_id", "purpose")
-        .annotate(devices=Count("id"), customers=Count("customer_ref", distinct=True))
+        # A device told again after a reopen (another generation) is still one device;
+        # an SMS / e-mail fallback row has none and counts as one.
+        .annotate(
+            devices=Count("device", distinct=True) + Count("id", filter=Q(device__isnull=True)),
+            customers=Count("customer_ref", distinct=True),
+        )
     }
     empty = {"devices": 0, "customers": 0}
     return {
@@ -160,6 +166,7 @@ class Page:
     # A page to one person on call: who, and when this step of theirs is due.
     person: str = ""
     due_at: datetime | None = None
+    reopened: bool = False  # the page saying the incident reopened
 
 
 def incident_pages(incident: Incident) -> list[Page]:
@@ -184,6 +191,7 @@ def incident_pages(incident: Incident) -> list[Page]:
             last_error=d.last_error,
             person=(d.person.get_full_name() or d.person.get_username()) if d.person else "",
             due_at=d.due_at if d.due_at > d.created_at else None,
+            reopened=":o" in d.key,  # page:<incident>:<level>:<channel>[:r<k>]:o<generation>
         )
         for d in deliveries
     ]
@@ -205,31 +213,47 @@ def tiers_oncall(tiers, *, now) -> dict[int, list]:
     return {t.level: by_schedule.get(t.schedule_id, []) for t in paging}
 
 
-def push_progress(incident: Incident) -> list[PushProgress]:
-    """Count an incident's customer push and all-clear batches and devices by status."""
+def push_progress(incident: Incident, *, now: datetime | None = None) -> list[PushProgress]:
+    """Count an incident's push, fallback and all-clear batches and devices by status.
+
+    Pending batches due later are counted apart as held, one row per reason with
+    the first moment one of them goes (`support.held`).
+    """
+    now = now or timezone.now()
     result = []
-    for purpose in (Delivery.Purpose.PUSH, Delivery.Purpose.ALL_CLEAR):
-        batches, devices = Counter(), Counter()
-        for status, recipients in incident.deliveries.filter(purpose=purpose).values_list(
-            "status", "recipients"
+    for purpose in (Delivery.Purpose.PUSH, Delivery.Purpose.FALLBACK, Delivery.Purpose.ALL_CLEAR):
+        batches, devices, due = Counter(), Counter(), {}
+        for delivery in incident.deliveries.filter(purpose=purpose).only(
+            "status", "recipients", "due_at", "quiet_hours", "attempts", "rate_slot_at"
         ):
-            batches[status] += 1
-            devices[status] += len(recipients)
+            held = batch_held(delivery, now=now)
+            key = f"held:{held.reason}" if held else delivery.status
+            if held:
+                due[key] = min(due.get(key, held.due_at), held.due_at)
+            batches[key] += 1
+            devices[key] += len(delivery.recipients)
         if batches:
+            rows = [
+                {
+                    "status": "held",
+                    "label": _("Held"),
+                    "reason": REASONS[key.removeprefix("held:")],
+                    "due_at": due[key],
+                    "batches": batches[key],
+                    "devices": devices[key],
+                }
+                for key in sorted(k for k in batches if k.startswith("held:"))
+            ]
+            rows += [
+                {"status": s.value, "label": s.label, "batches": batches[s], "devices": devices[s]}
+                for s in Delivery.Status
+                if batches[s]
+            ]
             result.append(
                 PushProgress(
                     purpose=purpose,
                     label=purpose.label,
-                    rows=[
-                        {
-                            "status": s.value,
-                            "label": s.label,
-                            "batches": batches[s],
-                            "devices": devices[s],
-                        }
-                        for s in Delivery.Status
-                        if batches[s]
-                    ],
+                    rows=rows,
                     total_devices=sum(devices.values()),
                 )
             )
@@ -272,5 +296,9 @@ def incident_chart(incident: Incident, *, now: datetime | None = None) -> Chart:
         markers.append((incident.acknowledged_at, "acknowledged", str(_("Acknowledged"))))
     if incident.resolved_at:
         markers.append((incident.resolved_at, "resolved", str(_("Resolved"))))
+    for at in incident.events.filter(
+        kind=TimelineEvent.Kind.REOPENED, params__m="reopened"
+    ).values_list("at", flat=True):
+        markers.append((at, "reopened", str(_("Reopened"))))
     end = incident.resolved_at or now or timezone.now()
     return occurrence_chart(times, start=incident.opened_at, end=end, markers=markers)

@@ -25,6 +25,7 @@ from incidents.models.policy import Policy
 from incidents.operations import OPERATIONS, operations_for
 from statuspage.update_views import status_updates_context
 from support import selectors
+from support.held import incident_push_held
 from support.models import Preference
 from support.roles import VIEW_INCIDENTS
 
@@ -126,6 +127,7 @@ class IncidentDetailView(PermissionRequiredMixin, DetailView):
             counts=selectors.incident_counts(incident),
             pages=selectors.incident_pages(incident),
             pushes=selectors.push_progress(incident),
+            push_held=incident_push_held(incident, now=timezone.now()),
             chart=selectors.incident_chart(incident),
             **changes_context(incident),
             **status_updates_context(self.request.user, incident),

@@ -121,6 +121,9 @@ def test_demo_push_reaches_each_impacted_device_once_and_the_all_clear_follows(
     for device_token, language in impacted.items():
         expected = "is unavailable since" if language == "en" else "Infelizmente"
         assert expected in outage[device_token], device_token
+    # The Tokyo customer reads Tokyo time, with its offset.
+    assert "(UTC+09:00)" in outage["demo-token-ios-tokyo"]
+    assert "(UTC-03:00)" in outage["demo-token-android-3"]
     assert not Device.objects.get(token="dead-api-en").enabled
     # The demo customer without a device got one SMS, signed, at the gateway.
     wait_for(lambda: sms_gateway.accepted, timeout=30, message="SMS fallback sent")

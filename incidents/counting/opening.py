@@ -9,6 +9,7 @@ from incidents.history.timeline import event_add
 from incidents.lifecycle.escalation import flap_reopens
 from incidents.models import Incident, TimelineEvent
 from incidents.models.policy import Policy
+from incidents.outreach.reopen import incident_reopen_tell
 from notifications.models import Delivery
 
 Kind = TimelineEvent.Kind
@@ -97,6 +98,7 @@ def incident_reopen_flapping(*, action_id, at, count=1) -> Incident | None:
                 occurrences=F("occurrences") + count,
                 last_occurrence_at=at,
                 next_check_at=None,
+                reopens=F("reopens") + 1,
             )
     except IntegrityError:
         return None
@@ -126,4 +128,5 @@ def incident_reopen_flapping(*, action_id, at, count=1) -> Incident | None:
             detail("reopened_all_clear_cancelled", cancelled=cancelled),
             at=max(at, last.resolved_at),
         )
+    incident_reopen_tell(incident, resolved_at=last.resolved_at, now=max(at, last.resolved_at))
     return incident

@@ -71,6 +71,19 @@ MESSAGES = {
     "reopened_all_clear_cancelled": gettext_noop(
         "%(cancelled)s unsent all-clear batch(es) cancelled"
     ),
+    "reopen_kept": gettext_noop(
+        "Kept what the resolve had cancelled before it was sent: %(batches)s push "
+        "batch(es) put back (held ones wait for their morning again), %(approval)s push "
+        "waiting for approval again"
+    ),
+    "reopen_paged": gettext_noop(
+        "Reopened (%(generation)s): the tiers paged before (%(tiers)s) paged again "
+        "through %(channels)s channel(s)"
+    ),
+    "reopen_pushed": gettext_noop(
+        "Reopened (%(generation)s): the customers who got the all-clear are told it is "
+        "down again, in %(batches)s batch(es)"
+    ),
     "silenced": gettext_noop(
         "No pages for %(minutes)s minute(s), until %(until)s; occurrences still count."
     ),

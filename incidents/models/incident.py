@@ -67,6 +67,15 @@ class Incident(models.Model):
         help_text=_("Repeat pages of the highest tier sent so far."),
         verbose_name=_("repeats"),
     )
+    reopens = models.PositiveSmallIntegerField(
+        default=0,
+        db_default=0,
+        help_text=_(
+            "Times it reopened in its flap window: the generation in the keys of what a "
+            "reopen pages and pushes, so each reopen speaks once."
+        ),
+        verbose_name=_("reopens"),
+    )
     silenced_until = models.DateTimeField(
         null=True,
         blank=True,
@@ -153,6 +162,8 @@ class TimelineEvent(models.Model):
         MAINTENANCE = "maintenance", _("Held by maintenance")
         MAINTENANCE_ENDED = "maintenance_ended", _("Maintenance ended")
         REOPENED = "reopened", _("Reopened")
+        REOPEN_PAGED = "reopen_paged", _("Paged again: reopened")
+        REOPEN_PUSHED = "reopen_pushed", _("Customers told: down again")
         ALERTS_TRUNCATED = "alerts_truncated", _("Alerts left out by the sender")
         ALERT_UPDATED = "alert_updated", _("Alert updated")
         ONCALL_GAP = "oncall_gap", _("Nobody on call")

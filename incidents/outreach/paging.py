@@ -28,7 +28,7 @@ def incident_link(incident) -> str:
     return f"{settings.CXHUB_BASE_URL}{path}"
 
 
-def page_tier(incident, tier: Tier, *, now, repeat: int = 0) -> int:
+def page_tier(incident, tier: Tier, *, now, repeat: int = 0, resolved_at=None) -> int:
     """Queue a tier's pages: its team's channels, its schedule's on-call people, or both.
 
     Return how many channels were paged. A person on call is paged by each of
@@ -36,17 +36,24 @@ def page_tier(incident, tier: Tier, *, now, repeat: int = 0) -> int:
     acknowledges (acknowledging cancels the steps still pending). When nobody on
     call can be reached the team's channels are paged instead and the gap is on
     the timeline. Repeat number `repeat` (1, 2 ...) of a tier is a page of its
-    own, with its own keys.
+    own, with its own keys; so is the page saying the incident resolved at
+    `resolved_at` reopened, once per reopen generation.
     """
     action = incident.action
     again = f", repeat {repeat}" if repeat else ""
+    if resolved_at is not None:
+        again = f", reopened{f' ({incident.reopens})' if incident.reopens > 1 else ''}"
     title = f"[cxhub] {action.code} {action.name}: tier {tier.level} ({tier.name}){again}"
     key = f"page:{incident.pk}:{tier.level}"
     suffix = f":r{repeat}" if repeat else ""
+    if resolved_at is not None:
+        suffix += f":o{incident.reopens}"
     target = tier.target or "team"
     people_paged = 0
     if target != "team" and tier.schedule_id:
-        people_paged = _page_oncall(incident, tier, title=title, key=key, suffix=suffix, now=now)
+        people_paged = _page_oncall(
+            incident, tier, title=title, key=key, suffix=suffix, now=now, resolved_at=resolved_at
+        )
     if target == "oncall" and people_paged:
         return 0
     channels = list(Channel.objects.filter(team_id=tier.team_id, enabled=True))
@@ -61,24 +68,32 @@ def page_tier(incident, tier: Tier, *, now, repeat: int = 0) -> int:
             tier_level=tier.level,
             team_id=tier.team_id,
             title=title,
-            message=_page_body(incident, tier, acknowledge_url(incident)),
+            message=_page_body(incident, tier, acknowledge_url(incident), resolved_at),
         ),
         now=now,
     )
     return len(channels)
 
 
-def _page_body(incident, tier: Tier, acknowledge: str) -> str:
+def _page_body(incident, tier: Tier, acknowledge: str, resolved_at=None) -> str:
     action = incident.action
+    state = (
+        f"{action.name} is failing again: the incident resolved at "
+        f"{local_time(resolved_at)} reopened; "
+        if resolved_at is not None
+        else f"{action.name} is failing: "
+    )
     return (
-        f"{action.name} is failing: {incident.occurrences} occurrence(s) since "
+        f"{state}{incident.occurrences} occurrence(s) since "
         f"{local_time(incident.opened_at)}. "
         f"Tier {tier.level} ({tier.name}) is paged. Incident: {incident_link(incident)} "
         f"Acknowledge: {acknowledge}"
     )
 
 
-def _page_oncall(incident, tier: Tier, *, title: str, key: str, suffix: str, now) -> int:
+def _page_oncall(
+    incident, tier: Tier, *, title: str, key: str, suffix: str, now, resolved_at=None
+) -> int:
     """Page the people on call in the tier's schedule, step by step; return how many steps.
 
     Each person's page carries an acknowledge link naming them. Nobody on call,
@@ -115,7 +130,7 @@ def _page_oncall(incident, tier: Tier, *, title: str, key: str, suffix: str, now
             tier_level=tier.level,
             team_id=tier.team_id,
             title=title,
-            message=_page_body(incident, tier, acknowledge_url(incident, person)),
+            message=_page_body(incident, tier, acknowledge_url(incident, person), resolved_at),
         )
     deliveries_queue(steps, now=now)
     event_add(

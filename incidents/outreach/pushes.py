@@ -14,11 +14,16 @@ from actions.selectors import service_names
 from incidents.models import Incident
 from incidents.models.policy import Policy, incident_policy
 from incidents.outreach.paging import incident_link
-from notifications.deliveries import deliveries_queue
+from notifications.deliveries import deliveries_queue, deliveries_restore
 from notifications.fallback_ledger import customers_push_failed
-from notifications.ledger import pushes_cancel_queued, sent_device_ids
+from notifications.ledger import (
+    all_clear_device_ids,
+    pushes_cancel_queued,
+    sent_device_ids,
+    told_down_device_ids,
+)
 from notifications.messages import LocalTime, render
-from notifications.models import Delivery
+from notifications.models import Delivery, Device
 from notifications.selectors import audience_parts, fallback_customers, parts_by_morning
 
 
@@ -38,14 +43,32 @@ def push_variables(incident) -> dict:
     }
 
 
-def push_texts(incident, purpose: str) -> dict:
-    """Return {"default": text, locale: text, ...} of `purpose`, rendered for the incident."""
+def push_moments(incident) -> dict:
+    """Return the moments a push text names, as ISO times (see `Delivery.moments`)."""
+    return {"started_at": incident.opened_at.isoformat()}
+
+
+def push_texts(incident, purpose: str, *, moments: bool = False) -> dict:
+    """Return {"default": text, locale: text, ...} of `purpose`, rendered for the incident.
+
+    With `moments`, the moments ({started_at}) stay as written: the send fills them
+    in for each customer in their own time zone, with its offset (the Tokyo customer
+    reads Tokyo time). Without, they are in the server's zone (a preview).
+    """
     texts = incident_policy(incident).texts.get(purpose, {})
     variables = push_variables(incident)
+    if moments:
+        for name in push_moments(incident):
+            variables.pop(name)
     return {
         locale: render(text, variables, "" if locale == "default" else locale)
         for locale, text in texts.items()
     }
+
+
+def _default_message(incident, texts: dict) -> str:
+    # The batch's one-line summary (admin, logs): its moments in the server's zone.
+    return render(texts.get("default", ""), push_variables(incident))
 
 
 def _queue_batches(incident, device_ids, *, purpose, key_prefix, texts, now, quiet_hours="") -> int:
@@ -56,6 +79,7 @@ def _queue_batches(incident, device_ids, *, purpose, key_prefix, texts, now, qui
     """
     size = settings.CXHUB_PUSH_BATCH_SIZE
     provider = Policy.from_json(incident.policy).provider or settings.CXHUB_PUSH_PROVIDER
+    message = _default_message(incident, texts)
     batch, batches, pending = [], 0, []
 
     def cut():
@@ -66,8 +90,10 @@ def _queue_batches(incident, device_ids, *, purpose, key_prefix, texts, now, qui
                 purpose=purpose,
                 provider=provider,
                 title=incident.action.name,
-                message=texts.get("default", ""),
+                message=message,
                 texts=texts,
+                moments=push_moments(incident),
+                generation=incident.reopens,
                 recipients=batch,
                 size=len(batch),
                 due_at=now,
@@ -90,6 +116,12 @@ def _queue_batches(incident, device_ids, *, purpose, key_prefix, texts, now, qui
     return batches
 
 
+def _generation_key(kind: str, incident, *parts: str) -> str:
+    # push:<incident>[:g<n>][:<part>]: generation 0 keeps the keys it always had.
+    generation = f"g{incident.reopens}" if incident.reopens else ""
+    return ":".join(filter(None, [kind, str(incident.pk), generation, *parts]))
+
+
 def push_fan_out(incident, *, now) -> int:
     """Queue the outage push to the audience in batches; return the number of batches.
 
@@ -99,7 +131,7 @@ def push_fan_out(incident, *, now) -> int:
     when the action is critical). Resolving cancels what still waits.
     """
     policy = incident_policy(incident)
-    texts = push_texts(incident, "outage")
+    texts = push_texts(incident, "outage", moments=True)
     batches = 0
     for part in audience_parts(
         policy.audience,
@@ -116,7 +148,7 @@ def push_fan_out(incident, *, now) -> int:
             incident,
             device_ids,
             purpose=Delivery.Purpose.PUSH,
-            key_prefix=":".join(filter(None, ["push", str(incident.pk), part.key])),
+            key_prefix=_generation_key("push", incident, part.key),
             texts=texts,
             now=part.due_at,
             quiet_hours=part.quiet_hours,
@@ -130,6 +162,7 @@ def _fallback_queue(
     """Cut customer ids into fallback deliveries of `channel` (sms, email); return how many."""
     size = settings.CXHUB_PUSH_BATCH_SIZE
     ids = list(customer_ids)
+    message = _default_message(incident, texts)
     deliveries = [
         Delivery(
             key=f"{key_prefix}:{n}",
@@ -137,8 +170,10 @@ def _fallback_queue(
             purpose=Delivery.Purpose.FALLBACK,
             provider=channel,
             title=incident.action.name,
-            message=texts.get("default", ""),
+            message=message,
             texts=texts,
+            moments=push_moments(incident),
+            generation=incident.reopens,
             recipients=ids[start : start + size],
             size=len(ids[start : start + size]),
             due_at=due_at,
@@ -167,7 +202,7 @@ def fallback_fan_out(incident, *, texts, now) -> int:
             incident,
             part.rows.order_by("id").values_list("id", flat=True),
             channel=policy.fallback,
-            key_prefix=":".join(filter(None, ["fallback", str(incident.pk), "none", part.key])),
+            key_prefix=_generation_key("fallback", incident, "none", part.key),
             texts=texts,
             due_at=part.due_at,
             now=now,
@@ -214,17 +249,70 @@ def fallback_if_failed(delivery: Delivery, *, now) -> int:
 def all_clear_fan_out(incident, *, now, key_prefix=None, device_ids=None) -> int:
     """Queue the all-clear for the devices the outage push reached (the ledger says which)."""
     if device_ids is None:
-        device_ids = sent_device_ids(incident=incident).iterator(
+        device_ids = told_down_device_ids(incident.pk).iterator(
             chunk_size=max(settings.CXHUB_PUSH_BATCH_SIZE, 2000)
         )
     return _queue_batches(
         incident,
         device_ids,
         purpose=Delivery.Purpose.ALL_CLEAR,
-        key_prefix=key_prefix or f"all_clear:{incident.pk}",
-        texts=push_texts(incident, "all_clear"),
+        key_prefix=key_prefix or _generation_key("all_clear", incident),
+        texts=push_texts(incident, "all_clear", moments=True),
         now=now,
     )
+
+
+# Why the resolve cancelled a push not yet sent; a reopen in the flap window puts
+# back exactly these.
+RESOLVED_BEFORE_SENT = "The incident resolved before it was sent."
+
+
+def pushes_restore(incident, *, now) -> int:
+    """On reopen: put back the pushes and fallbacks the resolve cancelled before sending.
+
+    Held batches wait for their customers' morning again; a push that waited for
+    its send-rate slot or a retry goes out now.
+    """
+    return deliveries_restore(
+        reason=RESOLVED_BEFORE_SENT,
+        now=now,
+        incident=incident,
+        purpose__in=[Delivery.Purpose.PUSH, Delivery.Purpose.FALLBACK],
+    )
+
+
+def push_down_again(incident, *, now) -> int:
+    """On reopen: tell the devices that heard the last all-clear that it is down again.
+
+    The outage text, in batches of this reopen generation (`push:<incident>:g<n>:…`),
+    split by quiet hours like the first push; the send applies the kill switches
+    and the frequency cap as to any outage push. No new approval: these devices are
+    part of the audience the first push was allowed to reach.
+    """
+    if not incident.reopens:
+        return 0
+    devices = Device.objects.filter(
+        pk__in=all_clear_device_ids(incident.pk, generation=incident.reopens - 1)
+    )
+    texts = push_texts(incident, "outage", moments=True)
+    batches = 0
+    for part in parts_by_morning(
+        devices,
+        "customer__time_zone",
+        now=now,
+        critical=incident_policy(incident).critical,
+        window=settings.CXHUB_QUIET_WINDOW,
+    ):
+        batches += _queue_batches(
+            incident,
+            part.rows.order_by("id").values_list("id", flat=True),
+            purpose=Delivery.Purpose.PUSH,
+            key_prefix=_generation_key("push", incident, part.key),
+            texts=texts,
+            now=part.due_at,
+            quiet_hours=part.quiet_hours,
+        )
+    return batches
 
 
 def push_wind_down(incident, *, now) -> tuple[int, int]:
@@ -235,7 +323,7 @@ def push_wind_down(incident, *, now) -> tuple[int, int]:
     getting two.
     """
     cancelled = pushes_cancel_queued(
-        reason="The incident resolved before it was sent.",
+        reason=RESOLVED_BEFORE_SENT,
         incident=incident,
         purpose__in=[Delivery.Purpose.PUSH, Delivery.Purpose.FALLBACK],
     )

@@ -133,3 +133,24 @@ def test_customer_pages_of_the_admin_open(scenario, admin_client, integration):
         "/admin/actions/action/add/",
     ]:
         assert admin_client.get(url).status_code == 200, url
+
+
+def test_the_ledger_says_what_is_held_and_when_it_goes(admin_client, db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    due = timezone.now() + timedelta(hours=3)
+    Delivery.objects.create(
+        key="push:x:m1:0",
+        purpose="push",
+        message="m",
+        recipients=[1, 2],
+        size=2,
+        due_at=due,
+        quiet_hours="held",
+    )
+    page = admin_client.get("/admin/notifications/pushrecord/").content.decode()
+    assert 'id="held-batches"' in page
+    assert "quiet hours: waits for the customers" in page
+    assert timezone.localtime(due).strftime("%Y-%m-%d %H:%M") in page

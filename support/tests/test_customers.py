@@ -85,3 +85,31 @@ def test_lookup_needs_the_customer_view_permission(client, django_user_model, db
 
 def test_cx_staff_may_look_customers_up_too(client, cx_user, resolved):
     assert lookup(client, cx_user, "c1").status_code == 200
+
+
+def test_lookup_shows_a_push_held_for_the_customers_morning_with_when_it_goes(
+    client, support_user, scenario, ingest_client, django_capture_on_commit_callbacks, settings
+):
+    from datetime import UTC, datetime, time
+
+    import time_machine
+
+    from notifications.models import Customer
+
+    settings.CXHUB_QUIET_WINDOW = (time(22, 0), time(8, 0))
+    Customer.objects.filter(external_id="c1").update(time_zone="America/Sao_Paulo")
+    Customer.objects.filter(external_id="c2").update(time_zone="Asia/Tokyo")
+    # 23:00 in Sao Paulo, 11:00 in Tokyo.
+    with time_machine.travel(datetime(2026, 12, 1, 2, 0, tzinfo=UTC), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            post_triggers(ingest_client, 5)
+        page = lookup(client, support_user, "c1").content.decode()
+        incident_page = client.get(
+            reverse("support:incident", args=[Incident.objects.get().pk])
+        ).content.decode()
+    assert "Nothing was pushed to this customer" not in page
+    assert page.count('class="p-held"') == 2  # both devices
+    assert "quiet hours: waits for the customers" in page
+    assert "goes at 2026-12-01 08:00:00 UTC-0300" in page
+    assert "quiet hours: waits for the customers" in incident_page
+    assert "goes at 2026-12-01 08:00 UTC-0300" in incident_page

@@ -3,6 +3,7 @@
 import re
 import uuid
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -223,3 +224,21 @@ def test_non_staff_user_is_sent_to_login(scenario, client):
     assert client.post(path).status_code == 302
     incident.refresh_from_db()
     assert incident.status == "open"
+
+
+def test_the_link_speaks_the_readers_language_and_clock(scenario, admin_client):
+    incident = post_original(1)
+    path = f"/incidents/{incident.pk}/acknowledge/{links.acknowledge_token(incident.pk)}"
+    admin_client.cookies["cxhub_tz"] = "Asia/Tokyo"
+    page = admin_client.get(path, HTTP_ACCEPT_LANGUAGE="pt-BR").content.decode()
+    assert '<html lang="pt-br" data-time-zone="Asia/Tokyo"' in page
+    assert "Reconhecer como admin" in page and "Aberto" in page
+    assert "Acknowledge" not in page.replace("acknowledge/", "")
+    assert (
+        timezone.localtime(incident.opened_at, ZoneInfo("Asia/Tokyo")).strftime(
+            "%Y-%m-%d %H:%M:%S UTC+0900"
+        )
+        in page
+    )
+    bad = admin_client.get(path + "x", HTTP_ACCEPT_LANGUAGE="pt-BR").content.decode()
+    assert '<html lang="pt-br"' in bad and "não é válido" in bad
