@@ -136,7 +136,9 @@ def incidents_per_service_week(incidents, period: Period) -> dict:
     weeks = weeks_of(period)
     opened = {i.pk: timezone.localtime(i.opened_at).date() for i in incidents}
     pairs = (
-        Trigger.objects.filter(incident_id__in=opened)
+        # Failures only: a sender's acknowledge or resolve names no new service.
+        Trigger.objects.filter(incident_id__in=opened, status=Trigger.Status.FIRING)
+        .exclude(service="")
         .order_by()  # the default ordering would make DISTINCT keep every trigger
         .values_list("incident_id", "service")
         .distinct()

@@ -242,12 +242,20 @@ def push_progress(incident: Incident) -> list[PushProgress]:
 
 def incident_counts(incident: Incident) -> dict:
     triggers = Trigger.objects.filter(incident=incident)
+    # A sender's acknowledge or resolve is on the history too, but it is not a failure
+    # received: it is listed apart, under what it is.
+    firing = triggers.filter(status=Trigger.Status.FIRING)
+    ended = triggers.exclude(status=Trigger.Status.FIRING)
     return {
         "occurrences": incident.occurrences,
-        "triggers": triggers.count(),
+        "triggers": firing.count(),
         "codes": list(
-            triggers.values("service", "code").annotate(n=Count("id")).order_by("-n", "code")
+            firing.values("service", "code").annotate(n=Count("id")).order_by("-n", "code")
         ),
+        "sender_states": [
+            {"status": Trigger.Status(row["status"]).label, "n": row["n"]}
+            for row in ended.values("status").annotate(n=Count("id")).order_by("status")
+        ],
     }
 
 

@@ -182,6 +182,13 @@ class OpsgenieAlertStateApi(OpsgenieApi):
                     "Request is not processable.",
                     {"identifierType": "must be id, alias or tiny."},
                 )
+            if not isinstance(body, dict):
+                # Opsgenie's optional body is {"user", "source", "note"}: an object or nothing.
+                raise OpsgenieError(
+                    422,
+                    "Request body is not processable. Please check the errors.",
+                    {"body": 'must be a JSON object, such as {"note": "..."}.'},
+                )
             fingerprint = opsgenie.identifier_fingerprint(integration, identifier, kind)
             if fingerprint is None:
                 raise OpsgenieError(404, f"Alert with tiny id [{identifier}] does not exist.")

@@ -58,6 +58,18 @@ def alerts_record(report, triggers, *, now) -> dict:
     return new
 
 
+def _trigger_attach(trigger, incident_id, alert) -> None:
+    """Put a sender's acknowledge/resolve on the incident, named for the alert it ends.
+
+    A PagerDuty resolve or an Opsgenie close names only the alert (its dedup key or
+    alias): the service and code are the alert's, so the record reads as what it is.
+    """
+    fields = {"incident": incident_id}
+    if alert is not None and not trigger.service:
+        fields.update(service=alert.service, code=alert.code)
+    Trigger.objects.filter(pk=trigger.pk).update(**fields)
+
+
 def _alerts_of(report, trigger):
     alerts = AlertInstance.objects.filter(
         integration=report.integration_id, fingerprint=trigger.fingerprint
@@ -107,7 +119,7 @@ def alerts_resolve(report, trigger, *, now) -> list:
             by_incident[incident_id].append(alert)
     if by_incident:
         # Keep the resolving notification on the incident's history too.
-        Trigger.objects.filter(pk=trigger.pk).update(incident=min(by_incident, key=str))
+        _trigger_attach(trigger, min(by_incident, key=str), alerts[0])
     resolved = []
     for incident_id in sorted(by_incident, key=str):
         incident = (
@@ -148,7 +160,8 @@ def alerts_acknowledge(report, trigger, *, now) -> list:
         key=str,
     )
     if incident_ids:
-        Trigger.objects.filter(pk=trigger.pk).update(incident=incident_ids[0])
+        alert = _alerts_of(report, trigger).first()
+        _trigger_attach(trigger, incident_ids[0], alert)
     return [
         incident_id
         for incident_id in incident_ids

@@ -102,10 +102,11 @@ def test_a_custom_period_ending_before_it_starts_names_the_field(client, support
     assert "The period must end on or after its first day." in page
 
 
-def test_last_week_is_the_default_period(client, support_user, db):
+def test_the_last_seven_days_are_the_default_period_so_today_shows(client, support_user, db):
     client.force_login(support_user)
     response = client.get(reverse("support:reports"))
-    expected = reports.period_of("last_week", today=timezone.localdate())
+    expected = reports.period_of("7d", today=timezone.localdate())
+    assert expected.end == timezone.localdate()
     assert response.context["period"] == expected
 
 
