@@ -498,16 +498,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"()": "cxhub.logs.PlainFormatter"},
         "json": {"()": "cxhub.logs.JsonFormatter"},
     },
     # Tokens sent in a URL path must not reach the log (cxhub.gunicorn does the access log).
-    "filters": {"redact": {"()": "cxhub.logs.RedactFilter"}},
+    "filters": {
+        "redact": {"()": "cxhub.logs.RedactFilter"},
+        # Beat's bookkeeping (every few seconds) at DEBUG, so PUSH and PAGE lines show.
+        "routine": {"()": "cxhub.logs.RoutineFilter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": CXHUB_LOG_FORMAT,
-            "filters": ["redact"],
+            "filters": ["redact", "routine"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

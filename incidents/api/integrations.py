@@ -139,6 +139,10 @@ class IntegrationIngestApi(APIView):
         if not token:
             if kind == Integration.Kind.PAGERDUTY:
                 raise Rejected(400, "'routing_key' is missing or blank.")
+            if get_authorization_header(request).split()[:1] in ([b"Token"], [b"token"]):
+                raise Rejected(
+                    401, "Send the token as 'Authorization: Bearer <token>', not 'Token'."
+                )
             raise Rejected(
                 401, "No token: send 'Authorization: Bearer <token>' or end the URL with the token."
             )
