@@ -242,6 +242,17 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "cxhub.schema.require_request_bodies",
     ],
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "genieKey": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "An opsgenie integration's token, sent as "
+                "`Authorization: GenieKey <token>`; Bearer is refused.",
+            }
+        }
+    },
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "incidents.models.Incident.Status",
         "DeliveryStatusEnum": "notifications.models.Delivery.Status",

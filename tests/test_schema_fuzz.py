@@ -54,9 +54,13 @@ def credentials(scenario, integration_token, django_user_model):
     backend = Integration(name="fuzz-app-backend", kind=Integration.Kind.APP_BACKEND)
     backend_token = backend.set_new_token()
     backend.save()
+    opsgenie = Integration(name="fuzz-opsgenie", kind=Integration.Kind.OPSGENIE)
+    opsgenie_token = opsgenie.set_new_token()
+    opsgenie.save()
     return {
         "integration": f"Bearer {integration_token}",
         "app_backend": f"Bearer {backend_token}",
+        "opsgenie": f"GenieKey {opsgenie_token}",
         "staff": f"Token {api_key_create(user=staff, name='tests')[1]}",
     }
 
@@ -88,6 +92,8 @@ def test_api_conforms_to_its_schema(api_schema, credentials):
             credential = "staff"
         elif operation.path.startswith("/api/v1/customers"):
             credential = "app_backend"  # the registry's own credential
+        elif operation.path.startswith("/v2/alerts"):
+            credential = "opsgenie"  # the schema says GenieKey, and only it works
         else:
             credential = "integration"
         headers = {"Authorization": credentials[credential]}

@@ -63,7 +63,7 @@ def ingest_schema(operation_id: str, summary: str, methods=("post", "put"), *, a
                 request=OpenApiTypes.OBJECT,
                 responses=responses,
                 # Checked in the view (header, path or routing_key), not by DRF.
-                auth=auth or [{"integrationToken": []}],
+                auth=auth if auth is not None else [{"integrationToken": []}],
             )
             for method in methods
         }
@@ -255,7 +255,9 @@ class IntegrationIngestApi(APIView):
 
 
 @ingest_schema(
-    "integrations_ingest_token", "Receive a monitoring tool's webhook (token in the path)"
+    "integrations_ingest_token",
+    "Receive a monitoring tool's webhook (token in the path)",
+    auth=[{}],  # the path is the credential: no Authorization header
 )
 class IntegrationIngestTokenApi(IntegrationIngestApi):
     """The same, for senders that cannot set headers: the token is the last path segment."""

@@ -63,7 +63,8 @@ def opsgenie_schema(operation_id, summary, request=OpenApiTypes.OBJECT, method="
                 summary=summary,
                 request=request,
                 responses=responses,
-                auth=[{"integrationToken": []}],
+                # `Authorization: GenieKey <key>` only (the scheme is in SPECTACULAR_SETTINGS).
+                auth=[{"genieKey": []}],
             )
         }
     )

@@ -86,7 +86,7 @@ def alerts_resolve(report, trigger, *, now) -> list:
     that is adding a firing alert to it either commits first (and is seen) or
     finds the incident resolved and opens a new one.
     """
-    kind = report.integration.kind
+    kind = report.integration.actor
     # An Alertmanager episode (fingerprint + startsAt) may already be resolved, e.g.
     # with an incident resolved by hand; its other incidents still get their check.
     alerts = list(_alerts_of(report, trigger))
@@ -165,5 +165,5 @@ def alerts_acknowledge(report, trigger, *, now) -> list:
     return [
         incident_id
         for incident_id in incident_ids
-        if incident_acknowledge(incident_id=incident_id, by=report.integration.kind, now=now)
+        if incident_acknowledge(incident_id=incident_id, by=report.integration.actor, now=now)
     ]
