@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from actions.models import TriggerRule
-from incidents.models import Incident, Report, Trigger
+from incidents.models import Incident, Report, TimelineEvent, Trigger
 from notifications.models import Delivery, PushRecord
 from support.chart import Chart, occurrence_chart
 
@@ -280,9 +280,20 @@ def incident_chart(incident: Incident, *, now: datetime | None = None) -> Chart:
         paged.setdefault(level, at)
     for level, at in paged.items():
         markers.append((at, "page", str(_("Tier %(level)s") % {"level": level})))
-    if incident.acknowledged_at:
+    # Every acknowledgement and resolution, from the timeline: an acknowledgement that
+    # timed out or a resolution undone by a reopen clears the incident's field, not the
+    # moment it happened.
+    marked = {
+        TimelineEvent.Kind.ACKNOWLEDGED: ("acknowledged", _("Acknowledged")),
+        TimelineEvent.Kind.ACK_EXPIRED: ("ack_expired", _("Acknowledgement timed out")),
+        TimelineEvent.Kind.SILENCED: ("silenced", _("Silenced")),
+        TimelineEvent.Kind.RESOLVED: ("resolved", _("Resolved")),
+    }
+    for kind, at in incident.events.filter(kind__in=marked).values_list("kind", "at"):
+        markers.append((at, marked[kind][0], str(marked[kind][1])))
+    if incident.acknowledged_at and not any(m[1] == "acknowledged" for m in markers):
         markers.append((incident.acknowledged_at, "acknowledged", str(_("Acknowledged"))))
-    if incident.resolved_at:
+    if incident.resolved_at and not any(m[1] == "resolved" for m in markers):
         markers.append((incident.resolved_at, "resolved", str(_("Resolved"))))
     end = incident.resolved_at or now or timezone.now()
     return occurrence_chart(times, start=incident.opened_at, end=end, markers=markers)
