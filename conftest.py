@@ -44,7 +44,7 @@ def record_report(*pairs):
 
 def post_original(times=1, *pairs):
     """Ingest and process `times` reports, as the worker would."""
-    from incidents.services import report_process
+    from incidents.counting.drain import report_process
 
     for _ in range(times):
         report_process(record_report(*pairs).id)

@@ -30,8 +30,8 @@ from actions.models import (
 )
 from actions.selectors import service_names
 from notifications.messages import LocalTime, text_for
-from notifications.models import Device
-from notifications.selectors import audience_estimate
+from notifications.selectors import audience_devices, audience_estimate
+from statuspage.admin import OpenFinanceEndpointInline
 
 
 @admin.register(Service)
@@ -40,7 +40,7 @@ class ServiceAdmin(admin.ModelAdmin):
     list_filter = ["status_visible"]
     list_editable = ["status_visible"]
     search_fields = ["slug", "name"]
-    inlines = [ServiceNameInline]
+    inlines = [ServiceNameInline, OpenFinanceEndpointInline]
 
 
 @admin.register(Action)
@@ -283,8 +283,8 @@ class ActionAdmin(admin.ModelAdmin):
 
     def dry_run_view(self, request, object_id):
         """Show what the action, as saved now, would have done over recorded triggers."""
-        from incidents.lifecycle.escalation import policy_of
         from incidents.lifecycle.simulation import replay
+        from incidents.models.policy import Policy
         from incidents.selectors import action_occurrence_times
 
         action = self.get_object(request, object_id)
@@ -308,20 +308,17 @@ class ActionAdmin(admin.ModelAdmin):
             since = now - timedelta(days=form.cleaned_data["days"])
             times = action_occurrence_times(action, since=since)
             incidents = replay(
-                policy_of(action),
+                Policy.of(action),
                 times,
                 quiet=timedelta(minutes=form.cleaned_data["quiet_minutes"]),
                 until=now,
             )
-            services = action.rules.values("service_id")
             context.update(
                 since=since,
                 occurrences=len(times),
                 incidents=incidents,
                 pushes=sum(1 for i in incidents if i.push_at),
                 pages=sum(len(i.pages) for i in incidents),
-                audience=Device.objects.filter(enabled=True, customer__services__in=services)
-                .distinct()
-                .count(),
+                audience=audience_devices(audience_of(action)).count(),
             )
         return TemplateResponse(request, "admin/actions/action/dry_run.html", context)

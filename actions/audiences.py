@@ -22,24 +22,3 @@ def texts_of(action) -> dict:
         for template in action.push_templates.all():
             texts[template.purpose][template.locale] = template.text
     return texts
-
-
-def push_policy_of(action) -> dict:
-    """Return the push part of an incident's policy: provider, audience, texts, safeguards.
-
-    `critical` sends in the customers' quiet hours; `fallback` is "", "sms" or "email".
-    """
-    return {
-        "provider": action.push_provider,
-        "audience": audience_of(action),
-        "texts": texts_of(action),
-        # Four-eyes: who may not approve alone is who set the action up or tested it.
-        "approval": {
-            "threshold": action.approval_threshold,
-            "timeout_minutes": action.approval_timeout_minutes,
-            "timeout_sends": action.approval_timeout_sends,
-            "set_up_by": sorted({action.last_edited_by, action.last_tested_by} - {""}),
-        },
-        "critical": action.push_critical,
-        "fallback": action.push_fallback,
-    }

@@ -95,6 +95,9 @@ def run(args, tmp, cores, env):
     from actions.models import Action, Service, Tier, TriggerRule
     from conftest import make_scenario
     from incidents import services
+    from incidents.counting.drain import report_process
+    from incidents.counting.opening import incident_count_occurrence
+    from incidents.lifecycle.evaluation import incident_check
     from incidents.models import Incident, Integration, Report, Trigger
     from notifications.models import Channel, Delivery, Team
     from tests.worker import Worker
@@ -109,7 +112,7 @@ def run(args, tmp, cores, env):
     warm, _ = services.report_ingest(
         integration=integration, triggers=[{"service": "login", "code": "503"}], payload={}
     )
-    services.report_process(warm.id)
+    report_process(warm.id)
     for label, body_triggers in (("1", 1), ("100", 100)):
         triggers = [{"service": "login", "code": "503"}] * body_triggers
         with CaptureQueriesContext(connection) as ingest_q:
@@ -117,7 +120,7 @@ def run(args, tmp, cores, env):
                 integration=integration, triggers=triggers, payload={}
             )
         with CaptureQueriesContext(connection) as process_q:
-            services.report_process(report.id)
+            report_process(report.id)
         row(
             f"SQL queries per request of {label} trigger(s): ingest + process",
             f"{len(ingest_q)} + {len(process_q)} "
@@ -266,8 +269,8 @@ def run(args, tmp, cores, env):
         opened = timezone.now() - timedelta(seconds=58 - n)
         action = Action.objects.create(code=f"T{n}", name=f"time {n}", push_threshold=None)
         Tier.objects.create(action=action, level=1, name="N1", team=team, after_minutes=1)
-        incident = services.incident_count_occurrence(action_id=action.id, at=opened)
-        services.incident_check(incident.pk)
+        incident = incident_count_occurrence(action_id=action.id, at=opened)
+        incident_check(incident.pk)
     due = {}
     for n in range(3):
         opened_at = Incident.objects.get(action__code=f"T{n}").opened_at
@@ -339,6 +342,8 @@ def send_rate(base, token, *, seconds, per_second, probe_every):
 def scale(services, Action, Service, TriggerRule, Tier, Incident, integration, team):
     from django.utils import timezone
 
+    from incidents.counting.drain import report_process
+
     login = Service.objects.get(slug="login")
 
     def per_trigger_ms(n=150):
@@ -351,7 +356,7 @@ def scale(services, Action, Service, TriggerRule, Tier, Incident, integration, t
                 triggers=[{"service": "login", "code": "503"}],
                 payload={},
             )
-            services.report_process(report.id)
+            report_process(report.id)
             timings.append((time.perf_counter() - start) * 1000)
         return statistics.median(timings)
 

@@ -329,12 +329,27 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=CXHUB_HEARTBEAT_SECONDS),
         "options": {"expires": CXHUB_HEARTBEAT_SECONDS},
     },
+    # Recurring maintenance: occurrences are written this far ahead (hourly, and on save).
+    "maintenance": {
+        "task": "incidents.tasks.recurrences_materialize",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3600},
+    },
     "prune": {
         "task": "incidents.tasks.prune",
         "schedule": timedelta(hours=1),
         "options": {"expires": 3600},
     },
 }
+# The Open Finance Brasil discovery feed names endpoints (and links its pages) under the
+# bank's registered API host, which proxies /open-banking/discovery/ to cxhub.
+CXHUB_OPEN_FINANCE_BASE_URL = env.str("CXHUB_OPEN_FINANCE_BASE_URL", default=CXHUB_BASE_URL).rstrip(
+    "/"
+)
+# Recurring maintenance windows are written (shown, announced, held) this many days ahead.
+CXHUB_MAINTENANCE_HORIZON_DAYS = env.int("CXHUB_MAINTENANCE_HORIZON_DAYS", default=35)
+if CXHUB_MAINTENANCE_HORIZON_DAYS < 1:
+    raise ImproperlyConfigured("CXHUB_MAINTENANCE_HORIZON_DAYS must be at least 1.")
 # Processed reports/triggers and delivery message bodies older than this are pruned.
 CXHUB_RETENTION_DAYS = env.int("CXHUB_RETENTION_DAYS", default=30)
 if CXHUB_RETENTION_DAYS < 1:

@@ -92,9 +92,8 @@ def delivery_send(delivery_id) -> Delivery | None:
     if not claimed:
         return None
     delivery = Delivery.objects.select_related("channel", "team").get(pk=delivery_id)
-    summary = ""
     try:
-        summary = _send(delivery) or ""
+        _send(delivery)
     except ClaimLost:
         logger.warning("Delivery %s: claim lost before sending; the new holder sends", delivery_id)
         return None
@@ -105,7 +104,7 @@ def delivery_send(delivery_id) -> Delivery | None:
         error = DeliveryError(f"{exc.__class__.__name__}: {exc}")
     else:
         error = None
-    return _record(delivery, error, summary)
+    return _record(delivery, error)
 
 
 def _pending_again(mine, delivery: Delivery, *, at, now, **fields) -> int:
@@ -123,7 +122,7 @@ def _pending_again(mine, delivery: Delivery, *, at, now, **fields) -> int:
     return changed
 
 
-def _record(delivery: Delivery, error: DeliveryError | None, summary: str) -> Delivery | None:
+def _record(delivery: Delivery, error: DeliveryError | None) -> Delivery | None:
     done = timezone.now()
     mine = Delivery.objects.filter(
         pk=delivery.pk, status=Delivery.Status.SENDING, claim=delivery.claim
@@ -140,19 +139,18 @@ def _record(delivery: Delivery, error: DeliveryError | None, summary: str) -> De
                 rate_slot_at=error.until,
                 attempts=F("attempts") - 1,
             )
-            outcome, detail = None, ""
+            outcome = None
         elif isinstance(error, PushCancelled):
             changed = mine.update(status=Delivery.Status.CANCELLED, last_error=error.message)
-            outcome, detail = None, ""
+            outcome = None
             delivery.status = Delivery.Status.CANCELLED
         elif error is None:
             changed = mine.update(status=Delivery.Status.SENT, sent_at=done, last_error="")
-            outcome, detail = "sent", describe(delivery) + summary
+            outcome = "sent"
             delivery.status = Delivery.Status.SENT
         elif error.permanent or delivery.attempts >= settings.CXHUB_DELIVERY_MAX_ATTEMPTS:
             changed = mine.update(status=Delivery.Status.FAILED, last_error=error.message)
             outcome = "failed"
-            detail = f"{describe(delivery)}: {error.message} (attempt {delivery.attempts})"
             delivery.status = Delivery.Status.FAILED
             if changed:
                 ledger.records_fail(delivery, error.message)
@@ -166,7 +164,6 @@ def _record(delivery: Delivery, error: DeliveryError | None, summary: str) -> De
                 rate_slot_at=None,  # the retry reserves send rate again
             )
             outcome = "retry"
-            detail = f"{describe(delivery)}: {error.message} (attempt {delivery.attempts})"
         if not changed:
             # The lease ran out mid-send and another attempt owns the row now: its
             # outcome is the one recorded (the receiver can drop a copy by its key).
@@ -182,7 +179,6 @@ def _record(delivery: Delivery, error: DeliveryError | None, summary: str) -> De
                 sender=Delivery,
                 delivery=delivery,
                 outcome=outcome,
-                detail=detail,
                 error="" if error is None else error.message,
                 at=done,
             )
@@ -190,22 +186,13 @@ def _record(delivery: Delivery, error: DeliveryError | None, summary: str) -> De
     return delivery
 
 
-def describe(delivery: Delivery) -> str:
+def _send(delivery: Delivery) -> None:
     if delivery.purpose in ledger.PUSH_PURPOSES:
-        return f"{delivery.get_purpose_display()} batch of {len(delivery.recipients)} device(s)"
+        ledger.push_batch_send(delivery, still_claimed=lambda: still_claimed(delivery))
+        return
     if delivery.purpose == Delivery.Purpose.FALLBACK:
-        return f"Fallback by {delivery.provider} to {len(delivery.recipients)} customer(s)"
-    kind = delivery.channel.kind if delivery.channel else "?"
-    return f"{delivery.get_purpose_display()} to {delivery.team} via {kind}"
-
-
-def _send(delivery: Delivery) -> str:
-    if delivery.purpose in ledger.PUSH_PURPOSES:
-        return ledger.push_batch_send(delivery, still_claimed=lambda: still_claimed(delivery))
-    if delivery.purpose == Delivery.Purpose.FALLBACK:
-        return fallback_ledger.fallback_batch_send(
-            delivery, still_claimed=lambda: still_claimed(delivery)
-        )
+        fallback_ledger.fallback_batch_send(delivery, still_claimed=lambda: still_claimed(delivery))
+        return
     if delivery.channel is None:
         raise DeliveryError("The channel was deleted", permanent=True)
     if not still_claimed(delivery):
@@ -216,7 +203,6 @@ def _send(delivery: Delivery) -> str:
         body=delivery.message,
         key=delivery.key,
     )
-    return ""
 
 
 def deliveries_requeue(*, now) -> int:

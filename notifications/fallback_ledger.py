@@ -15,16 +15,7 @@ from notifications.errors import ClaimLost, DeliveryError, PushCancelled
 from notifications.fallback import FallbackMessage, get_fallback_provider, provider_key
 from notifications.ledger import frequency_cap_apply, pushes_stopped, rate_slot_take, text_of
 from notifications.models import Customer, Delivery, Device, PushRecord
-
-CONTACT = {"sms": "phone", "email": "email"}
-
-
-def consenting(customers, channel: str):
-    """Narrow customers to those who consented to `channel`, gave the contact, did not opt out."""
-    contact = CONTACT[channel]
-    return customers.filter(opt_out_outage=False, **{f"{contact}_consent": True}).exclude(
-        **{contact: ""}
-    )
+from notifications.selectors import CONTACT, customers_consenting
 
 
 def customers_push_failed(delivery: Delivery, channel: str):
@@ -39,7 +30,7 @@ def customers_push_failed(delivery: Delivery, channel: str):
     )
     failed = outage.filter(delivery=delivery, status=PushRecord.Status.FAILED)
     return (
-        consenting(Customer.objects.filter(pk__in=failed.values("customer_id")), channel)
+        customers_consenting(Customer.objects.filter(pk__in=failed.values("customer_id")), channel)
         .exclude(
             Exists(
                 outage.filter(customer_id=OuterRef("pk")).exclude(status=PushRecord.Status.FAILED)
@@ -58,7 +49,7 @@ def customers_push_failed(delivery: Delivery, channel: str):
     )
 
 
-def fallback_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> str:
+def fallback_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> None:
     """Send a claimed fallback batch, recording each customer in the ledger."""
     reason = pushes_stopped(delivery)
     if reason:
@@ -67,7 +58,7 @@ def fallback_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> st
     provider = get_fallback_provider(channel)
     contact = CONTACT[channel]
     now = timezone.now()
-    customers = consenting(Customer.objects.filter(pk__in=delivery.recipients), channel)
+    customers = customers_consenting(Customer.objects.filter(pk__in=delivery.recipients), channel)
     PushRecord.objects.bulk_create(
         [
             PushRecord(
@@ -94,7 +85,7 @@ def fallback_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> st
     frequency_cap_apply(delivery.incident_id, mine, now=now)
     records = list(mine.select_related("customer"))
     if not records:
-        return ": nothing left to send"
+        return
     rate_slot_take(delivery, provider_key(channel), len(records))  # the gateway's contract
     if not still_claimed():
         raise ClaimLost("claim lost")
@@ -124,4 +115,3 @@ def fallback_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> st
     retry = [f for f in failures.values() if f.transient]
     if retry:
         raise DeliveryError(f"{len(retry)} of {len(records)} {channel} message(s) failed")
-    return f": {len(records) - len(failures)} {channel} sent, {len(failures)} failed"

@@ -68,7 +68,7 @@ def text_of(delivery: Delivery, locale: str) -> str:
     return pick_text(choices, locale, default)
 
 
-def _test_push_send(delivery: Delivery, provider) -> str:
+def _test_push_send(delivery: Delivery, provider) -> None:
     # A test push from the admin: chosen devices, no audience, cap or ledger.
     devices = Device.objects.filter(pk__in=delivery.recipients).select_related("customer")
     failures = provider.send(
@@ -78,7 +78,6 @@ def _test_push_send(delivery: Delivery, provider) -> str:
     )
     if failures:
         raise DeliveryError(next(iter(failures.values())).error, permanent=True)
-    return ""
 
 
 def _ledger_rows_insert(delivery: Delivery, purpose: str, provider_name: str, *, now) -> None:
@@ -120,19 +119,19 @@ def _ledger_rows_insert(delivery: Delivery, purpose: str, provider_name: str, *,
     )
 
 
-def push_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> str:
+def push_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> None:
     """Send a claimed push batch device by device, recording each in the ledger.
 
     Ledger rows are inserted first (pending), then the cap marks the capped ones;
-    `still_claimed()` is asked just before the provider is called. Returns a
-    summary for the history.
+    `still_claimed()` is asked just before the provider is called.
     """
     reason = pushes_stopped(delivery)
     if reason:
         raise PushCancelled(reason, permanent=True)
     provider = get_push_provider(delivery.provider)
     if delivery.incident_id is None:
-        return _test_push_send(delivery, provider)
+        _test_push_send(delivery, provider)
+        return
     purpose = (
         PushRecord.Purpose.OUTAGE
         if delivery.purpose == Delivery.Purpose.PUSH
@@ -145,7 +144,7 @@ def push_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> str:
         frequency_cap_apply(delivery.incident_id, mine, now=now)
     records = list(mine.exclude(device=None).select_related("device__customer"))
     if not records:
-        return ": nothing left to send"
+        return
     rate_slot_take(delivery, provider.name, len(records))
     if not still_claimed():
         raise ClaimLost("claim lost")
@@ -177,7 +176,6 @@ def push_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> str:
             f"{len(retry)} of {len(records)} device(s) failed transiently (e.g. {sample}); "
             f"{len(records) - len(failures)} sent"
         )
-    return f": {len(records) - len(failures)} sent, {len(failures)} failed, {len(dead)} disabled"
 
 
 def rate_slot_take(delivery: Delivery, provider_name: str, messages: int) -> None:

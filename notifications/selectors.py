@@ -11,32 +11,47 @@ from notifications.models import Customer, Delivery, Device, PushRecord, Tag
 from notifications.quiet_hours import morning_of
 
 
-def audience_devices(audience: dict, *, opted_out: bool = False):
-    """Return the enabled devices an audience (see audiences.audience_of) reaches.
+def audience_customers(audience: dict):
+    """Return the customers an audience (see audiences.audience_of) narrows to.
 
-    Customers who opted out of outage pushes are left out; `opted_out=True` returns
-    only theirs instead (what the admin's preview counts as left out). Each
-    narrowing is a semi-join (`customer_id IN (subquery)`) rather than a join, so
-    a customer with several services or tags does not repeat its devices and no
-    DISTINCT over a million rows is needed.
+    The one narrowing by service, tag and locale, from which the devices, the
+    fallback's customers, the reach warning and the dry run all derive. Opting
+    out is the customer's choice, not the audience's: the callers leave them out.
+    Each narrowing is a semi-join (`id IN (subquery)`) rather than a join, so a
+    customer with several services or tags does not repeat and no DISTINCT over
+    a million rows is needed.
     """
-    devices = Device.objects.filter(enabled=True, customer__opt_out_outage=opted_out)
+    customers = Customer.objects.all()
     if audience.get("scope", "service") == "service":
-        devices = devices.filter(
-            customer_id__in=Customer.services.through.objects.filter(
+        customers = customers.filter(
+            pk__in=Customer.services.through.objects.filter(
                 service_id__in=audience.get("service_ids", [])
             ).values("customer_id")
         )
     if audience.get("tags"):
-        devices = devices.filter(
-            customer_id__in=Customer.tags.through.objects.filter(
+        customers = customers.filter(
+            pk__in=Customer.tags.through.objects.filter(
                 tag_id__in=Tag.objects.filter(slug__in=audience["tags"]).values("id")
             ).values("customer_id")
         )
+    if audience.get("locales"):
+        customers = customers.filter(locale__in=audience["locales"])
+    return customers
+
+
+def audience_devices(audience: dict, *, opted_out: bool = False):
+    """Return the enabled devices an audience reaches, on its platforms.
+
+    Customers who opted out of outage pushes are left out; `opted_out=True` returns
+    only theirs instead (what the admin's preview counts as left out).
+    """
+    devices = Device.objects.filter(
+        enabled=True,
+        customer__opt_out_outage=opted_out,
+        customer_id__in=audience_customers(audience).values("pk"),
+    )
     if audience.get("platforms"):
         devices = devices.filter(platform__in=audience["platforms"])
-    if audience.get("locales"):
-        devices = devices.filter(customer__locale__in=audience["locales"])
     return devices
 
 
@@ -90,31 +105,25 @@ def parts_by_morning(rows, zone_field: str, *, now, critical: bool, window) -> l
     return parts
 
 
+CONTACT = {"sms": "phone", "email": "email"}
+
+
+def customers_consenting(customers, channel: str):
+    """Narrow customers to those who consented to `channel`, gave the contact, did not opt out."""
+    contact = CONTACT[channel]
+    return customers.filter(opt_out_outage=False, **{f"{contact}_consent": True}).exclude(
+        **{contact: ""}
+    )
+
+
 def fallback_customers(audience: dict, channel: str):
     """Return the audience's customers with no enabled device who consented to `channel`.
 
-    The audience's service, tag and locale narrowing applies (platforms do not:
-    these customers have no device); opted-out customers are left out.
+    Platforms do not narrow them: these customers have no device.
     """
-    contact = {"sms": "phone", "email": "email"}[channel]
-    customers = Customer.objects.filter(
-        opt_out_outage=False, **{f"{contact}_consent": True}
-    ).exclude(**{contact: ""})
-    if audience.get("scope", "service") == "service":
-        customers = customers.filter(
-            pk__in=Customer.services.through.objects.filter(
-                service_id__in=audience.get("service_ids", [])
-            ).values("customer_id")
-        )
-    if audience.get("tags"):
-        customers = customers.filter(
-            pk__in=Customer.tags.through.objects.filter(
-                tag_id__in=Tag.objects.filter(slug__in=audience["tags"]).values("id")
-            ).values("customer_id")
-        )
-    if audience.get("locales"):
-        customers = customers.filter(locale__in=audience["locales"])
-    return customers.exclude(pk__in=Device.objects.filter(enabled=True).values("customer_id"))
+    return customers_consenting(audience_customers(audience), channel).exclude(
+        pk__in=Device.objects.filter(enabled=True).values("customer_id")
+    )
 
 
 def audience_estimate(audience: dict) -> dict:

@@ -8,9 +8,8 @@ timeline line, an all-clear after a late push) is the receiver's business.
 from django.dispatch import Signal
 
 # The outcome of one send attempt was recorded: delivery, outcome ("sent",
-# "failed", "retry"), detail (a sentence for a history), error (its message, or ""),
-# at. Sent inside the
-# transaction that records it.
+# "failed", "retry"), error (its message, or ""), at. Sent inside the transaction
+# that records it; what it means for a history is the receiver's to word.
 delivery_recorded = Signal()
 
 # A push batch's send finished (sent or failed, not cancelled): delivery, at.

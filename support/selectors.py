@@ -1,6 +1,5 @@
 """Reads behind the support pages: incident search, one incident's story, its chart."""
 
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -11,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from actions.models import TriggerRule
 from incidents.models import Incident, Report, TimelineEvent, Trigger
+from incidents.models.policy import Policy
+from incidents.selectors import incidents_filter
 from notifications.models import Delivery, PushRecord
 from support.chart import Chart, occurrence_chart
 
@@ -53,42 +54,16 @@ def incident_search(
             queryset=TriggerRule.objects.select_related("service").order_by("service__slug"),
         )
     )
-    if status:
-        incidents = incidents.filter(status=status)
-    if service:
-        incidents = incidents.filter(
-            id__in=Incident.objects.filter(action__rules__service__slug=service).values("id")
-        )
-    if action:
-        incidents = incidents.filter(action__code=action)
     start, end = period_range(period, now=now or timezone.now())
-    if start:
-        incidents = incidents.filter(opened_at__gte=start)
-    if end:
-        incidents = incidents.filter(opened_at__lt=end)
-    if q := q.strip():
-        match = (
-            Q(action__code__icontains=q)
-            | Q(action__name__icontains=q)
-            | Q(action__rules__service__slug__icontains=q)
-            | Q(action__rules__service__name__icontains=q)
-            | Q(acknowledged_by__icontains=q)
-            | Q(resolved_by__icontains=q)
-            # A customer's external id: the incidents that pushed (or tried) to them.
-            | Q(id__in=PushRecord.objects.filter(customer_ref=q).values("incident_id"))
-        )
-        if incident_id := _as_uuid(q):
-            match |= Q(id=incident_id)
-        incidents = incidents.filter(id__in=Incident.objects.filter(match).values("id"))
-    return incidents.order_by("-opened_at")
-
-
-def _as_uuid(text: str) -> uuid.UUID | None:
-    """Return `text` as an incident id (pasted with or without dashes, or from a URL)."""
-    try:
-        return uuid.UUID(text.rstrip("/").rsplit("/", 1)[-1])
-    except ValueError:
-        return None
+    return incidents_filter(
+        incidents,
+        status=status,
+        service=service,
+        action=action,
+        opened_from=start,
+        opened_before=end,
+        q=q,
+    )
 
 
 @dataclass(frozen=True)
@@ -186,7 +161,7 @@ class Page:
 
 def incident_pages(incident: Incident) -> list[Page]:
     """Return who was paged for an incident, and when, tier by tier."""
-    tiers = {t["level"]: t["name"] for t in incident.policy.get("tiers", [])}
+    tiers = {t.level: t.name for t in Policy.from_json(incident.policy).tiers}
     deliveries = (
         incident.deliveries.filter(purpose=Delivery.Purpose.PAGE)
         .select_related("team", "channel")

@@ -19,6 +19,7 @@ from django.views.i18n import set_language
 from actions.models import Action, Service
 from incidents.intake.changes import changes_context
 from incidents.models import Incident
+from incidents.models.policy import Policy
 from incidents.operations import OPERATIONS, operations_for
 from support import selectors
 from support.models import Preference
@@ -112,7 +113,7 @@ class IncidentDetailView(PermissionRequiredMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         incident = self.object
-        tiers = incident.policy.get("tiers", [])
+        tiers = Policy.from_json(incident.policy).tiers
         reach = selectors.incident_reach([incident])[incident.pk]
         context.update(
             reach=reach,

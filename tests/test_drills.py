@@ -23,7 +23,8 @@ from django.db import connection
 from django.utils import timezone
 
 from conftest import ORIGINAL_PAYLOAD, make_scenario
-from incidents import services
+from incidents.counting.opening import incident_count_occurrence
+from incidents.lifecycle.evaluation import incident_check
 from incidents.models import Incident, Integration, Report, Trigger
 from notifications.models import Channel, Delivery
 from tests.processes import (
@@ -216,8 +217,8 @@ def test_worker_killed_mid_send_delivers_every_page_once(tmp_path, scenario):
     try:
         # An incident an hour old: all three tiers (nine pages) fall due at once.
         opened = timezone.now() - timedelta(minutes=61)
-        incident = services.incident_count_occurrence(action_id=scenario["action"].id, at=opened)
-        services.incident_check(incident.pk)
+        incident = incident_count_occurrence(action_id=scenario["action"].id, at=opened)
+        incident_check(incident.pk)
         assert Delivery.objects.filter(purpose=Delivery.Purpose.PAGE).count() == 9
 
         wait_for(lambda: sink.in_flight > 0, timeout=30, message="a page in flight")

@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import Incident, Integration, Report, TimelineEvent, Trigger
-from notifications.models import Delivery
+from notifications.models import Customer, Delivery, Device
 
 
 def record(at, *pairs):
@@ -64,3 +64,20 @@ def test_action_pages_link_to_the_dry_run(scenario, admin_client):
     change = reverse("admin:actions_action_change", args=[scenario["action"].pk])
     assert url in admin_client.get(change).content.decode()
     assert url in admin_client.get(reverse("admin:actions_action_changelist")).content.decode()
+
+
+def test_dry_run_counts_the_devices_a_push_would_reach(scenario, admin_client):
+    action = scenario["action"]
+    opted_out = Customer.objects.create(external_id="c4", opt_out_outage=True)
+    opted_out.services.set([scenario["login"]])
+    Device.objects.create(customer=opted_out, platform="android", token="tok-c4")
+    url = reverse("admin:actions_action_dry_run", args=[action.pk])
+
+    response = admin_client.get(url, {"days": 7, "quiet_minutes": 30})
+    assert response.context["audience"] == 3  # c1's two devices and c2's: not c4's
+
+    Device.objects.filter(token="tok-c2").update(platform="ios")
+    action.audience_platforms = ["ios"]
+    action.save()
+    response = admin_client.get(url, {"days": 7, "quiet_minutes": 30})
+    assert response.context["audience"] == 1

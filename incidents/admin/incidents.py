@@ -23,6 +23,7 @@ from incidents.models import (
     mappings,
 )
 from incidents.models.integrations import integration_url
+from incidents.models.policy import Policy
 from notifications.models import Delivery, PushRecord
 
 # The incident page shows this many latest payloads, each cut to this many characters;
@@ -215,24 +216,21 @@ class IncidentAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("Escalation policy (frozen when the incident opened)"))
     def frozen_policy(self, incident):
-        policy = incident.policy
+        policy = Policy.from_json(incident.policy)
         tiers = format_html_join(
             "",
             _("<li>Tier {}: {} — at {} occurrences / after {} minutes</li>"),
-            (
-                (t["level"], t["name"], t["occurrences"] or "-", t["minutes"] or "-")
-                for t in policy.get("tiers", [])
-            ),
+            ((t.level, t.name, t.occurrences or "-", t.minutes or "-") for t in policy.tiers),
         )
         timers = ", ".join(
-            f"{label} {policy[key]} min"
-            for key, label in (
-                ("quiet_minutes", _("quiet period")),
-                ("flap_minutes", _("flap window")),
-                ("repeat_minutes", _("repeat every")),
-                ("ack_timeout_minutes", _("acknowledgement timeout")),
+            f"{label} {minutes} min"
+            for minutes, label in (
+                (policy.quiet_minutes, _("quiet period")),
+                (policy.flap_minutes, _("flap window")),
+                (policy.repeat_minutes, _("repeat every")),
+                (policy.ack_timeout_minutes, _("acknowledgement timeout")),
             )
-            if policy.get(key)
+            if minutes
         )
         return format_html(
             _(
@@ -240,7 +238,7 @@ class IncidentAdmin(ReadOnlyAdmin):
                 "not re-page or skip anyone here.</p><ul>{}</ul><p>Push at {} occurrences. {}</p>"
             ),
             tiers,
-            policy.get("push_threshold") or "-",
+            policy.push_threshold or "-",
             timers or _("No lifecycle timers."),
         )
 

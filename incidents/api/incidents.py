@@ -46,6 +46,7 @@ from incidents.api.serializers import (
     TriggersAcceptedSerializer,
 )
 from incidents.models import Incident, Integration, Report
+from incidents.selectors import incidents_filter
 
 _DAY = timedelta(days=1)
 
@@ -159,26 +160,25 @@ class IncidentListApi(generics.ListAPIView):
             # PostgreSQL cannot compare text with NUL or lone surrogates: a 400, not a 500.
             if UNSTORABLE.search(value):
                 raise ValidationError({name: "NUL characters are not allowed."})
-        incidents = Incident.objects.select_related("action")
-        if "status" in params:
-            value = params["status"]
-            if value not in Incident.Status.values:
-                raise ValidationError({"status": f"One of {', '.join(Incident.Status.values)}."})
-            incidents = incidents.filter(status=value)
-        if value := params.get("service"):
-            incidents = incidents.filter(action__rules__service__slug=value.lower()).distinct()
-        if value := params.get("action"):
-            incidents = incidents.filter(action__code=value)
+        if "status" in params and params["status"] not in Incident.Status.values:
+            raise ValidationError({"status": f"One of {', '.join(Incident.Status.values)}."})
         tz = timezone.get_current_timezone()
+        starts, ends = [], []
         if day := _parse_date(params, "date"):
-            start = datetime.combine(day, time.min, tzinfo=tz)
-            incidents = incidents.filter(opened_at__gte=start, opened_at__lt=start + _DAY)
+            starts.append(datetime.combine(day, time.min, tzinfo=tz))
+            ends.append(starts[-1] + _DAY)
         if day := _parse_date(params, "since"):
-            incidents = incidents.filter(opened_at__gte=datetime.combine(day, time.min, tzinfo=tz))
+            starts.append(datetime.combine(day, time.min, tzinfo=tz))
         if day := _parse_date(params, "until"):
-            end = datetime.combine(day, time.min, tzinfo=tz) + _DAY
-            incidents = incidents.filter(opened_at__lt=end)
-        return incidents.order_by("-opened_at")
+            ends.append(datetime.combine(day, time.min, tzinfo=tz) + _DAY)
+        return incidents_filter(
+            Incident.objects.select_related("action"),
+            status=params.get("status", ""),
+            service=params.get("service", ""),
+            action=params.get("action", ""),
+            opened_from=max(starts, default=None),
+            opened_before=min(ends, default=None),
+        )
 
 
 INCIDENT_DETAIL = Incident.objects.select_related("action").prefetch_related(

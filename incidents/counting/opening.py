@@ -6,8 +6,9 @@ from django.db.models import F
 from actions.models import Action
 from incidents.history.texts import detail
 from incidents.history.timeline import event_add
-from incidents.lifecycle.escalation import flap_reopens, policy_of
+from incidents.lifecycle.escalation import flap_reopens
 from incidents.models import Incident, TimelineEvent
+from incidents.models.policy import Policy
 from notifications.models import Delivery
 
 Kind = TimelineEvent.Kind
@@ -43,7 +44,7 @@ def incident_count_occurrence(*, action_id, at, count=1, first_at=None) -> Incid
                 occurrences=count,
                 opened_at=first_at,
                 last_occurrence_at=at,
-                policy=policy_of(action),
+                policy=Policy.of(action).to_json(),
             )
     except IntegrityError:
         return incident_count_occurrence(action_id=action_id, at=at, count=count, first_at=first_at)
@@ -78,7 +79,10 @@ def incident_reopen_flapping(*, action_id, at, count=1) -> Incident | None:
         .order_by("-resolved_at")
         .first()
     )
-    if last is None or not flap_reopens(last.policy, resolved_at=last.resolved_at, at=at):
+    if last is None:
+        return None
+    policy = Policy.from_json(last.policy)
+    if not flap_reopens(policy, resolved_at=last.resolved_at, at=at):
         return None
     try:
         with transaction.atomic():
@@ -107,7 +111,7 @@ def incident_reopen_flapping(*, action_id, at, count=1) -> Incident | None:
             "reopened",
             minutes=minutes,
             by=last.resolved_by,
-            flap=last.policy["flap_minutes"],
+            flap=policy.flap_minutes,
             level=incident.escalation_level,
         ),
         at=max(at, last.resolved_at),

@@ -14,10 +14,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from actions.audiences import audience_of
 from incidents.history.texts import detail
 from incidents.history.timeline import event_add
 from incidents.models import Incident, PushApproval, TimelineEvent
+from incidents.models.policy import Policy, incident_policy
 from incidents.outreach.pushes import push_fan_out
 from notifications.selectors import audience_estimate
 
@@ -33,7 +33,7 @@ class ApprovalRefused(Exception):
 
 def approval_threshold(incident: Incident) -> int:
     """Return the audience size (customers) above which the push needs approval; 0: never."""
-    frozen = (incident.policy.get("approval") or {}).get("threshold")
+    frozen = Policy.from_json(incident.policy).approval.threshold
     return settings.CXHUB_PUSH_APPROVAL_THRESHOLD if frozen is None else frozen
 
 
@@ -46,7 +46,7 @@ def push_start(incident: Incident, *, now) -> PushApproval | None:
     threshold = approval_threshold(incident)
     size = None
     if threshold:
-        size = audience_estimate(incident.policy.get("audience") or audience_of(incident.action))
+        size = audience_estimate(incident_policy(incident).audience)
     if size is None or size["customers"] <= threshold:
         batches = push_fan_out(incident, now=now)
         event_add(
@@ -56,20 +56,20 @@ def push_start(incident: Incident, *, now) -> PushApproval | None:
             at=now,
         )
         return None
-    rules = incident.policy.get("approval") or {}
-    minutes = rules.get("timeout_minutes")
+    rules = Policy.from_json(incident.policy).approval
+    minutes = rules.timeout_minutes
     approval = PushApproval.objects.create(
         incident=incident,
         customers=size["customers"],
         devices=size["devices"],
         threshold=threshold,
-        set_up_by=rules.get("set_up_by") or [],
+        set_up_by=list(rules.set_up_by),
         requested_at=now,
         expires_at=now + timedelta(minutes=minutes) if minutes else None,
     )
     held = {"customers": size["customers"], "devices": size["devices"], "threshold": threshold}
     if approval.expires_at:
-        key = "push_held_sends" if rules.get("timeout_sends") else "push_held_cancels"
+        key = "push_held_sends" if rules.timeout_sends else "push_held_cancels"
         message = detail(key, until=approval.expires_at, **held)
     else:
         message = detail("push_held", **held)
@@ -175,7 +175,7 @@ def approvals_expire(*, now) -> int:
             if incident.status == Incident.Status.RESOLVED:
                 _drop_resolved(approval_id, now=now)
                 continue
-            send = bool((incident.policy.get("approval") or {}).get("timeout_sends"))
+            send = Policy.from_json(incident.policy).approval.timeout_sends
             status = Status.SENT_ON_TIMEOUT if send else Status.CANCELLED_ON_TIMEOUT
             if _decide(approval_id, status, by=TIMEOUT_ACTOR, now=now):
                 _apply(incident, send, by=TIMEOUT_ACTOR, now=now, timeout=True)

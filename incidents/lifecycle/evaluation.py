@@ -19,6 +19,7 @@ from incidents.lifecycle.approvals import push_start
 from incidents.lifecycle.escalation import deadlines, evaluate
 from incidents.lifecycle.resolution import incident_resolve
 from incidents.models import Incident, TimelineEvent
+from incidents.models.policy import Policy
 from incidents.outreach.paging import page_tier
 
 QUIET_PERIOD_ACTOR = "cxhub (quiet period)"
@@ -37,7 +38,7 @@ class Hold:
 def _deadlines(incident: Incident, *, paging_stopped: bool):
     acknowledged = incident.status == Incident.Status.ACKNOWLEDGED
     return deadlines(
-        incident.policy,
+        Policy.from_json(incident.policy),
         last_occurrence_at=incident.last_occurrence_at,
         acknowledged_at=incident.acknowledged_at if acknowledged else None,
         last_paged_at=incident.last_paged_at,
@@ -56,7 +57,7 @@ def settle(incident: Incident, *, now) -> Hold | None:
     mine = Incident.objects.filter(pk=incident.pk)
     timers = _deadlines(incident, paging_stopped=True)
     if timers.quiet and now >= timers.quiet:
-        minutes = incident.policy["quiet_minutes"]
+        minutes = Policy.from_json(incident.policy).quiet_minutes
         incident_resolve(
             incident_id=incident.pk,
             by=QUIET_PERIOD_ACTOR,
@@ -77,7 +78,7 @@ def settle(incident: Incident, *, now) -> Hold | None:
                     "ack_expired",
                     by=incident.acknowledged_by,
                     at=incident.acknowledged_at,
-                    minutes=incident.policy["ack_timeout_minutes"],
+                    minutes=Policy.from_json(incident.policy).ack_timeout_minutes,
                     level=incident.escalation_level,
                 ),
                 at=now,
@@ -138,10 +139,7 @@ def repeat_if_due(incident: Incident, *, hold: Hold, now) -> bool:
     timers = _deadlines(incident, paging_stopped=paging_stopped(incident, hold))
     if not timers.repeat or now < timers.repeat:
         return False
-    tier = next(
-        (t for t in incident.policy.get("tiers", []) if t["level"] == incident.escalation_level),
-        None,
-    )
+    tier = Policy.from_json(incident.policy).tier(incident.escalation_level)
     if tier is None:
         return False
     number = incident.repeats + 1
@@ -157,8 +155,8 @@ def repeat_if_due(incident: Incident, *, hold: Hold, now) -> bool:
         Kind.REPEAT_PAGED,
         detail(
             "repeat_paged",
-            level=tier["level"],
-            name=tier["name"],
+            level=tier.level,
+            name=tier.name,
             repeat=number,
             channels=channels,
             occurrences=incident.occurrences,
@@ -185,7 +183,7 @@ def incident_evaluate(incident: Incident, *, now) -> None:
     if hold is None:
         return
     due = evaluate(
-        incident.policy,
+        Policy.from_json(incident.policy),
         occurrences=incident.occurrences,
         opened_at=incident.escalation_from or incident.opened_at,
         now=now,
@@ -199,7 +197,7 @@ def incident_evaluate(incident: Incident, *, now) -> None:
         incident.push_queued_at = now
         push_start(incident, now=now)  # fans out, or holds a mass push for approval
     if due.tiers:
-        top = due.tiers[-1]["level"]
+        top = due.tiers[-1].level
         if mine.filter(escalation_level__lt=top).update(escalation_level=top, last_paged_at=now):
             incident.escalation_level, incident.last_paged_at = top, now
             for tier in due.tiers:
@@ -209,8 +207,8 @@ def incident_evaluate(incident: Incident, *, now) -> None:
                     Kind.TIER_PAGED,
                     detail(
                         "tier_paged",
-                        level=tier["level"],
-                        name=tier["name"],
+                        level=tier.level,
+                        name=tier.name,
                         channels=channels,
                         occurrences=incident.occurrences,
                     ),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from incidents.lifecycle.escalation import evaluate
+from incidents.models.policy import Policy
 
 
 @dataclass
@@ -33,7 +34,7 @@ class SimulatedIncident:
 
 
 def replay(
-    policy: dict,
+    policy: Policy,
     occurrence_times: Iterable[datetime],
     *,
     quiet: timedelta,
@@ -59,7 +60,7 @@ def replay(
         if due.push:
             incident.push_at = now
         incident.pages.extend(
-            SimulatedPage(t["level"], t["name"], now, incident.occurrences) for t in due.tiers
+            SimulatedPage(t.level, t.name, now, incident.occurrences) for t in due.tiers
         )
         return due.next_check_at
 

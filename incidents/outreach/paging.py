@@ -9,6 +9,7 @@ from django.urls import reverse
 from incidents.history.texts import detail
 from incidents.history.timeline import event_add, local_time
 from incidents.models import TimelineEvent
+from incidents.models.policy import Tier
 from incidents.outreach.links import acknowledge_url
 from notifications.deliveries import channel_deliveries, deliveries_queue
 from notifications.models import Channel, Delivery, Team
@@ -25,32 +26,32 @@ def incident_link(incident) -> str:
     return f"{settings.CXHUB_BASE_URL}{path}"
 
 
-def page_tier(incident, tier: dict, *, now, repeat: int = 0) -> int:
+def page_tier(incident, tier: Tier, *, now, repeat: int = 0) -> int:
     """Queue one page per enabled channel of the tier's team; return how many.
 
     Repeat number `repeat` (1, 2 ...) of a tier is a page of its own, with its own key.
     """
-    channels = list(Channel.objects.filter(team_id=tier["team_id"], enabled=True))
+    channels = list(Channel.objects.filter(team_id=tier.team_id, enabled=True))
     action = incident.action
     again = f", repeat {repeat}" if repeat else ""
-    title = f"[cxhub] {action.code} {action.name}: tier {tier['level']} ({tier['name']}){again}"
+    title = f"[cxhub] {action.code} {action.name}: tier {tier.level} ({tier.name}){again}"
     body = (
         f"{action.name} is failing: {incident.occurrences} occurrence(s) since "
         f"{local_time(incident.opened_at)}. "
-        f"Tier {tier['level']} ({tier['name']}) is paged. Incident: {incident_link(incident)} "
+        f"Tier {tier.level} ({tier.name}) is paged. Incident: {incident_link(incident)} "
         f"Acknowledge: {acknowledge_url(incident)}"
     )
     suffix = f":r{repeat}" if repeat else ""
     deliveries_queue(
         channel_deliveries(
             channels,
-            key=f"page:{incident.pk}:{tier['level']}",
+            key=f"page:{incident.pk}:{tier.level}",
             suffix=suffix,
             now=now,
             incident=incident,
             purpose=Delivery.Purpose.PAGE,
-            tier_level=tier["level"],
-            team_id=tier["team_id"],
+            tier_level=tier.level,
+            team_id=tier.team_id,
             title=title,
             message=body,
         ),

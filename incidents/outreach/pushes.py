@@ -9,10 +9,10 @@ critical; customers no push can reach get the action's fallback (SMS, e-mail).
 from django.conf import settings
 from django.db import transaction
 
-from actions.audiences import audience_of, texts_of
 from actions.models import Action, Service
 from actions.selectors import service_names
 from incidents.models import Incident
+from incidents.models.policy import Policy, incident_policy
 from incidents.outreach.paging import incident_link
 from notifications.deliveries import deliveries_queue
 from notifications.fallback_ledger import customers_push_failed
@@ -24,7 +24,7 @@ from notifications.selectors import audience_parts, fallback_customers, parts_by
 
 def push_variables(incident) -> dict:
     """Return the values a push text may use: {service}, {action}, {started_at}, {link}."""
-    service_ids = (incident.policy.get("audience") or {}).get("service_ids") or list(
+    service_ids = incident_policy(incident).service_ids or list(
         incident.action.rules.values_list("service_id", flat=True)
     )
     # Per language: the service's name there and that language's date form.
@@ -40,7 +40,7 @@ def push_variables(incident) -> dict:
 
 def push_texts(incident, purpose: str) -> dict:
     """Return {"default": text, locale: text, ...} of `purpose`, rendered for the incident."""
-    texts = (incident.policy.get("texts") or texts_of(incident.action)).get(purpose, {})
+    texts = incident_policy(incident).texts.get(purpose, {})
     variables = push_variables(incident)
     return {
         locale: render(text, variables, "" if locale == "default" else locale)
@@ -55,7 +55,7 @@ def _queue_batches(incident, device_ids, *, purpose, key_prefix, texts, now, qui
     same keys and inserts nothing new.
     """
     size = settings.CXHUB_PUSH_BATCH_SIZE
-    provider = incident.policy.get("provider") or settings.CXHUB_PUSH_PROVIDER
+    provider = Policy.from_json(incident.policy).provider or settings.CXHUB_PUSH_PROVIDER
     batch, batches, pending = [], 0, []
 
     def cut():
@@ -98,13 +98,13 @@ def push_fan_out(incident, *, now) -> int:
     time zones (`push:<incident>:m<epoch>:<n>`, held; sent now, marked critical,
     when the action is critical). Resolving cancels what still waits.
     """
-    audience = incident.policy.get("audience") or audience_of(incident.action)
+    policy = incident_policy(incident)
     texts = push_texts(incident, "outage")
     batches = 0
     for part in audience_parts(
-        audience,
+        policy.audience,
         now=now,
-        critical=bool(incident.policy.get("critical")),
+        critical=policy.critical,
         window=settings.CXHUB_QUIET_WINDOW,
     ):
         device_ids = (
@@ -125,9 +125,9 @@ def push_fan_out(incident, *, now) -> int:
 
 
 def _fallback_queue(
-    incident, customer_ids, *, key_prefix, texts, due_at, now, quiet_hours=""
+    incident, customer_ids, *, channel, key_prefix, texts, due_at, now, quiet_hours=""
 ) -> int:
-    """Cut customer ids into fallback deliveries of the action's channel; return how many."""
+    """Cut customer ids into fallback deliveries of `channel` (sms, email); return how many."""
     size = settings.CXHUB_PUSH_BATCH_SIZE
     ids = list(customer_ids)
     deliveries = [
@@ -135,7 +135,7 @@ def _fallback_queue(
             key=f"{key_prefix}:{n}",
             incident=incident,
             purpose=Delivery.Purpose.FALLBACK,
-            provider=incident.policy["fallback"],
+            provider=channel,
             title=incident.action.name,
             message=texts.get("default", ""),
             texts=texts,
@@ -152,21 +152,21 @@ def _fallback_queue(
 
 def fallback_fan_out(incident, *, texts, now) -> int:
     """Queue the fallback to audience customers without an enabled device, by their nights."""
-    channel = incident.policy.get("fallback")
-    if not channel:
+    policy = incident_policy(incident)
+    if not policy.fallback:
         return 0
-    audience = incident.policy.get("audience") or audience_of(incident.action)
     batches = 0
     for part in parts_by_morning(
-        fallback_customers(audience, channel),
+        fallback_customers(policy.audience, policy.fallback),
         "time_zone",
         now=now,
-        critical=bool(incident.policy.get("critical")),
+        critical=policy.critical,
         window=settings.CXHUB_QUIET_WINDOW,
     ):
         batches += _fallback_queue(
             incident,
             part.rows.order_by("id").values_list("id", flat=True),
+            channel=policy.fallback,
             key_prefix=":".join(filter(None, ["fallback", str(incident.pk), "none", part.key])),
             texts=texts,
             due_at=part.due_at,
@@ -195,11 +195,15 @@ def fallback_if_failed(delivery: Delivery, *, now) -> int:
         return 0
     with transaction.atomic():
         incident = _incident_locked(delivery)
-        if incident is None or incident.is_resolved or not incident.policy.get("fallback"):
+        if incident is None or incident.is_resolved:
+            return 0
+        channel = Policy.from_json(incident.policy).fallback
+        if not channel:
             return 0
         return _fallback_queue(
             incident,
-            customers_push_failed(delivery, incident.policy["fallback"]),
+            customers_push_failed(delivery, channel),
+            channel=channel,
             key_prefix=f"fallback:{incident.pk}:after:{delivery.key}",
             texts=delivery.texts or {"default": delivery.message},
             due_at=now,

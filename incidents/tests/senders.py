@@ -4,7 +4,7 @@ import json
 
 from rest_framework.test import APIClient
 
-from incidents import services
+from incidents.counting.drain import report_process
 from incidents.models import Integration, Report
 
 
@@ -28,7 +28,7 @@ def send(kind, token, body, *, method="post", path_token=False, header=True):
 
 def process_all():
     for report_id in Report.objects.filter(processed_at=None).values_list("id", flat=True):
-        services.report_process(report_id)
+        report_process(report_id)
 
 
 STARTS = "2026-11-28T03:00:00.000Z"

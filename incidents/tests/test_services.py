@@ -7,6 +7,8 @@ from django.utils import timezone
 from conftest import post_original
 from conftest import record_report as report
 from incidents import services
+from incidents.counting.drain import report_process
+from incidents.counting.sweep import sweep
 from incidents.models import Incident, TimelineEvent, TriageAlert, Trigger
 from notifications.channels import locmem
 from notifications.models import Delivery
@@ -33,8 +35,8 @@ def test_one_report_is_one_occurrence_and_every_trigger_is_recorded(scenario):
 
 def test_processing_a_report_twice_counts_it_once(scenario):
     rep = report()
-    assert services.report_process(rep.id) is True
-    assert services.report_process(rep.id) is False
+    assert report_process(rep.id) is True
+    assert report_process(rep.id) is False
     assert Incident.objects.get().occurrences == 1
 
 
@@ -79,14 +81,14 @@ def test_time_tiers_fire_from_the_sweep_without_new_triggers(scenario):
     post_original(1)
     incident = Incident.objects.get()
     assert incident.next_check_at == incident.opened_at + timedelta(minutes=5)
-    services.sweep()
+    sweep()
     assert not pages().exists()
     with time_machine.travel(incident.opened_at + timedelta(minutes=5, seconds=1)):
-        services.sweep()
+        sweep()
     assert pages(1).count() == 1 and not pages(2).exists()
     with time_machine.travel(incident.opened_at + timedelta(minutes=61)):
-        services.sweep()
-        services.sweep()
+        sweep()
+        sweep()
     assert [pages(level).count() for level in (1, 2, 3)] == [1, 1, 1]
     incident.refresh_from_db()
     assert incident.escalation_level == 3
@@ -99,7 +101,7 @@ def test_acknowledged_incident_pages_no_further_tier(scenario):
     assert services.incident_acknowledge(incident_id=incident.pk, by="ana")
     post_original(15)
     with time_machine.travel(incident.opened_at + timedelta(minutes=90)):
-        services.sweep()
+        sweep()
     assert [pages(level).count() for level in (1, 2, 3)] == [1, 0, 0]
     assert incident.events.filter(kind="acknowledged", actor="ana").exists()
 
@@ -140,14 +142,14 @@ def test_a_trigger_after_resolution_opens_a_new_incident(scenario):
 
 def test_uncovered_trigger_pages_triage_at_most_once_an_hour(scenario):
     for _ in range(3):
-        services.report_process(report(("login", "500")).id)
+        report_process(report(("login", "500")).id)
     alert = TriageAlert.objects.get()
     assert alert.occurrences == 3
     triage = Delivery.objects.filter(purpose="triage")
     assert triage.count() == 1
     assert "/admin/actions/action/add/?service=login&code=500" in triage.get().message
     with time_machine.travel(timezone.now() + timedelta(minutes=61)):
-        services.report_process(report(("login", "500")).id)
+        report_process(report(("login", "500")).id)
     assert triage.count() == 2
     assert not Incident.objects.exists()
 
@@ -155,20 +157,20 @@ def test_uncovered_trigger_pages_triage_at_most_once_an_hour(scenario):
 def test_a_triage_storm_is_one_digest_page_a_minute(scenario):
     # 300 new uncovered pairs in one notification: one page listing them, not 300.
     many = [(f"svc{i}", "500") for i in range(300)]
-    services.report_process(report(*many).id)
+    report_process(report(*many).id)
     triage = Delivery.objects.filter(purpose="triage")
     assert triage.count() == 1  # the triage team has one channel
     page = triage.get()
     assert page.title == "[cxhub] No action covers 300 service/code pairs"
     assert "svc0/500" in page.message and "and 280 more" in page.message
     # A new pair within the minute waits for the next digest...
-    services.report_process(report(("boleto", "500")).id)
+    report_process(report(("boleto", "500")).id)
     assert triage.count() == 1
     assert TriageAlert.objects.get(service="boleto").page_pending
-    assert services.sweep()["triage"] == 0
+    assert sweep()["triage"] == 0
     # ...which the sweep sends once the minute is over.
     with time_machine.travel(timezone.now() + timedelta(seconds=61)):
-        assert services.sweep()["triage"] == 1
+        assert sweep()["triage"] == 1
     assert triage.count() == 2
     assert "boleto/500" in triage.order_by("created_at").last().message
 

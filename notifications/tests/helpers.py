@@ -1,6 +1,7 @@
 """Helpers for push tests: post reports, send what is queued, read the ledger."""
 
 from incidents import services as incidents
+from incidents.counting.drain import report_process
 from incidents.models import Incident
 from notifications import providers
 from notifications.models import Delivery, PushRecord
@@ -12,7 +13,7 @@ def post(integration, times=5):
         report, _ = incidents.report_ingest(
             integration=integration, triggers=[{"service": "login", "code": "503"}], payload={}
         )
-        incidents.report_process(report.id)
+        report_process(report.id)
     return Incident.objects.exclude(status="resolved").get()
 
 

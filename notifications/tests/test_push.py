@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from actions.models import PushTemplate
 from incidents import services as incidents
+from incidents.outreach.pushes import all_clear_fan_out
 from notifications import providers
 from notifications.models import Customer, Delivery, Device, PushRecord, Tag
 from notifications.providers import PushFailure
@@ -68,7 +69,7 @@ def test_all_clear_goes_only_to_devices_the_outage_push_reached(
     ]
     assert gateway.accepted[1]["recipients"][0]["message"] == "Voltamos a funcionar"
     # Queuing the all-clear again sends nothing more: the ledger is unique per device.
-    incidents.all_clear_fan_out(incident, now=timezone.now(), key_prefix="again")
+    all_clear_fan_out(incident, now=timezone.now(), key_prefix="again")
     send_pending("all_clear")
     assert len(gateway.accepted) == 2
     assert ledger("all_clear") == [("tok-c1-a", "sent")]

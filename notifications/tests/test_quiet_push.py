@@ -6,6 +6,7 @@ import pytest
 import time_machine
 
 from incidents import services as incidents
+from incidents.counting.sweep import sweep
 from notifications.models import Customer, Delivery, PushRecord
 from notifications.tests.helpers import ledger, post, send_pending
 
@@ -74,11 +75,11 @@ def test_the_sweep_sends_a_held_batch_once_its_morning_comes(
         incident = post(integration)
         clock.move_to(datetime(2026, 12, 1, 10, 59, tzinfo=UTC))
         with django_capture_on_commit_callbacks(execute=True):
-            incidents.sweep()
+            sweep()
         assert Delivery.objects.get(incident=incident, quiet_hours="held").status == "pending"
         clock.move_to(datetime(2026, 12, 1, 11, 1, tzinfo=UTC))
         with django_capture_on_commit_callbacks(execute=True):
-            incidents.sweep()
+            sweep()
     assert Delivery.objects.get(incident=incident, quiet_hours="held").status == "sent"
     assert len(ledger("outage", status="sent")) == 3
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from conftest import post_original
 from incidents.models import Incident
-from incidents.services import push_fan_out
+from incidents.outreach.pushes import push_fan_out
 from notifications import deliveries as engine
 from notifications.channels import DeliveryError, locmem
 from notifications.models import Channel, Delivery, Team

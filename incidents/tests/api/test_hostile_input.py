@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 
 from conftest import ORIGINAL_PAYLOAD
-from incidents import services
+from incidents.counting.drain import report_process
 from incidents.models import Incident, Report, Trigger
 from notifications import providers
 from notifications.channels import locmem
@@ -128,7 +128,7 @@ def test_template_syntax_in_message_templates_is_sent_verbatim(scenario, ingest_
     action.save()
     for _ in range(5):
         report = ingest_client.post(URL, ORIGINAL_PAYLOAD, format="json").json()["report"]
-        services.report_process(report)
+        report_process(report)
     incident = Incident.objects.get()
     from notifications.models import Delivery
     from notifications.services import delivery_send

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from apikeys.services import api_key_create
 from conftest import ORIGINAL_PAYLOAD, post_original
-from incidents import services
+from incidents.counting.drain import reports_drain
 from incidents.models import Incident, Integration, Report, Trigger
 
 URL = "/api/v1/triggers"
@@ -62,7 +62,7 @@ def test_counting_updates_the_integration_counters(scenario, ingest_client):
     integration = Integration.objects.get(name="monitoring")
     # Kept off the request: the row every request references is not written by it.
     assert integration.trigger_count == 0
-    services.reports_drain()
+    reports_drain()
     integration.refresh_from_db()
     assert integration.trigger_count == 2
     assert integration.last_received_at is not None

@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from incidents import services
+from incidents.counting.drain import report_process, reports_drain
 from incidents.models import AlertInstance, Incident, Integration, Report, Trigger
 from incidents.tests.senders import alert, make_integration, notification, process_all, send
 
@@ -43,7 +44,7 @@ def test_each_alert_of_a_notification_is_a_trigger_with_its_fingerprint(login_50
     ]
     assert sorted(Trigger.objects.values_list("fingerprint", flat=True)) == ["a", "b"]
     assert Report.objects.get().payload == body
-    services.reports_drain()
+    reports_drain()
     integration.refresh_from_db()
     assert integration.trigger_count == 2 and integration.last_received_at is not None
 
@@ -115,7 +116,7 @@ def test_a_resolve_processed_first_still_waits_for_the_trigger_before_it(login_5
     send("alertmanager", token, notification(alert(fingerprint="a", status="resolved")))
     # The worker picks up the resolve first: it processes the earlier firing report first.
     later = Report.objects.order_by("-received_at", "-id").first()
-    assert services.report_process(later.id) is True
+    assert report_process(later.id) is True
     assert Report.objects.filter(processed_at=None).count() == 0
     incident = Incident.objects.get()
     assert (incident.occurrences, incident.status) == (1, "resolved")

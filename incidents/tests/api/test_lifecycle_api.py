@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from apikeys.services import api_key_create
 from incidents import services
+from incidents.counting.drain import report_process
 from incidents.models import Incident, Integration
 from incidents.outreach import links
 from notifications.channels import locmem
@@ -27,7 +28,7 @@ def post_original(times):
             triggers=[{"service": "login", "code": "503"}],
             payload={},
         )
-        services.report_process(rep.id)
+        report_process(rep.id)
     return Incident.objects.exclude(status="resolved").first()
 
 

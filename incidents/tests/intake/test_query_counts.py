@@ -7,7 +7,7 @@ from django.db import connection
 from django.utils import timezone
 
 from actions.models import Action, Service, Tier, TriggerRule
-from incidents import services
+from incidents.counting.drain import report_process, reports_drain
 from incidents.intake import ingest
 from incidents.models import Incident, Report, Trigger
 
@@ -89,10 +89,10 @@ def test_processing_a_report_costs_a_constant_number_of_queries(
     crowd(scenario, others)
     # The incident is open and past its push and tier 1 thresholds (steady state).
     for _ in range(12):
-        services.report_process(post(ingest_client, 1).id)
+        report_process(post(ingest_client, 1).id)
     report = post(ingest_client, triggers)
     with django_assert_num_queries(PROCESS_QUERIES):
-        assert services.report_process(report.id)
+        assert report_process(report.id)
     assert Incident.objects.get(action=scenario["action"]).occurrences == 13
 
 
@@ -100,12 +100,12 @@ def test_waiting_reports_are_counted_in_one_batch_at_the_cost_of_one(
     ingest_client, scenario, django_assert_num_queries
 ):
     for _ in range(12):
-        services.report_process(post(ingest_client, 1).id)
+        report_process(post(ingest_client, 1).id)
     # Seven more stay below N2's 20 occurrences, so the batch only counts.
     waiting = [post(ingest_client, 1) for _ in range(7)]
     with django_assert_num_queries(DRAIN_QUERIES):
-        assert services.reports_drain() == 7
+        assert reports_drain() == 7
     assert not Report.objects.filter(processed_at=None).exists()
     assert Incident.objects.get(action=scenario["action"]).occurrences == 19
     # Each was one occurrence; a later task for any of them finds nothing to do.
-    assert not services.report_process(waiting[0].id)
+    assert not report_process(waiting[0].id)

@@ -7,9 +7,10 @@ import time_machine
 from django.contrib.auth.models import Permission, User
 
 from incidents import services
+from incidents.counting.sweep import sweep
 from incidents.lifecycle.approvals import ApprovalRefused, push_decide
-from incidents.lifecycle.escalation import policy_of
 from incidents.models import PushApproval, TimelineEvent
+from incidents.models.policy import Policy
 from notifications.models import Delivery, PushRecord
 from notifications.services import push_switch_set
 from notifications.tests.helpers import ledger, post, send_pending
@@ -117,10 +118,10 @@ def test_when_nobody_decides_the_timeout_sends_or_cancels(
         incident = post(integration)
         assert incident.push_approval.expires_at == T0 + timedelta(minutes=10)
     with time_machine.travel(T0 + timedelta(minutes=9), tick=False):
-        services.sweep()
+        sweep()
         assert PushApproval.objects.get().status == "pending"
     with time_machine.travel(T0 + timedelta(minutes=10), tick=False):
-        services.sweep()
+        sweep()
     approval = PushApproval.objects.get()
     assert (approval.status, approval.decided_by) == (status, "cxhub (approval timeout)")
     assert Delivery.objects.filter(purpose="push").count() == batches
@@ -203,4 +204,4 @@ def test_saving_or_testing_an_action_records_who_cannot_approve_alone(scenario, 
     assert page.status_code == 200
     action.refresh_from_db()
     assert (action.last_edited_by, action.last_tested_by) == ("frank", "grace")
-    assert policy_of(action)["approval"]["set_up_by"] == ["frank", "grace"]
+    assert Policy.of(action).approval.set_up_by == ("frank", "grace")

@@ -1,16 +1,18 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from incidents.lifecycle.escalation import deadlines, evaluate, flap_reopens
+from incidents.models.policy import Policy, Tier
 
 OPENED = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-POLICY = {
-    "push_threshold": 5,
-    "tiers": [
-        {"level": 1, "name": "Analista N1", "team_id": 1, "occurrences": 10, "minutes": 5},
-        {"level": 2, "name": "Analista N2", "team_id": 2, "occurrences": 20, "minutes": 20},
-        {"level": 3, "name": "Coordenação", "team_id": 3, "occurrences": None, "minutes": 60},
-    ],
-}
+POLICY = Policy(
+    push_threshold=5,
+    tiers=(
+        Tier(level=1, name="Analista N1", team_id=1, occurrences=10, minutes=5),
+        Tier(level=2, name="Analista N2", team_id=2, occurrences=20, minutes=20),
+        Tier(level=3, name="Coordenação", team_id=3, occurrences=None, minutes=60),
+    ),
+)
 
 
 def due(occurrences, minutes=0, level=0, pushed=False, **kwargs):
@@ -26,7 +28,7 @@ def due(occurrences, minutes=0, level=0, pushed=False, **kwargs):
 
 
 def levels(result):
-    return [tier["level"] for tier in result.tiers]
+    return [tier.level for tier in result.tiers]
 
 
 def test_nothing_is_due_below_every_threshold():
@@ -89,17 +91,16 @@ def test_stopped_paging_holds_tiers_but_not_the_push():
 
 
 def test_levels_need_not_be_contiguous():
-    policy = {
-        "push_threshold": None,
-        "tiers": [
-            {"level": 1, "name": "a", "team_id": 1, "occurrences": 2, "minutes": None},
-            {"level": 5, "name": "b", "team_id": 2, "occurrences": 4, "minutes": None},
-        ],
-    }
+    policy = Policy(
+        tiers=(
+            Tier(level=1, name="a", team_id=1, occurrences=2, minutes=None),
+            Tier(level=5, name="b", team_id=2, occurrences=4, minutes=None),
+        ),
+    )
     result = evaluate(
         policy, occurrences=4, opened_at=OPENED, now=OPENED, escalation_level=0, pushed=False
     )
-    assert [t["level"] for t in result.tiers] == [1, 5]
+    assert [t.level for t in result.tiers] == [1, 5]
     assert not result.push
 
 
@@ -109,12 +110,9 @@ def test_maintenance_holds_the_push_and_the_tiers():
     assert levels(result) == []
 
 
-LIFECYCLE = POLICY | {
-    "quiet_minutes": 10,
-    "flap_minutes": 5,
-    "repeat_minutes": 15,
-    "ack_timeout_minutes": 30,
-}
+LIFECYCLE = replace(
+    POLICY, quiet_minutes=10, flap_minutes=5, repeat_minutes=15, ack_timeout_minutes=30
+)
 
 
 def timers(policy=LIFECYCLE, **state):

@@ -9,6 +9,9 @@ from django.utils import timezone
 
 from actions.models import Action, TriggerRule
 from incidents import services
+from incidents.counting.drain import report_process
+from incidents.counting.opening import incident_reopen_flapping
+from incidents.counting.sweep import sweep
 from incidents.lifecycle import evaluation
 from incidents.models import Incident, Integration, MaintenanceWindow, TriageAlert, Trigger
 from notifications.models import Delivery
@@ -25,7 +28,7 @@ def post(times=1, pairs=(("login", "503"),)):
             triggers=[{"service": s, "code": c} for s, c in pairs],
             payload={},
         )
-        services.report_process(rep.id)
+        report_process(rep.id)
 
 
 def incident():
@@ -74,10 +77,10 @@ def test_quiet_period_resolves_after_no_occurrence_for_m_minutes(scenario, clock
     assert inc.next_check_at == clock.start + 10 * MIN  # N1 paged by count; N2 at 20 min
 
     clock.at(9 * MIN + timedelta(seconds=59))
-    services.sweep()
+    sweep()
     assert incident().status == "open"
     clock.at(10 * MIN)
-    services.sweep()
+    sweep()
     inc = incident()
     assert inc.status == "resolved"
     assert inc.resolved_by == "cxhub (quiet period)"
@@ -96,10 +99,10 @@ def test_each_occurrence_restarts_the_quiet_period(scenario, clock):
     assert pages(1).count() == 1
     assert incident().next_check_at == clock.start + 18 * MIN
     clock.at(17 * MIN)
-    services.sweep()
+    sweep()
     assert incident().status == "open"
     clock.at(18 * MIN)
-    services.sweep()
+    sweep()
     assert incident().status == "resolved"
 
 
@@ -109,7 +112,7 @@ def test_quiet_period_also_resolves_an_acknowledged_incident(scenario, clock):
     services.incident_acknowledge(incident_id=incident().pk, by="ana")
     assert incident().next_check_at == clock.start + 10 * MIN
     clock.at(10 * MIN)
-    services.sweep()
+    sweep()
     assert incident().status == "resolved"
 
 
@@ -122,7 +125,7 @@ def test_trigger_within_the_flap_window_reopens_the_same_incident(scenario, cloc
     send_all()  # the outage push went out
     first = incident()
     clock.at(10 * MIN)
-    services.sweep()  # quiet period: resolved, all-clear queued (not sent yet)
+    sweep()  # quiet period: resolved, all-clear queued (not sent yet)
     assert incident().status == "resolved"
     clock.at(14 * MIN)
     post(1)
@@ -167,7 +170,7 @@ def test_reopening_never_makes_a_second_unresolved_incident(scenario, clock):
         last_occurrence_at=clock.start,
         policy=first.policy,
     )
-    assert services.incident_reopen_flapping(action_id=first.action_id, at=clock.start) is None
+    assert incident_reopen_flapping(action_id=first.action_id, at=clock.start) is None
     assert Incident.objects.get(pk=first.pk).status == "resolved"
     post(1)
     assert Incident.objects.get(pk=second.pk).occurrences == 2
@@ -191,23 +194,23 @@ def test_highest_tier_is_paged_again_every_n_minutes_until_acknowledged(scenario
     post(10)  # N1 at minute 0
     assert incident().next_check_at == clock.start + 10 * MIN  # the repeat, before N2's 20
     clock.at(9 * MIN)
-    services.sweep()
+    sweep()
     assert pages(1).count() == 1
     clock.at(10 * MIN)
-    services.sweep()
-    services.sweep()
+    sweep()
+    sweep()
     keys = sorted(pages(1).values_list("key", flat=True))
     assert len(keys) == 2 and keys[1].endswith(":r1")
     clock.at(15 * MIN)
     post(10)  # N2 by count at minute 15: now the highest tier
     clock.at(25 * MIN)
-    services.sweep()
+    sweep()
     assert pages(1).count() == 2
     assert pages(2).count() == 2
     assert pages(2).filter(key__endswith=":r2").count() == 1
     services.incident_acknowledge(incident_id=incident().pk, by="ana")
     clock.at(59 * MIN)
-    services.sweep()
+    sweep()
     assert pages().count() == 4
     assert kinds(incident()).count("repeat_paged") == 2
 
@@ -238,22 +241,22 @@ def test_acknowledgement_times_out_and_escalation_resumes_where_it_was(scenario,
     services.incident_acknowledge(incident_id=incident().pk, by="ana")
     assert incident().next_check_at == clock.start + 16 * MIN
     clock.at(15 * MIN)
-    services.sweep()
+    sweep()
     assert incident().status == "acknowledged"
     clock.at(16 * MIN)
-    services.sweep()
+    sweep()
     inc = incident()
     assert (inc.status, inc.acknowledged_by, inc.escalation_level) == ("open", "", 1)
     assert "ack_expired" in kinds(inc)
     assert pages(1).count() == 1 and not pages(2).exists()
     assert inc.next_check_at == clock.start + 20 * MIN
     clock.at(20 * MIN)
-    services.sweep()
+    sweep()
     assert pages(2).count() == 1
     # A new acknowledgement holds again.
     services.incident_acknowledge(incident_id=incident().pk, by="bia")
     clock.at(30 * MIN)
-    services.sweep()
+    sweep()
     assert incident().status == "acknowledged"
 
 
@@ -270,7 +273,7 @@ def test_silenced_incident_counts_but_pages_nobody_until_the_silence_ends(scenar
     assert Delivery.objects.filter(purpose="push").count() == 1  # customers are still told
     assert inc.next_check_at == clock.start + 30 * MIN
     clock.at(30 * MIN)
-    services.sweep()
+    sweep()
     assert [pages(level).count() for level in (1, 2, 3)] == [1, 1, 0]
     assert kinds(incident())[-3:] == ["silence_ended", "tier_paged", "tier_paged"]
 
@@ -304,7 +307,7 @@ def test_maintenance_counts_and_marks_but_sends_nothing_then_escalates_at_its_en
     assert kinds(inc) == ["opened", "maintenance", "occurrence"]
     assert inc.next_check_at == w.ends_at
     clock.at(30 * MIN)
-    services.sweep()
+    sweep()
     inc = incident()
     assert Delivery.objects.filter(purpose="push").count() == 1
     assert [pages(level).count() for level in (1, 2, 3)] == [1, 1, 0]
@@ -332,7 +335,7 @@ def test_window_ended_early_releases_the_incident_at_the_next_sweep(scenario, cl
     w.refresh_from_db()
     assert (w.ends_at, w.ended_early_by) == (clock.start + 10 * MIN, "ana")
     assert incident().next_check_at == clock.start + 10 * MIN
-    services.sweep()
+    sweep()
     assert pages(1).count() == 1
     assert Delivery.objects.filter(purpose="push").count() == 1
 
@@ -342,7 +345,7 @@ def test_window_created_while_an_incident_runs_marks_it_at_the_next_sweep(scenar
     clock.at(1 * MIN)
     w = window(scenario, clock, start=1, end=30)
     assert services.maintenance_saved(w) == 1
-    services.sweep()
+    sweep()
     inc = incident()
     assert inc.maintenance_id == w.pk
     post(20)

@@ -11,6 +11,7 @@ from django.db import connection
 
 from actions.models import Action
 from incidents import services
+from incidents.counting.drain import report_process
 from incidents.models import Incident, Integration
 from notifications.models import Delivery
 from notifications.services import delivery_send
@@ -50,7 +51,7 @@ def report():
 
 def test_concurrent_acknowledgements_make_one_and_tell_teams_once(scenario):
     for _ in range(10):
-        services.report_process(report().id)
+        report_process(report().id)
     for delivery_id in Delivery.objects.values_list("id", flat=True):
         delivery_send(delivery_id)
     incident = Incident.objects.get()
@@ -64,11 +65,11 @@ def test_concurrent_acknowledgements_make_one_and_tell_teams_once(scenario):
 
 def test_concurrent_triggers_in_the_flap_window_reopen_one_incident(scenario):
     Action.objects.filter(pk=scenario["action"].pk).update(flap_minutes=5)
-    services.report_process(report().id)
+    report_process(report().id)
     first = Incident.objects.get()
     services.incident_resolve(incident_id=first.pk, by="ana")
     reports = [report() for _ in range(4)]
-    in_threads(lambda i: services.report_process(reports[i].id), 4)
+    in_threads(lambda i: report_process(reports[i].id), 4)
     assert Incident.objects.count() == 1
     incident = Incident.objects.get()
     assert (incident.status, incident.occurrences) == ("open", 5)

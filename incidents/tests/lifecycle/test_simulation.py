@@ -2,16 +2,19 @@ from datetime import UTC, datetime, timedelta
 
 from actions.rule_codes import covers
 from incidents.lifecycle.simulation import replay
+from incidents.models.policy import Policy
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-POLICY = {
-    "push_threshold": 5,
-    "tiers": [
-        {"level": 1, "name": "N1", "team_id": 1, "occurrences": 10, "minutes": 5},
-        {"level": 2, "name": "N2", "team_id": 2, "occurrences": 20, "minutes": 20},
-        {"level": 3, "name": "Coord", "team_id": 3, "occurrences": None, "minutes": 60},
-    ],
-}
+POLICY = Policy.from_json(
+    {
+        "push_threshold": 5,
+        "tiers": [
+            {"level": 1, "name": "N1", "team_id": 1, "occurrences": 10, "minutes": 5},
+            {"level": 2, "name": "N2", "team_id": 2, "occurrences": 20, "minutes": 20},
+            {"level": 3, "name": "Coord", "team_id": 3, "occurrences": None, "minutes": 60},
+        ],
+    }
+)
 QUIET = timedelta(minutes=30)
 
 
