@@ -241,6 +241,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "cxhub.schema.require_request_bodies",
+        "cxhub.schema.add_links",
     ],
     "APPEND_COMPONENTS": {
         "securitySchemes": {

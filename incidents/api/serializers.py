@@ -192,7 +192,8 @@ DETAIL_PAYLOAD_MAX = 4096
 
 
 class ReportOutSerializer(serializers.ModelSerializer):
-    integration = serializers.CharField(source="integration.name", default=None)
+    # Null once its integration is deleted (the report stays, SET_NULL).
+    integration = serializers.CharField(source="integration.name", default=None, allow_null=True)
     payload_truncated = serializers.BooleanField(default=False, read_only=True)
 
     class Meta:
