@@ -1,7 +1,9 @@
 """Fixtures shared by every app's tests: the demo scenario, API clients, a local HTTP sink."""
 
 import json
+import logging
 import os
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -179,6 +181,21 @@ def registry_client(db):
     return client
 
 
+@pytest.fixture
+def fake_dns(monkeypatch):
+    """Answer chosen names with chosen addresses (the test machine has no DNS): a dict to fill."""
+    answers = {}
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if isinstance(host, str) and host.lower() in answers:
+            return real(answers[host.lower()], port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers
+
+
 class HttpSink:
     """A local HTTP server that records every request (Apprise json://, push gateway)."""
 
@@ -224,3 +241,62 @@ def http_sink():
     sink = HttpSink()
     yield sink
     sink.close()
+
+
+class SmtpSink:
+    """A real local SMTP server (aiosmtpd) that keeps every message it accepts.
+
+    Addresses in `refuse` get 550 at RCPT; `down()` stops it (connection refused).
+    """
+
+    def __init__(self):
+        import socket
+        from email import message_from_bytes, policy
+
+        from aiosmtpd.controller import Controller
+
+        self.messages = []
+        self.refuse = set()
+        sink = self
+
+        class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                if address in sink.refuse:
+                    return "550 5.1.1 No such user"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server, session, envelope):
+                message = message_from_bytes(envelope.content, policy=policy.default)
+                sink.messages.append(message)
+                return "250 Message accepted"
+
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command log
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def to(self, address):
+        return [m for m in self.messages if m["To"] == address]
+
+    stopped = False
+
+    def down(self):
+        self.controller.stop()
+        self.stopped = True
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """Send every e-mail through a real SMTP server on 127.0.0.1 (CXHUB_EMAIL_PROVIDER=smtp)."""
+    sink = SmtpSink()
+    settings.CXHUB_EMAIL_PROVIDER = "smtp"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield sink
+    if not sink.stopped:
+        sink.down()

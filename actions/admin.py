@@ -23,6 +23,7 @@ from actions.admin_forms import (
     prefill_rule,
     triage_request,
 )
+from actions.approval_rules import author_add
 from actions.audiences import audience_of, texts_of
 from actions.models import (
     Action,
@@ -85,8 +86,9 @@ class ActionAdmin(admin.ModelAdmin):
                 ],
                 "description": _(
                     "An outage push to more customers than the threshold waits in Push "
-                    "approvals for a second person; whoever last saved the action or ran its dry "
-                    "run cannot approve it alone."
+                    "approvals for a second person; whoever changed the action since a push of "
+                    "it was last approved cannot approve it alone. The bank's setting is a "
+                    "floor: an action may only ask for more approval, never less."
                 ),
             },
         ),
@@ -123,6 +125,15 @@ class ActionAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         action = form.instance
+        # Four-eyes: whoever changes an action (its texts, audience, rules, approval
+        # settings, tiers) cannot approve its next push alone; the kill switch alone
+        # stops pushes, so it makes nobody an author.
+        edited = set(form.changed_data) - {"push_paused"}
+        if edited or not change or any(formset.has_changed() for formset in formsets):
+            locked = Action.objects.select_for_update().get(pk=action.pk)
+            author_add(locked, request.user.get_username(), now=timezone.now())
+            locked.save(update_fields=["push_authors"])
+            action.push_authors = locked.push_authors
         for warning in action_warnings(action):
             messages.warning(request, warning)
 
@@ -301,9 +312,7 @@ class ActionAdmin(admin.ModelAdmin):
             "form": form,
         }
         if form.is_valid():
-            # Who tests an action cannot approve its mass pushes alone (four-eyes), so
-            # a run is remembered even though it writes nothing else.
-            Action.objects.filter(pk=action.pk).update(last_tested_by=request.user.get_username())
+            # Viewing is not authoring: a run writes nothing (a GET, open to view-only roles).
             now = timezone.now()
             since = now - timedelta(days=form.cleaned_data["days"])
             times = action_occurrence_times(action, since=since)

@@ -11,6 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from actions.approval_rules import laxer_than_bank
 from actions.rule_codes import CODE_CLASS_RE, RULE_CODE_HELP, rule_code_error
 from actions.service_models import Service, ServiceName  # noqa: F401 (importable from here)
 from notifications.messages import TemplateError, check_template
@@ -111,7 +112,8 @@ class Action(models.Model):
         blank=True,
         help_text=_(
             "An outage push to more customers than this waits for a second person's "
-            "approval. Empty: CXHUB_PUSH_APPROVAL_THRESHOLD; 0: never asks."
+            "approval. Empty: the bank's CXHUB_PUSH_APPROVAL_THRESHOLD, which an action may "
+            "only lower."
         ),
         verbose_name=_("approval threshold"),
     )
@@ -124,7 +126,10 @@ class Action(models.Model):
     )
     approval_timeout_sends = models.BooleanField(
         default=False,
-        help_text=_("On timeout, send the push (ticked) or cancel it (not ticked)."),
+        help_text=_(
+            "On timeout, send the push (ticked, only where the bank's "
+            "CXHUB_PUSH_APPROVAL_TIMEOUT_SENDS allows it) or cancel it."
+        ),
         verbose_name=_("send on approval timeout"),
     )
     last_edited_by = models.CharField(
@@ -134,12 +139,19 @@ class Action(models.Model):
         help_text=_("Who last saved the action: cannot approve its pushes alone."),
         verbose_name=_("last edited by"),
     )
-    last_tested_by = models.CharField(
-        max_length=150,
+    push_authors = models.JSONField(
+        default=dict,
         blank=True,
         editable=False,
-        help_text=_("Who last ran its dry run: cannot approve its pushes alone."),
-        verbose_name=_("last tested by"),
+        help_text=_("Who changed the action, and when: none approves its pushes alone."),
+        verbose_name=_("authors"),
+    )
+    push_approved_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("A second person approved a push of the action as it stood then."),
+        verbose_name=_("content approved at"),
     )
     push_critical = models.BooleanField(
         default=False,
@@ -207,7 +219,9 @@ class Action(models.Model):
     def clean(self):
         if self.push_threshold and not self.push_message.strip():
             raise ValidationError({"push_message": _("A push threshold needs a push message.")})
-        errors = {}
+        errors = laxer_than_bank(
+            threshold=self.approval_threshold, timeout_sends=self.approval_timeout_sends
+        )
         for field in ("push_message", "all_clear_message"):
             try:
                 check_template(getattr(self, field))

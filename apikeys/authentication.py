@@ -24,7 +24,8 @@ class ApiKeyAuthentication(KeywordAuthentication):
         api_key = (
             ApiKey.objects.select_related("user").filter(key_hash=hash_key(credential)).first()
         )
-        if api_key is None or not api_key.user.is_active:
+        # A key acts as its owner: someone no longer active or staff has no role left.
+        if api_key is None or not (api_key.user.is_active and api_key.user.is_staff):
             raise exceptions.AuthenticationFailed(self.invalid)
         if not api_key.is_usable():
             raise exceptions.AuthenticationFailed(

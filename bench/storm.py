@@ -121,10 +121,16 @@ def run(args, tmp, env, cluster, redis):
     alertmanager.save()
 
     web = launch(ProcfileProcess("web", tmp / "web.log", env))
-    wait_for(lambda: port_open(int(env["CXHUB_PORT"])), timeout=60, message="gunicorn up")
+    # The public side: the buffering proxy in front of gunicorn, when the Procfile has one.
+    front = [
+        launch(ProcfileProcess(n, tmp / f"{n}.log", env))
+        for n in ("proxy",)
+        if n in procfile_commands()
+    ]
+    wait_for(lambda: port_open(int(env["CXHUB_PORT"])), timeout=60, message="web up")
     base = f"http://127.0.0.1:{env['CXHUB_PORT']}"
     # Every other Procfile line: beat, and one or more Celery workers (they log "ready.").
-    kinds = {n: c for n, c in procfile_commands().items() if n != "web"}
+    kinds = {n: c for n, c in procfile_commands().items() if n not in ("web", "proxy")}
     workers = [n for n, c in kinds.items() if " worker" in c]
     others = [launch(ProcfileProcess(n, tmp / f"{n}.log", env)) for n in kinds if n not in workers]
 
@@ -158,6 +164,8 @@ def run(args, tmp, env, cluster, redis):
     )
     reports_before = Report.objects.count()
     parts = {"web": [web.pid], "workers": [p.pid for p in worker], "PostgreSQL": [pg]}
+    if front:
+        parts["proxy"] = [p.pid for p in front]
     parts["beat"] = [p.pid for p in others]
     part_before = {name: cpu(*pids) for name, pids in parts.items()}
     cpu_before = sum(part_before.values())

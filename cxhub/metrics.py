@@ -104,8 +104,13 @@ def scrape_allowed(request) -> bool:
 
 def metrics(request):
     """Serve django-prometheus's metrics plus cxhub's (registered on the first scrape)."""
+    guard = FailedAuthLimit(request)
+    # An address over the limit gets 429 before its credential is looked at.
+    refused = guard.response()
+    if refused is not None:
+        return refused
     if not scrape_allowed(request):
-        FailedAuthLimit(request).failed()
+        guard.failed()
         response = HttpResponse("Metrics need the scrape credential.\n", status=401)
         response["WWW-Authenticate"] = (
             'Bearer realm="metrics"' if settings.CXHUB_METRICS_TOKEN else 'Basic realm="metrics"'

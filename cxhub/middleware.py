@@ -2,13 +2,17 @@
 
 import io
 import logging
+import time
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from django.urls import reverse
 from django.utils.translation import gettext
 
 from cxhub.api import oversize_detail
+from cxhub.ratelimit import FailedAuthLimit
 
 logger = logging.getLogger("cxhub.availability")
 
@@ -87,3 +91,65 @@ class ChunkedBodyMiddleware:
             request._stream = io.BytesIO(body)
             meta["CONTENT_LENGTH"] = str(len(body))
         return self.get_response(request)
+
+
+class AdminLoginLimitMiddleware:
+    """Answer 429 to an admin login from an address over the failed-authentication limit.
+
+    django-axes locks one username from one address; a spray over many usernames
+    never trips it. The per-address count (failed passwords count there too, see
+    apikeys.apps) is checked here first, before any password is hashed.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and request.path == reverse("admin:login"):
+            refused = FailedAuthLimit(request).response()
+            if refused is not None:
+                return refused
+        return self.get_response(request)
+
+
+class IdleSessionMiddleware:
+    """End a signed-in session idle for CXHUB_SESSION_IDLE_MINUTES.
+
+    A page's own polling (`…/state.json`) is not activity: an open tab on a
+    shared desk would otherwise keep the session alive forever. The time seen
+    is written at most once a minute, so a page view costs no session write.
+    """
+
+    KEY = "cxhub_seen"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = int(time.time())
+            seen = request.session.get(self.KEY)
+            if seen is not None and now - seen > settings.CXHUB_SESSION_IDLE_MINUTES * 60:
+                logout(request)
+            elif not request.path.endswith("/state.json") and (seen is None or now - seen >= 60):
+                request.session[self.KEY] = now
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Mark every response that sets no caching of its own `Cache-Control: no-store`.
+
+    Support pages, the admin and the incident API show customers' phones, e-mails and
+    incident details: neither a browser's back button on a shared desk nor a proxy may
+    keep them. Public pages that may be cached (the status page) say so themselves,
+    and static files never reach here (WhiteNoise answers them first).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Cache-Control" not in response:
+            response["Cache-Control"] = "no-store"
+        return response

@@ -1,16 +1,22 @@
 """One limiter of failed authentications, shared by every authentication path and process."""
 
+import math
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
 
+def too_many() -> str:
+    return _("Too many failed authentications from this address; retry later.")
+
+
 def client_ip(request) -> str:
     """Return the client's address: REMOTE_ADDR, or the proxy's last X-Forwarded-For hop."""
-    if settings.CXHUB_BEHIND_TLS_PROXY:
+    if settings.CXHUB_BEHIND_PROXY or settings.CXHUB_BEHIND_TLS_PROXY:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
             # The last hop is what the trusted proxy appended; earlier ones are hearsay.
@@ -30,13 +36,27 @@ class FailedAuthLimit:
         self.window = int(time.time() // 60)
         self.key = f"cxhub:authfail:{client_ip(request)}:{self.window}"
 
-    def check(self):
+    def exceeded(self) -> float | None:
+        """Return the seconds to wait when the address is over the limit, else None."""
         limit = settings.CXHUB_AUTH_FAILURES_PER_MINUTE
         if limit and cache.get(self.key, 0) >= limit:
-            raise exceptions.Throttled(
-                wait=60 - time.time() % 60,
-                detail=_("Too many failed authentications from this address; retry later."),
-            )
+            return 60 - time.time() % 60
+        return None
+
+    def check(self):
+        """Raise DRF's Throttled (429) when the address is over the limit."""
+        wait = self.exceeded()
+        if wait is not None:
+            raise exceptions.Throttled(wait=wait, detail=too_many())
+
+    def response(self):
+        """Return a plain 429 for a view outside DRF when over the limit, else None."""
+        wait = self.exceeded()
+        if wait is None:
+            return None
+        response = HttpResponse(f"{too_many()}\n", status=429, content_type="text/plain")
+        response["Retry-After"] = str(math.ceil(wait))
+        return response
 
     def failed(self):
         if cache.add(self.key, 1, timeout=120):
@@ -45,3 +65,23 @@ class FailedAuthLimit:
             cache.incr(self.key)
         except ValueError:  # expired between add and incr
             cache.add(self.key, 1, timeout=120)
+
+
+def over_limit(scope: str, who: str, *, limit: int, seconds: int = 3600) -> bool:
+    """Count one hit of `who` in `scope` for the current window; return whether it is past `limit`.
+
+    Fixed windows of `seconds`, counted in the Django cache like the failed
+    authentications (shared when CACHE_URL points at Redis); 0 means no limit.
+    `who` goes into a cache key: pass an address or a digest, never free text.
+    """
+    if not limit:
+        return False
+    key = f"cxhub:{scope}:{who}:{int(time.time() // seconds)}"
+    if cache.add(key, 1, timeout=seconds * 2):
+        return limit < 1
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=seconds * 2)
+        count = 1
+    return count > limit

@@ -6,7 +6,10 @@ webhook body); a URL may carry a token as its last segment. What is kept for
 support staff to read must not.
 """
 
+import base64
+import binascii
 import re
+from urllib.parse import unquote
 
 REDACTED = "[redacted]"
 
@@ -18,14 +21,20 @@ SECRET_FIELD = re.compile(
     re.IGNORECASE,
 )
 # A credential written out in a string: "Bearer abc...", "Token abc...", "Basic abc...".
-SCHEME_CREDENTIAL = re.compile(r"\b(Bearer|Token|Basic)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
+SCHEME_CREDENTIAL = re.compile(
+    r"\b(Bearer|Token|Basic|GenieKey)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE
+)
 # The password in a URL's user info: scheme://user:password@host.
 URL_PASSWORD = re.compile(r"(://[^/\s:@]*:)[^/\s@]+@")
 # Paths that end in a credential; the named group is replaced.
 SECRET_PATHS = [
     re.compile(r"(/api/v1/integrations/[^/?\s]+/)(?P<secret>[^/?\s\"]+)"),
+    re.compile(r"(/api/v1/heartbeats/)(?P<secret>[^/?\s\"]+)"),
     re.compile(r"(/incidents/[0-9a-f-]{36}/acknowledge/)(?P<secret>[^/?\s\"]+)"),
+    # Status page links: a confirmation token carries the address it subscribes.
+    re.compile(r"(/status/(?:confirm|unsubscribe)/)(?P<secret>[^/?\s\"]+)"),
 ]
+SECRET_PATH_MARKS = ("/integrations/", "/heartbeats/", "/acknowledge/", "/status/")
 # A query parameter whose name holds a credential word: ?token=, &api_key=, and
 # Apprise's header arguments such as ?-X-Api-Key= or ?+Authorization=.
 SECRET_QUERY = re.compile(
@@ -50,8 +59,16 @@ def text(value: str, *, secrets=()) -> str:
 
 
 def url(value: str) -> str:
-    """Return a URL or path with a token in its path or query string replaced."""
-    if "/integrations/" in value or "/acknowledge/" in value:
+    """Return a URL or path with a token in its path or query string replaced.
+
+    A path written with percent-encoded slashes (`integrations%2Fgeneric%2F<token>`)
+    reaches the same view, so it is decoded first when that reveals a token path.
+    """
+    if "%" in value:
+        decoded = unquote(value)
+        if any(mark in decoded for mark in SECRET_PATH_MARKS):
+            value = decoded
+    if any(mark in value for mark in SECRET_PATH_MARKS):
         for pattern in SECRET_PATHS:
             value = pattern.sub(rf"\g<1>{REDACTED}", value)
     if "=" in value:
@@ -94,26 +111,42 @@ def payload(data, *, secrets=()):
     return root[0]
 
 
-def triggers(items: list[dict], *, secrets=()) -> list[dict]:
-    """Return trigger dicts whose free text (summary) carries no credential."""
-    return [
-        {**item, "summary": text(item["summary"], secrets=secrets)} if item.get("summary") else item
-        for item in items
-    ]
+def request_secrets(request, body=None) -> list[str]:
+    """Return every credential a request carried, to replace wherever it appears.
 
-
-def request_secrets(request) -> list[str]:
-    """Return the credentials a request carried: its Authorization value, a token in its path."""
+    Its Authorization value (Bearer, Token, GenieKey; for Basic also the decoded
+    `user:password` and password), a token in its path, and PagerDuty's
+    `routing_key` in the body (the integration's token).
+    """
     from rest_framework.authentication import get_authorization_header
 
     found = []
     parts = get_authorization_header(request).split()
     if len(parts) == 2:
         try:
-            found.append(parts[1].decode())
+            credential = parts[1].decode()
         except UnicodeDecodeError:
-            pass
+            credential = ""
+        found.append(credential)
+        if parts[0].lower() == b"basic":
+            try:
+                pair = base64.b64decode(credential, validate=True).decode()
+            except (binascii.Error, UnicodeDecodeError):
+                pair = ""
+            found += [pair, pair.partition(":")[2]]
     context = getattr(request, "parser_context", None) or {}
     if token := (context.get("kwargs") or {}).get("token"):
         found.append(token)
-    return found
+    if isinstance(body, dict) and isinstance(body.get("routing_key"), str):
+        found.append(body["routing_key"])
+    return [secret for secret in found if secret]
+
+
+def stored(data, request, *, body=None):
+    """Return what an ingest path keeps (a payload, triggers, a change, a note) without credentials.
+
+    The one function every ingest path stores through: the request's own
+    credentials (`request_secrets`) are replaced wherever they appear, and so are
+    credential-named fields, `Bearer …`/`Basic …` values and URL passwords.
+    """
+    return payload(data, secrets=request_secrets(request, body))

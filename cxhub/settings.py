@@ -24,22 +24,30 @@ VAR_DIR = Path(env.str("CXHUB_VAR_DIR", default=str(BASE_DIR / "var"))).resolve(
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
-# Production is DEBUG off with CXHUB_REQUIRE_SECRET_KEY on (docs/operations.md): it
-# turns on secure cookies, HSTS and closed metrics unless each is set otherwise.
-CXHUB_PRODUCTION = not DEBUG and env.bool("CXHUB_REQUIRE_SECRET_KEY", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# Production is DEBUG off and served to anyone but this machine (ALLOWED_HOSTS names
+# another host), or CXHUB_REQUIRE_SECRET_KEY on. It needs no other variable to be safe:
+# it requires a SECRET_KEY and a shared cache, and defaults to Secure cookies, HSTS and
+# closed metrics; a setting that would undo one of those stops startup (docs/security.md).
+_LOCAL_ONLY = {"localhost", "127.0.0.1", "[::1]", "::1"}
+CXHUB_PRODUCTION = not DEBUG and (
+    env.bool("CXHUB_REQUIRE_SECRET_KEY", default=False) or not set(ALLOWED_HOSTS) <= _LOCAL_ONLY
+)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if CXHUB_PRODUCTION:
-        raise ImproperlyConfigured("SECRET_KEY must be set when CXHUB_REQUIRE_SECRET_KEY is true.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set in production (DEBUG off, served beyond this machine)."
+        )
     # A per-checkout key, kept under var/, so a local run never ships a shared secret.
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         from django.core.management.utils import get_random_secret_key
 
         key_file.write_text(get_random_secret_key())
+        key_file.chmod(0o600)
     SECRET_KEY = key_file.read_text().strip()
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The port `./run` (the Procfile's web line) serves on.
 CXHUB_PORT = env.int("CXHUB_PORT", default=8000)
@@ -77,17 +85,22 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # An address over the failed-authentication limit gets 429 before a password check.
+    "cxhub.middleware.AdminLoginLimitMiddleware",
     # A lost database answers 503 + Retry-After, not 500.
     "cxhub.middleware.DatabaseUnavailableMiddleware",
     # A chunked body (no Content-Length) is read and counted, not taken as empty.
     "cxhub.middleware.ChunkedBodyMiddleware",
     # Static files (admin CSS, later the support pages) come from the app itself: no CDN.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files keep their long cache): everything else no-store.
+    "cxhub.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cxhub.middleware.IdleSessionMiddleware",
     # After authentication: a person's saved language beats the browser's.
     "support.middleware.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -146,6 +159,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis (rediscache://127.0.0.1:6379/1) so every web process shares one count, and
 # `check --deploy` says so when it does not (cxhub.deploy_checks).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CXHUB_PRODUCTION and CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
+    raise ImproperlyConfigured(
+        "Production needs a shared cache for the failed-authentication limit: set CACHE_URL "
+        "to Redis (rediscache://host:6379/1); local memory counts per process."
+    )
+# Signed-in sessions end after this long without a page view (cxhub.middleware), and
+# in any case after CXHUB_SESSION_HOURS.
+CXHUB_SESSION_IDLE_MINUTES = env.int("CXHUB_SESSION_IDLE_MINUTES", default=30)
+SESSION_COOKIE_AGE = int(env.float("CXHUB_SESSION_HOURS", default=12) * 3600)
+if CXHUB_SESSION_IDLE_MINUTES < 1 or SESSION_COOKIE_AGE < 60:
+    raise ImproperlyConfigured("CXHUB_SESSION_IDLE_MINUTES and CXHUB_SESSION_HOURS must be set.")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -172,6 +196,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 LOGIN_URL = "admin:login"
+# Messages live in the session (the database), not a cookie: an API key or token shown
+# once in a message must not travel back and forth in the browser, signed but readable.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Admin login lockout (django-axes): this many failed passwords for one username
 # from one address lock that pair out for the cool-off; rows in the database, so
@@ -401,6 +428,12 @@ CXHUB_METRICS_BASIC_AUTH = env.str("CXHUB_METRICS_BASIC_AUTH", default="")
 if CXHUB_METRICS_BASIC_AUTH and ":" not in CXHUB_METRICS_BASIC_AUTH:
     raise ImproperlyConfigured("CXHUB_METRICS_BASIC_AUTH must be 'user:password'.")
 CXHUB_METRICS_OPEN = env.bool("CXHUB_METRICS_OPEN", default=not CXHUB_PRODUCTION)
+_METRICS_CREDENTIAL = bool(CXHUB_METRICS_TOKEN or CXHUB_METRICS_BASIC_AUTH)
+if CXHUB_PRODUCTION and CXHUB_METRICS_OPEN and not _METRICS_CREDENTIAL:
+    raise ImproperlyConfigured(
+        "Production does not serve /metrics to anyone: set CXHUB_METRICS_TOKEN or "
+        "CXHUB_METRICS_BASIC_AUTH instead of CXHUB_METRICS_OPEN=true."
+    )
 # Failed token checks allowed per client address and minute before 429 (0: no limit).
 CXHUB_AUTH_FAILURES_PER_MINUTE = env.int("CXHUB_AUTH_FAILURES_PER_MINUTE", default=30)
 # Integration tokens and rule matches are cached this long per web process: a
@@ -437,10 +470,13 @@ CXHUB_PUSH_KILL_SWITCH = env.bool("CXHUB_PUSH_KILL_SWITCH", default=False)
 CXHUB_PUSH_CAP_WINDOW = timedelta(hours=env.float("CXHUB_PUSH_CAP_HOURS", default=6.0))
 CXHUB_MAX_CUSTOMERS_PER_REQUEST = env.int("CXHUB_MAX_CUSTOMERS_PER_REQUEST", default=500)
 # Four-eyes: an outage push to more customers than this waits for a second person's
-# approval in the admin, unless the action sets its own threshold (0: never asks).
+# approval in the admin (0: never asks). An action may only lower it.
 CXHUB_PUSH_APPROVAL_THRESHOLD = env.int("CXHUB_PUSH_APPROVAL_THRESHOLD", default=100000)
 if CXHUB_PUSH_APPROVAL_THRESHOLD < 0:
     raise ImproperlyConfigured("CXHUB_PUSH_APPROVAL_THRESHOLD must be 0 or more.")
+# Whether an action may send a held push nobody decided when its approval times out.
+# Off: a timeout cancels, and no action can make it send (actions/approval_rules.py).
+CXHUB_PUSH_APPROVAL_TIMEOUT_SENDS = env.bool("CXHUB_PUSH_APPROVAL_TIMEOUT_SENDS", default=False)
 # Send-rate limits per push provider, messages per minute ("fcm=6000,webhook=1200"; a
 # provider not named is not limited). Enforced across workers by a shared schedule:
 # in Redis when CXHUB_THROTTLE_REDIS_URL is set (the broker's URL when it is Redis), in
@@ -500,9 +536,40 @@ CXHUB_EMAIL_PROVIDER = env.str("CXHUB_EMAIL_PROVIDER", default="console")
 CXHUB_EMAIL_APPRISE_URL = env.str("CXHUB_EMAIL_APPRISE_URL", default="")
 CXHUB_EMAIL_WEBHOOK_URL = env.str("CXHUB_EMAIL_WEBHOOK_URL", default="")
 CXHUB_EMAIL_WEBHOOK_SECRET = env.str("CXHUB_EMAIL_WEBHOOK_SECRET", default="")
-for _name in ("CXHUB_SMS_PROVIDER", "CXHUB_EMAIL_PROVIDER"):
-    if globals()[_name] not in ("console", "locmem", "apprise", "webhook"):
-        raise ImproperlyConfigured(f"{_name} must be console, locmem, apprise or webhook.")
+if CXHUB_SMS_PROVIDER not in ("console", "locmem", "apprise", "webhook"):
+    raise ImproperlyConfigured("CXHUB_SMS_PROVIDER must be console, locmem, apprise or webhook.")
+if CXHUB_EMAIL_PROVIDER not in ("console", "locmem", "apprise", "webhook", "smtp"):
+    raise ImproperlyConfigured(
+        "CXHUB_EMAIL_PROVIDER must be console, locmem, apprise, webhook or smtp."
+    )
+# Every e-mail cxhub sends (status page notices and confirmations, the customer fallback)
+# goes through CXHUB_EMAIL_PROVIDER; `smtp` uses Django's SMTP backend set by EMAIL_URL:
+# smtp://host:port, smtp+tls://user:password@host:587 (STARTTLS), smtps://host:465 (TLS).
+EMAIL_URL = env.str("EMAIL_URL", default="consolemail://")
+try:
+    _email = environ.Env.email_url_config(EMAIL_URL)
+except ImproperlyConfigured:
+    raise ImproperlyConfigured(
+        "EMAIL_URL must be smtp://host:port, smtp+tls://user:password@host:587 or "
+        "smtps://host:465 (or consolemail:// locally)."
+    ) from None
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+EMAIL_TIMEOUT = CXHUB_HTTP_TIMEOUT
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+if CXHUB_EMAIL_PROVIDER == "smtp" and (
+    EMAIL_BACKEND != SMTP_BACKEND or not _email.get("EMAIL_HOST")
+):
+    raise ImproperlyConfigured(
+        "CXHUB_EMAIL_PROVIDER=smtp needs EMAIL_URL naming an SMTP server, e.g. "
+        "smtp://127.0.0.1:2525 or smtp+tls://user:password@smtp.example.com:587."
+    )
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cxhub <status@localhost>")
 
 # The in-app status API (GET /api/v1/status) and the status page (/status/).
 # Anonymous by default (the app may ask); false: an integration token is needed.
@@ -510,6 +577,23 @@ CXHUB_STATUS_API_ANONYMOUS = env.bool("CXHUB_STATUS_API_ANONYMOUS", default=True
 # Both are served from a snapshot at most this old (seconds), per web process.
 CXHUB_STATUS_CACHE_SECONDS = env.float("CXHUB_STATUS_CACHE_SECONDS", default=5.0)
 CXHUB_STATUS_PAGE_DAYS = env.int("CXHUB_STATUS_PAGE_DAYS", default=90)
+# Subscribers (docs/status.md): a confirmation link works this long; subscribing is
+# limited per address and per client address (each per hour); maintenance is recalled
+# this long before it starts; notices are looked for by the beat this often.
+CXHUB_STATUS_CONFIRM_HOURS = env.float("CXHUB_STATUS_CONFIRM_HOURS", default=48.0)
+CXHUB_STATUS_SUBSCRIBE_PER_ADDRESS = env.int("CXHUB_STATUS_SUBSCRIBE_PER_ADDRESS", default=3)
+CXHUB_STATUS_SUBSCRIBE_PER_CLIENT = env.int("CXHUB_STATUS_SUBSCRIBE_PER_CLIENT", default=20)
+CXHUB_STATUS_REMINDER_MINUTES = env.float("CXHUB_STATUS_REMINDER_MINUTES", default=60.0)
+CXHUB_STATUS_NOTICE_SECONDS = env.float("CXHUB_STATUS_NOTICE_SECONDS", default=30.0)
+if CXHUB_STATUS_CONFIRM_HOURS <= 0 or CXHUB_STATUS_NOTICE_SECONDS <= 0:
+    raise ImproperlyConfigured(
+        "CXHUB_STATUS_CONFIRM_HOURS and CXHUB_STATUS_NOTICE_SECONDS must be positive."
+    )
+CELERY_BEAT_SCHEDULE["status-notices"] = {
+    "task": "statuspage.tasks.notices_sweep",
+    "schedule": timedelta(seconds=CXHUB_STATUS_NOTICE_SECONDS),
+    "options": {"expires": CXHUB_STATUS_NOTICE_SECONDS},
+}
 if CXHUB_STATUS_CACHE_SECONDS < 0 or CXHUB_STATUS_PAGE_DAYS < 1:
     raise ImproperlyConfigured(
         "CXHUB_STATUS_CACHE_SECONDS must be >= 0 and CXHUB_STATUS_PAGE_DAYS >= 1."
@@ -549,6 +633,11 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=CXHUB_PRODUCTION)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=CXHUB_PRODUCTION)
+    if CXHUB_PRODUCTION and not (SESSION_COOKIE_SECURE and CSRF_COOKIE_SECURE):
+        raise ImproperlyConfigured(
+            "Production sends session and CSRF cookies over HTTPS only: remove "
+            "SESSION_COOKIE_SECURE=false / CSRF_COOKIE_SECURE=false."
+        )
 
 # HTTPS in production (docs/operations.md lists the variables). Probes and the
 # metrics scrape come from inside the network over plain HTTP, so they are exempt.
@@ -558,6 +647,9 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if CXHUB_P
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 CXHUB_BEHIND_TLS_PROXY = env.bool("CXHUB_BEHIND_TLS_PROXY", default=False)
+# gunicorn behind the Procfile's nginx (cxhub/proxy.py), on a socket only nginx reaches:
+# the client address is the X-Forwarded-For nginx sets.
+CXHUB_BEHIND_PROXY = env.bool("CXHUB_BEHIND_PROXY", default=False)
 if CXHUB_BEHIND_TLS_PROXY:
     # Only behind a proxy that sets this header itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -208,6 +208,31 @@ class CustomerAdmin(admin.ModelAdmin):
     # A million customers: no full count for the paginator.
     show_full_result_count = False
 
+    def get_fieldsets(self, request, obj=None):
+        """Show a view-only role (Support) masked contacts: whether there is one, not which."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj):
+            return fieldsets
+        masked = {"phone": "phone_masked", "email": "email_masked"}
+        return [
+            (name, {**options, "fields": [masked.get(f, f) for f in options["fields"]]})
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not self.has_change_permission(request, obj):
+            fields += ["phone_masked", "email_masked"]
+        return fields
+
+    @admin.display(description=_("phone"))
+    def phone_masked(self, customer):
+        return f"…{customer.phone[-2:]}" if customer.phone else "-"
+
+    @admin.display(description=_("e-mail"))
+    def email_masked(self, customer):
+        return f"…@{customer.email.rpartition('@')[2]}" if customer.email else "-"
+
 
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
@@ -302,6 +327,21 @@ LEDGER_COLUMNS = [
 ]
 
 
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """Return `value` for a CSV cell; text a spreadsheet would run as a formula gets a quote.
+
+    Messages and errors come from actions' texts and from providers' answers: an
+    `=HYPERLINK(...)` there must reach compliance as text, not as a live formula.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return f"'{value}"
+    return value
+
+
 def ledger_csv(queryset):
     """Yield the ledger rows of `queryset` as CSV lines, streamed from the database."""
     writer = csv.writer(_Echo())
@@ -309,7 +349,7 @@ def ledger_csv(queryset):
     rows = queryset.order_by("created_at", "id").values_list(*[f for f, _ in LEDGER_COLUMNS])
     for row in rows.iterator(chunk_size=2000):
         yield writer.writerow(
-            [value.isoformat() if hasattr(value, "isoformat") else value for value in row]
+            [value.isoformat() if hasattr(value, "isoformat") else csv_cell(value) for value in row]
         )
 
 

@@ -9,6 +9,7 @@ repeats a send the sweep handed to another worker nor overwrites its outcome.
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -28,6 +29,18 @@ SEND_TASK = "notifications.tasks.send_delivery"
 # Real pages and notices never wait behind bulk work (push batches, triage pages).
 PAGES_QUEUE, BULK_QUEUE = "pages", "bulk"
 _URGENT = {Delivery.Purpose.PAGE, Delivery.Purpose.NOTICE}
+
+
+# Senders of the purposes another app owns (the status page's notices), registered in
+# its AppConfig.ready(): the engine claims, throttles, retries and records those
+# deliveries like its own without importing that app. A sender takes the claimed
+# delivery and `still_claimed`, returns a summary, raises DeliveryError.
+batch_senders: dict[str, Callable[..., str]] = {}
+
+
+def batch_sender_register(purpose: str, send: Callable[..., str]) -> None:
+    """Let `send` send the deliveries of `purpose` (a Delivery.Purpose another app owns)."""
+    batch_senders[purpose] = send
 
 
 def queue_of(purpose: str) -> str:
@@ -192,6 +205,9 @@ def _send(delivery: Delivery) -> None:
         return
     if delivery.purpose == Delivery.Purpose.FALLBACK:
         fallback_ledger.fallback_batch_send(delivery, still_claimed=lambda: still_claimed(delivery))
+        return
+    if delivery.purpose in batch_senders:
+        batch_senders[delivery.purpose](delivery, still_claimed=lambda: still_claimed(delivery))
         return
     if delivery.channel is None:
         raise DeliveryError("The channel was deleted", permanent=True)

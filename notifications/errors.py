@@ -1,5 +1,7 @@
 """Why a send did not go out: the one error type channels and providers raise, its kinds,
-and the outbound check both run before connecting."""
+and the outbound guard both run around connecting."""
+
+from contextlib import contextmanager
 
 
 class DeliveryError(Exception):
@@ -33,5 +35,28 @@ def outbound_check(url: str, *, apprise: bool = False) -> None:
 
     try:
         (outbound.check_apprise if apprise else outbound.check_url)(url)
-    except (outbound.OutboundRefused, ValueError) as exc:
+    except outbound.OutboundRefused as exc:
+        # A name that does not resolve now may resolve on the next try.
+        raise DeliveryError(str(exc), permanent=not exc.unresolved) from None
+    except ValueError as exc:
         raise DeliveryError(str(exc), permanent=True) from None
+
+
+@contextmanager
+def outbound_guarded():
+    """Check every connection made inside the block (each redirect hop too).
+
+    A connection the guard refused makes the send a permanent DeliveryError
+    naming why, whatever the client reported (Apprise only says False).
+    """
+    from cxhub import outbound
+
+    with outbound.guarded() as guard:
+        try:
+            yield guard
+        except Exception:
+            if guard.refused:
+                raise DeliveryError(guard.refused, permanent=True) from None
+            raise
+    if guard.refused:
+        raise DeliveryError(guard.refused, permanent=True)

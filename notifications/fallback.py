@@ -7,17 +7,21 @@ permanent). One provider per channel, chosen by CXHUB_SMS_PROVIDER and
 CXHUB_EMAIL_PROVIDER: console (log), locmem (tests), apprise (a URL template
 whose `{to}` the number or address fills: an SMS gateway such as Twilio or
 Vonage, or mailtos://), webhook (the bank's gateway, one signed JSON POST per
-batch, like the push gateway's).
+batch, like the push gateway's), and for e-mail smtp (Django's SMTP backend,
+configured by EMAIL_URL). Every e-mail cxhub sends goes through here: the
+customer fallback and the status page's notices and confirmations.
 """
 
 import logging
+import smtplib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
 
-from notifications.errors import DeliveryError, outbound_check
+from notifications.errors import DeliveryError, outbound_check, outbound_guarded
 from notifications.providers import PushFailure
 from notifications.providers.webhook import signed_post
 
@@ -30,11 +34,17 @@ outbox: list[dict] = []
 
 @dataclass(frozen=True)
 class FallbackMessage:
-    customer_id: int
+    # The recipient's id, the key of the failures returned: a customer, or a
+    # status page subscriber for its notices.
+    customer_id: object
     channel: str  # sms or email
     address: str  # E.164 number or e-mail address
     locale: str
     body: str
+    # E-mail only: the subject (else the batch's title) and extra headers
+    # (List-Unsubscribe ...). Providers that cannot carry them ignore them.
+    subject: str = ""
+    headers: dict = field(default_factory=dict)
 
 
 def _setting(channel: str, name: str) -> str:
@@ -69,6 +79,8 @@ class LocmemFallbackProvider:
                 "to": [m.address for m in messages],
                 "channel": messages[0].channel if messages else "",
                 "bodies": {m.address: m.body for m in messages},
+                "subjects": {m.address: m.subject or title for m in messages},
+                "headers": {m.address: dict(m.headers) for m in messages},
             }
         )
         return {}
@@ -133,13 +145,78 @@ class AppriseFallbackProvider:
             notifier = apprise.Apprise()
             if not notifier.add(template.replace("{to}", quote(message.address, safe="@+"))):
                 return PushFailure("Not a valid Apprise URL for this address")
-            if notifier.notify(title=title, body=message.body):
+            try:
+                with outbound_guarded():
+                    delivered = notifier.notify(title=title, body=message.body)
+            except DeliveryError as refused:
+                return PushFailure(refused.message)
+            if delivered:
                 return None
             return PushFailure("Apprise could not deliver", transient=True)
 
         with ThreadPoolExecutor(max_workers=settings.CXHUB_PUSH_CONCURRENCY) as pool:
             results = list(pool.map(one, messages))
         return {m.customer_id: f for m, f in zip(messages, results, strict=True) if f}
+
+
+class SmtpEmailProvider:
+    """Send each message as one e-mail through Django's SMTP backend, over one connection.
+
+    The server comes from EMAIL_URL (checked at startup) and passes the outbound
+    guard like any destination (an internal relay is listed in
+    CXHUB_OUTBOUND_ALLOW). A refused recipient or a 5xx answer fails that message;
+    a 4xx answer or a lost connection leaves it to the batch's retry.
+    """
+
+    name = "smtp"
+
+    def send(self, *, messages, title, reference):
+        from cxhub import outbound
+
+        if any(m.channel != "email" for m in messages):
+            raise DeliveryError("The smtp provider sends e-mail only", permanent=True)
+        try:
+            outbound.check_host(settings.EMAIL_HOST, settings.EMAIL_PORT)
+        except outbound.OutboundRefused as exc:
+            raise DeliveryError(str(exc), permanent=True) from None
+        connection = get_connection(settings.SMTP_BACKEND, fail_silently=False)
+        try:
+            connection.open()
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(f"SMTP server unreachable: {exc.__class__.__name__}") from exc
+        failures = {}
+        try:
+            for index, message in enumerate(messages):
+                email = EmailMessage(
+                    subject=message.subject or title,
+                    body=message.body,
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    to=[message.address],
+                    # The receiver (or a log) can drop a copy a retried batch sends.
+                    headers={"X-Cxhub-Reference": reference, **message.headers},
+                    connection=connection,
+                )
+                try:
+                    email.send()
+                except smtplib.SMTPRecipientsRefused:
+                    failures[message.customer_id] = PushFailure("Recipient refused by the server")
+                except smtplib.SMTPResponseException as exc:
+                    failures[message.customer_id] = PushFailure(
+                        f"SMTP {exc.smtp_code}", transient=400 <= exc.smtp_code < 500
+                    )
+                except (OSError, smtplib.SMTPException) as exc:
+                    # The connection is gone: this message and the rest wait for the retry.
+                    for rest in messages[index:]:
+                        failures[rest.customer_id] = PushFailure(
+                            f"SMTP connection lost: {exc.__class__.__name__}", transient=True
+                        )
+                    break
+        finally:
+            try:
+                connection.close()
+            except Exception:  # closing a broken connection must not hide the outcome
+                logger.debug("SMTP connection close failed", exc_info=True)
+        return failures
 
 
 PROVIDERS = {
@@ -149,6 +226,7 @@ PROVIDERS = {
         LocmemFallbackProvider,
         WebhookFallbackProvider,
         AppriseFallbackProvider,
+        SmtpEmailProvider,
     )
 }
 
@@ -158,6 +236,8 @@ def get_fallback_provider(channel: str):
     if channel not in CHANNELS:
         raise DeliveryError(f"Unknown fallback channel {channel!r}", permanent=True)
     name = _setting(channel, "PROVIDER")
+    if name == SmtpEmailProvider.name and channel != "email":
+        raise DeliveryError(f"Unknown {channel} provider {name!r}", permanent=True)
     try:
         return PROVIDERS[name]()
     except KeyError:

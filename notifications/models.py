@@ -208,6 +208,9 @@ class Delivery(models.Model):
         TRIAGE = "triage", _("Triage page")
         NOTICE = "notice", _("Notice to paged teams")
         FALLBACK = "fallback", _("Customer fallback (SMS / e-mail)")
+        # Sent by the status page's sender (statuspage/sending.py), registered with the engine.
+        STATUS_NOTICE = "status_notice", _("Status page notice")
+        STATUS_CONFIRM = "status_confirm", _("Status page subscription confirmation")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

@@ -70,6 +70,7 @@ def page_services(*, now) -> list[dict]:
     return [
         {
             "id": service.pk,
+            "pk": service.pk,
             "slug": service.slug,
             "name": service.name,
             "disrupted": service.slug in since,
@@ -90,7 +91,7 @@ def page_incidents(*, now, days: int, limit: int = 500) -> list[dict]:
         customer_visible()
         .filter(opened_at__gte=now - timedelta(days=days))
         .order_by("-opened_at")
-        .values("action_id", "opened_at", "resolved_at")[:limit]
+        .values("id", "action_id", "opened_at", "resolved_at")[:limit]
     )
     names = defaultdict(set)
     for action_id, name in TriggerRule.objects.filter(
@@ -99,6 +100,7 @@ def page_incidents(*, now, days: int, limit: int = 500) -> list[dict]:
         names[action_id].add(name)
     return [
         {
+            "id": i["id"],
             "services": sorted(names[i["action_id"]]),
             "start": i["opened_at"],
             "end": i["resolved_at"],

@@ -1,9 +1,13 @@
 from django.urls import path
 
-from statuspage import views
+from statuspage import feeds, subscribe_views, views
 
 app_name = "statuspage"
 
 urlpatterns = [
     path("", views.status_page, name="status"),
+    path("feed.atom", feeds.status_feed, name="feed"),
+    path("subscribe/", subscribe_views.subscribe, name="subscribe"),
+    path("confirm/<str:token>/", subscribe_views.confirm, name="confirm"),
+    path("unsubscribe/<str:token>/", subscribe_views.unsubscribe, name="unsubscribe"),
 ]

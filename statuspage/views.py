@@ -15,6 +15,7 @@ from statuspage.selectors import (
     page_services,
     services_history,
 )
+from statuspage.updates import updates_by_incident
 
 pages = TtlCache(max_entries=16, ttl_setting="CXHUB_STATUS_CACHE_SECONDS")
 
@@ -64,6 +65,9 @@ def page_html(language: str) -> bytes:
         now=now,
     )
     with translation.override(language):
+        updates = updates_by_incident([i["id"] for i in incidents], language)
+        for incident in incidents:
+            incident["updates"] = updates.get(incident["id"], [])
         return render_to_string(
             "statuspage/status.html",
             {
@@ -76,6 +80,7 @@ def page_html(language: str) -> bytes:
                 "generated_at": now,
                 "language": language,
                 "languages": settings.LANGUAGES,
+                "subscribe_services": [s for s in services if s.get("pk")],
             },
         ).encode()
 

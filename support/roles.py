@@ -47,6 +47,12 @@ def _cx_staff_grants(app_label: str, model: str) -> tuple[str, ...]:
         return ALL
     if app_label == "apikeys":
         return ALL  # their own keys only: apikeys.admin shows nobody else's
+    if app_label == "statuspage":
+        # Webhook subscribers and update templates are set up here; written updates are
+        # posted from the support incident page; notices and their ledger are cxhub's.
+        if model in ("subscriber", "updatetemplate"):
+            return ALL
+        return ("view", "add") if model == "statusupdate" else ("view",)
     return ()
 
 
@@ -55,6 +61,8 @@ def _support_grants(app_label: str, model: str) -> tuple[str, ...]:
         return ("view", "change")
     if app_label == "apikeys":
         return ALL  # their own keys only: apikeys.admin shows nobody else's
+    if (app_label, model) == ("statuspage", "statusupdate"):
+        return ("view", "add")  # written updates, from the support incident page
     if (app_label, model) in HISTORY:
         return ("view",)
     # What an incident refers to: its action, the tiers and teams paged.
@@ -66,6 +74,7 @@ def _support_grants(app_label: str, model: str) -> tuple[str, ...]:
         ("notifications", "customer"),
         ("notifications", "pushrecord"),
         ("incidents", "heartbeatcheck"),  # why a "monitoring is blind" incident opened
+        ("statuspage", "updatetemplate"),  # texts for written updates
     }:
         return ("view",)
     return ()

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from statuspage import update_views
 from support import customer_views, report_views, views
 
 app_name = "support"
@@ -12,6 +13,12 @@ urlpatterns = [
     path("reports/", report_views.report_page, name="reports"),
     path("incidents/<uuid:pk>/", views.IncidentDetailView.as_view(), name="incident"),
     path("incidents/<uuid:pk>/state.json", views.incident_state, name="incident-state"),
+    # Before the operations' pattern, which would take "status-update" for one.
+    path(
+        "incidents/<uuid:pk>/status-update/",
+        update_views.incident_update_post,
+        name="incident-status-update",
+    ),
     path(
         "incidents/<uuid:pk>/<slug:operation>/",
         views.incident_operate,

@@ -21,6 +21,7 @@ from incidents.intake.changes import changes_context
 from incidents.models import Incident
 from incidents.models.policy import Policy
 from incidents.operations import OPERATIONS, operations_for
+from statuspage.update_views import status_updates_context
 from support import selectors
 from support.models import Preference
 from support.roles import VIEW_INCIDENTS
@@ -123,6 +124,7 @@ class IncidentDetailView(PermissionRequiredMixin, DetailView):
             pushes=selectors.push_progress(incident),
             chart=selectors.incident_chart(incident),
             **changes_context(incident),
+            **status_updates_context(self.request.user, incident),
             operations=operations_for(self.request.user, incident),
             noted_operations=NOTED_OPERATIONS,
             tiers=tiers,

@@ -53,12 +53,13 @@ def test_allowlist_opens_hosts_and_networks(settings):
         outbound.check_url("http://192.168.1.1/x")
 
 
-def test_apprise_urls_with_a_host_are_checked_and_saas_tokens_are_not(closed):
+def test_apprise_urls_are_checked_where_the_plugin_connects(closed, fake_dns):
     with pytest.raises(outbound.OutboundRefused):
         outbound.check_apprise("json://user:pw@127.0.0.1:8080/path")
     with pytest.raises(outbound.OutboundRefused):
         outbound.check_apprise("mailto://user:pw@169.254.169.254")
-    # Slack's URL holds tokens only; it always connects to Slack itself.
+    # Slack's URL holds tokens only: the plugin connects to Slack itself, a public host.
+    fake_dns["hooks.slack.com"] = "93.184.215.14"
     outbound.check_apprise("slack://T000/B000/XXXXsupersecretTOKEN1234")
     with pytest.raises(ValueError, match="does not understand"):
         outbound.check_apprise("bogus://x")

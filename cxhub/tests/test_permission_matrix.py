@@ -66,6 +66,11 @@ EXPECTED = {
     # Open Finance Brasil's discovery feed: anonymous, always (a regulator's reader).
     "open-finance-discovery": expect(everyone=200),
     "statuspage:status": expect(everyone=200),
+    "statuspage:feed": expect(everyone=200),
+    # Public forms and signed links (no session needed): a bad form or token, for anyone.
+    "statuspage:subscribe": expect("post", {}, everyone=400),
+    "statuspage:confirm": expect(everyone=400),
+    "statuspage:unsubscribe": expect(everyone=404),
     "readyz": expect(everyone=200),
     # Open in the local default; see test_metrics for production settings.
     "metrics": expect(everyone=200),
@@ -78,6 +83,10 @@ EXPECTED = {
     "support:incident-state": expect(everyone=403, support=200, cx=200, superuser=200),
     "support:incident-operate": expect(
         "post", {}, everyone=LOGIN, staff=403, support=302, cx=403, superuser=302
+    ),
+    # A written update: Support and CX staff (an empty form comes back to the page, 302).
+    "support:incident-status-update": expect(
+        "post", {}, everyone=LOGIN, staff=403, support=302, cx=302, superuser=302
     ),
     # Pages answer 403 (not a login redirect) to anyone without the permission.
     "support:customers": expect(everyone=403, support=200, cx=200, superuser=200),
@@ -243,6 +252,9 @@ def args_for(name, world):
         "support:incident": [incident.pk],
         "support:incident-state": [incident.pk],
         "support:incident-operate": [incident.pk, "acknowledge"],
+        "support:incident-status-update": [incident.pk],
+        "statuspage:confirm": ["not-a-token"],
+        "statuspage:unsubscribe": ["not-a-token"],
         "api-incident": [incident.pk],
         "api-incident-reports": [incident.pk],
         "api-incident-acknowledge": [incident.pk],

@@ -132,4 +132,8 @@ def test_production_defaults_are_secure_cookies_hsts_and_closed_metrics():
         "settings.SECURE_HSTS_SECONDS, settings.CXHUB_METRICS_OPEN"
     )
     assert production_value(expression) == "True True 31536000 False"
-    assert production_value("settings.CXHUB_METRICS_OPEN", CXHUB_METRICS_OPEN="true") == "True"
+    # Open metrics in production need a credential anyway (else startup stops).
+    opened = production_value(
+        "settings.CXHUB_METRICS_OPEN", CXHUB_METRICS_OPEN="true", CXHUB_METRICS_TOKEN="t"
+    )
+    assert opened == "True"

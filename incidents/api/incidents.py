@@ -100,8 +100,8 @@ class TriggerIngestApi(APIView):
         # Support reads stored payloads: no credential may be kept in them.
         report, triggers = services.report_ingest(
             integration=request.auth,
-            triggers=serializer.validated_data["triggers"],
-            payload=redact.payload(request.data, secrets=redact.request_secrets(request)),
+            triggers=redact.stored(serializer.validated_data["triggers"], request),
+            payload=redact.stored(request.data, request),
         )
         return Response(
             {"report": str(report.id), "triggers": TriggerOutSerializer(triggers, many=True).data},

@@ -1,5 +1,8 @@
 """Ingest in the monitoring tools' own languages: /api/v1/integrations/<kind>/ and /v2/enqueue."""
 
+import re
+
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
@@ -16,6 +19,10 @@ from incidents import services
 from incidents.api.serializers import TriggerBatchSerializer, TriggerOutSerializer
 from incidents.intake import heartbeats, parsers
 from incidents.models import Integration, hash_token, ingest_kinds, mappings
+
+# Where a PagerDuty event's routing_key is looked for before anything is parsed.
+ROUTING_KEY_WINDOW = 64 * 1024
+ROUTING_KEY = re.compile(rb'"routing_key"\s*:\s*"([A-Za-z0-9_.~+/=-]{1,256})"')
 
 
 class Rejected(Exception):
@@ -95,17 +102,20 @@ class IntegrationIngestApi(APIView):
                     404,
                     f"Unknown integration kind '{kind}': use one of {', '.join(ingest_kinds())}.",
                 )
-            # The token comes before the body where it can (header or path): a sender
-            # without one is turned away before a monitoring-sized body is parsed, and a
-            # known sender's 400/413 is kept as its last error. Only a PagerDuty event
-            # may carry its token (routing_key) inside the body.
+            # The token comes before the body: a sender without one is turned away
+            # before a monitoring-sized body is parsed, and a known sender's 400/413 is
+            # kept as its last error. Only a PagerDuty event carries its token
+            # (routing_key) inside the body: it is looked for in a small prefix.
             token = token or self._bearer(request)
             in_body = not token and kind == Integration.Kind.PAGERDUTY
-            body = self._body(request) if in_body else None
-            integration = self._integration(request, kind, token, body)
+            if in_body:
+                self._limit(request)
+                token = self._routing_key(request)
+            integration = self._integration(request, kind, token)
             try:
-                if body is None:
-                    body = self._body(request)
+                body = self._body(request)
+                if in_body and not (isinstance(body, dict) and body.get("routing_key") == token):
+                    raise Rejected(400, "'routing_key' must appear once, at the top level.")
                 return self._accept(request, integration, body)
             except Rejected as rejected:
                 services.integration_reject(integration, f"{rejected.code} {rejected.reason}")
@@ -117,7 +127,34 @@ class IntegrationIngestApi(APIView):
         """Grafana contact points may be set to PUT."""
         return self.post(request, kind, token)
 
+    def _routing_key(self, request) -> str | None:
+        """Find `routing_key` in the body's first ROUTING_KEY_WINDOW bytes, parsing nothing.
+
+        Senders write it first (Alertmanager, Grafana, PagerDuty's libraries); an
+        unknown key then costs this small read, not a 10 MiB parse. The bytes read
+        are kept and given back to the parser once the key is known.
+        """
+        prefix = request._request.read(ROUTING_KEY_WINDOW)
+        self._prefix = prefix
+        found = ROUTING_KEY.search(prefix)
+        if found is None:
+            raise Rejected(
+                400,
+                "'routing_key' is missing or blank.",
+                errors=[
+                    "'routing_key' is missing or blank: send it as a string, first in the "
+                    f"event (within the first {ROUTING_KEY_WINDOW // 1024} KiB)."
+                ],
+            )
+        return found.group(1).decode()
+
     def _body(self, request):
+        prefix = getattr(self, "_prefix", None)
+        if prefix is not None:
+            # The rest of the body after the prefix, within the endpoint's own limit.
+            rest = request._request.read(settings.CXHUB_MONITORING_MAX_BODY + 1 - len(prefix))
+            request._request._body = prefix + rest
+            self._prefix = None
         try:
             return request.data
         except PayloadTooLarge as error:
@@ -125,17 +162,20 @@ class IntegrationIngestApi(APIView):
         except ParseError as error:
             raise Rejected(400, f"body: {error.detail}") from None
 
-    def _integration(self, request, kind, token, body) -> Integration:
-        # Every way of giving a token (header, path, routing_key) counts failures
-        # against the one limit shared with the other authentication paths.
-        guard = FailedAuthLimit(request)
+    @staticmethod
+    def _limit(request):
+        """Answer 429, before anything is read, to an address over the failed-auth limit."""
         try:
-            guard.check()
+            FailedAuthLimit(request).check()
         except Throttled as throttled:
             wait = str(int(throttled.wait or 59) + 1)
             raise Rejected(429, str(throttled.detail), headers={"Retry-After": wait}) from None
-        if not token and kind == Integration.Kind.PAGERDUTY and isinstance(body, dict):
-            token = body.get("routing_key") if isinstance(body.get("routing_key"), str) else None
+
+    def _integration(self, request, kind, token) -> Integration:
+        # Every way of giving a token (header, path, routing_key) counts failures
+        # against the one limit shared with the other authentication paths.
+        guard = FailedAuthLimit(request)
+        self._limit(request)
         if not token:
             if kind == Integration.Kind.PAGERDUTY:
                 raise Rejected(400, "'routing_key' is missing or blank.")
@@ -211,12 +251,12 @@ class IntegrationIngestApi(APIView):
             raise Rejected(400, str(error), errors=error.errors) from None
         except parsers.PayloadError as error:
             raise Rejected(400, str(error)) from None
-        # routing_key is the token itself; support reads stored payloads.
-        secrets = redact.request_secrets(request)
+        # routing_key is the token itself, wherever else the body repeats it;
+        # support reads stored payloads.
         report, rows = services.report_ingest(
             integration=integration,
-            triggers=redact.triggers(triggers, secrets=secrets),
-            payload=redact.payload(body, secrets=secrets),
+            triggers=redact.stored(triggers, request, body=body),
+            payload=redact.stored(body, request, body=body),
         )
         heartbeats.integration_signal(integration)
         if integration.kind == Integration.Kind.PAGERDUTY:

@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cxhub import redact
 from cxhub.api import (
     IntegrationPrincipal,
     IntegrationTokenAuthentication,
@@ -42,7 +43,9 @@ class PagerDutyChangeApi(IntegrationIngestApi):
             change = changes.parse_pagerduty_change(body, mapping)
         except parsers.PagerDutyError as error:
             raise Rejected(400, str(error), errors=error.errors) from None
-        changes.change_record(integration=integration, change=change)
+        changes.change_record(
+            integration=integration, change=redact.stored(change, request, body=body)
+        )
         return Response(
             {"status": "success", "message": "Change event processed"},
             status=status.HTTP_202_ACCEPTED,
@@ -83,7 +86,7 @@ class ChangeApi(APIView):
             change = changes.parse_change(request.data)
         except parsers.PayloadError as error:
             raise ValidationError({error.field: [error.message]}) from None
-        row = changes.change_record(integration=request.auth, change=change)
+        row = changes.change_record(integration=request.auth, change=redact.stored(change, request))
         return Response(
             {"id": str(row.id), "service": row.service, "at": row.at.isoformat()},
             status=status.HTTP_201_CREATED,

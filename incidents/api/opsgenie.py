@@ -18,6 +18,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cxhub import redact
 from cxhub.api import MonitoringJSONParser, PayloadTooLarge, integration_for_token
 from cxhub.ratelimit import FailedAuthLimit
 from incidents import services
@@ -146,7 +147,12 @@ class OpsgenieApi(APIView):
         return integration
 
     def ingest(self, integration, trigger, body):
-        services.report_ingest(integration=integration, triggers=[trigger], payload=body)
+        # The GenieKey (and any credential the body repeats) never reaches Support.
+        services.report_ingest(
+            integration=integration,
+            triggers=redact.stored([trigger], self.request),
+            payload=redact.stored(body, self.request),
+        )
         heartbeats.integration_signal(integration)
         return self.accepted()
 
@@ -237,7 +243,11 @@ class OpsgenieAlertUpdateApi(OpsgenieApi):
             if fingerprint is None:
                 raise OpsgenieError(404, f"Alert with tiny id [{identifier}] does not exist.")
             opsgenie.alert_update_note(
-                integration, fingerprint, self.field, text, at=timezone.now()
+                integration,
+                fingerprint,
+                self.field,
+                redact.stored(text, self.request),
+                at=timezone.now(),
             )
             heartbeats.integration_signal(integration)
             return self.accepted()

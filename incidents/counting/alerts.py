@@ -149,8 +149,24 @@ def alerts_resolve(report, trigger, *, now) -> list:
     return resolved
 
 
+def fed_only_by(incident_id, integration_id) -> bool:
+    """Return whether every trigger and alert of the incident came from this integration."""
+    others = Trigger.objects.filter(incident_id=incident_id).exclude(
+        report__integration_id=integration_id
+    )
+    other_alerts = AlertInstance.objects.filter(incidents=incident_id).exclude(
+        integration_id=integration_id
+    )
+    return not others.exists() and not other_alerts.exists()
+
+
 def alerts_acknowledge(report, trigger, *, now) -> list:
-    """Acknowledge the incidents of the trigger's firing alert (PagerDuty acknowledge)."""
+    """Acknowledge the incidents of the trigger's firing alert (PagerDuty, Opsgenie acknowledge).
+
+    A monitoring sender speaks for its own alerts only: an incident that other
+    senders feed too keeps escalating (its acknowledgement needs the Support role,
+    docs/security.md), and its timeline says why the sender's was not taken.
+    """
     incident_ids = sorted(
         set(
             Incident.objects.filter(
@@ -162,8 +178,20 @@ def alerts_acknowledge(report, trigger, *, now) -> list:
     if incident_ids:
         alert = _alerts_of(report, trigger).first()
         _trigger_attach(trigger, incident_ids[0], alert)
-    return [
-        incident_id
-        for incident_id in incident_ids
-        if incident_acknowledge(incident_id=incident_id, by=report.integration.actor, now=now)
-    ]
+    kind = report.integration.actor
+    acknowledged = []
+    for incident_id in incident_ids:
+        if not fed_only_by(incident_id, report.integration_id):
+            incident = Incident.objects.filter(pk=incident_id).first()
+            if incident is not None and incident.status == Incident.Status.OPEN:
+                event_add(
+                    incident,
+                    TimelineEvent.Kind.ALERT_UPDATED,
+                    detail("sender_ack_refused", sender=kind),
+                    actor=kind,
+                    at=now,
+                )
+            continue
+        if incident_acknowledge(incident_id=incident_id, by=kind, now=now):
+            acknowledged.append(incident_id)
+    return acknowledged

@@ -84,6 +84,10 @@ MESSAGES = {
     "delivery_error": gettext_noop("%(what)s: %(error)s (attempt %(attempt)s)"),
     "quiet_resolved": gettext_noop("No occurrence for %(minutes)s minute(s), since %(since)s."),
     "alerts_resolved": gettext_noop("All %(total)s alert(s) resolved"),
+    "sender_ack_refused": gettext_noop(
+        "Acknowledgement from %(sender)s not taken: other senders also feed this incident, "
+        "so only a person with the Support role may acknowledge it"
+    ),
     "push_held": gettext_noop(
         "Outage push to %(customers)s customer(s) (%(devices)s device(s)) waits for a second "
         "person's approval: more than the threshold of %(threshold)s."

@@ -25,6 +25,9 @@ def _links(value, field) -> list[dict]:
         isinstance(link, dict) and isinstance(link.get("href"), str) for link in value
     ):
         raise PayloadError(field, "must be a list of {href, text} objects.")
+    # Support opens these links: a javascript: or data: one would run in its session.
+    if not all(link["href"].lower().startswith(("http://", "https://")) for link in value):
+        raise PayloadError(field, "each href must be an http:// or https:// URL.")
     return [
         {"href": link["href"][:2000], "text": str(link.get("text", ""))[:200]} for link in value
     ]

@@ -1,19 +1,22 @@
 """Four-eyes approval of mass outage pushes: hold, approve or reject, time out.
 
-An outage push whose audience is above the threshold (the action's, else
-CXHUB_PUSH_APPROVAL_THRESHOLD) is not fanned out when it falls due: a
-`PushApproval` waits for a second CX staff member. Whoever set the action up
-or ran its dry run may not approve it alone; `approval_refusal` is that rule,
-for every path. The kill switches still win: an approved push's batches are
-stopped at send time like any other.
+An outage push whose audience is above the threshold (the bank's
+CXHUB_PUSH_APPROVAL_THRESHOLD, or the action's when stricter: actions.approval_rules)
+is not fanned out when it falls due: a `PushApproval` waits for a second CX staff
+member. Whoever changed the action since a push of it was last approved may not
+approve it alone; `approval_refusal` is that rule, for every path. The kill
+switches still win: an approved push's batches are stopped at send time like any
+other.
 """
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from actions import approval_rules
+from actions.models import Action
 from incidents.history.texts import detail
 from incidents.history.timeline import event_add
 from incidents.models import Incident, PushApproval, TimelineEvent
@@ -32,9 +35,13 @@ class ApprovalRefused(Exception):
 
 
 def approval_threshold(incident: Incident) -> int:
-    """Return the audience size (customers) above which the push needs approval; 0: never."""
+    """Return the audience size (customers) above which the push needs approval; 0: never.
+
+    The frozen value is held to today's bank-wide floor too: a policy frozen before
+    the floor (or written around the form) cannot make approval laxer.
+    """
     frozen = Policy.from_json(incident.policy).approval.threshold
-    return settings.CXHUB_PUSH_APPROVAL_THRESHOLD if frozen is None else frozen
+    return approval_rules.approval_threshold(frozen)
 
 
 def push_start(incident: Incident, *, now) -> PushApproval | None:
@@ -82,10 +89,10 @@ def approval_refusal(approval: PushApproval, user) -> str:
     if not user.has_perm(DECIDE):
         return f"{user.get_username()} may not approve mass pushes."
     action = approval.incident.action
-    authors = set(approval.set_up_by) | {action.last_edited_by, action.last_tested_by}
+    authors = set(approval.set_up_by) | set(approval_rules.authors(action))
     if user.get_username() in authors - {""}:
         return (
-            f"{user.get_username()} set up or tested action {action.code}: "
+            f"{user.get_username()} changed action {action.code} since its last approved push: "
             "a second person must approve its push."
         )
     return ""
@@ -116,9 +123,22 @@ def push_decide(approval_id, *, user, approve: bool, now=None) -> int:
                 refusal = "Somebody decided this push already."
             else:
                 batches = _apply(incident, approve, by=by, now=now)
+                if approve:
+                    _content_approved(incident)
     if refusal:  # raised after commit, so a dropped approval stays recorded
         raise ApprovalRefused(refusal)
     return batches
+
+
+def _content_approved(incident: Incident) -> None:
+    """Record that a second person approved the action as it stood when the incident opened.
+
+    Whoever changed it before then is no longer an author of its next push; a
+    change after then still is (approval_rules.authors).
+    """
+    Action.objects.filter(pk=incident.action_id).filter(
+        Q(push_approved_at__isnull=True) | Q(push_approved_at__lt=incident.opened_at)
+    ).update(push_approved_at=incident.opened_at)
 
 
 def _decide(approval_id, status, *, by, now) -> bool:
@@ -175,7 +195,10 @@ def approvals_expire(*, now) -> int:
             if incident.status == Incident.Status.RESOLVED:
                 _drop_resolved(approval_id, now=now)
                 continue
-            send = Policy.from_json(incident.policy).approval.timeout_sends
+            # Only a bank that allows it lets a timeout send what no second person saw.
+            send = approval_rules.timeout_sends(
+                Policy.from_json(incident.policy).approval.timeout_sends
+            )
             status = Status.SENT_ON_TIMEOUT if send else Status.CANCELLED_ON_TIMEOUT
             if _decide(approval_id, status, by=TIMEOUT_ACTOR, now=now):
                 _apply(incident, send, by=TIMEOUT_ACTOR, now=now, timeout=True)

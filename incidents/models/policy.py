@@ -8,6 +8,7 @@ texts, which `incident_policy` takes from the live action, as before they froze.
 
 from dataclasses import dataclass, field, replace
 
+from actions import approval_rules
 from actions.audiences import audience_of, texts_of
 
 
@@ -75,11 +76,13 @@ class Policy:
             provider=action.push_provider,
             audience=audience_of(action),
             texts=texts_of(action),
+            # Four-eyes, frozen as the bank allows it: who may not approve alone is
+            # whoever changed the action since a push of it was last approved.
             approval=Approval(
-                threshold=action.approval_threshold,
+                threshold=approval_rules.approval_threshold(action.approval_threshold),
                 timeout_minutes=action.approval_timeout_minutes,
-                timeout_sends=action.approval_timeout_sends,
-                set_up_by=tuple(sorted({action.last_edited_by, action.last_tested_by} - {""})),
+                timeout_sends=approval_rules.timeout_sends(action.approval_timeout_sends),
+                set_up_by=tuple(approval_rules.authors(action)),
             ),
             critical=action.push_critical,
             fallback=action.push_fallback,

@@ -3,6 +3,7 @@ from urllib.parse import quote
 import apprise
 
 from notifications.channels.base import BaseChannel, DeliveryError, outbound_check
+from notifications.errors import outbound_guarded
 
 # Apprise's HTTP notifiers take extra request headers as `+Name=value` URL arguments.
 _HEADER_SCHEMES = ("json://", "jsons://", "form://", "forms://", "xml://", "xmls://")
@@ -28,6 +29,8 @@ class AppriseChannel(BaseChannel):
         if not sender.add(with_delivery_key(target, key)):
             raise DeliveryError("Apprise does not understand this URL", permanent=True)
         # Apprise reports failure as False (it logs the HTTP detail); a failed
-        # send is usually transient (a 5xx, a timeout), so it is retried.
-        if not sender.notify(title=title, body=body):
-            raise DeliveryError("Apprise could not deliver the message")
+        # send is usually transient (a 5xx, a timeout), so it is retried. The
+        # guard refuses, permanently, any hop to an internal address (a redirect).
+        with outbound_guarded():
+            if not sender.notify(title=title, body=body):
+                raise DeliveryError("Apprise could not deliver the message")

@@ -3,7 +3,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 
-from notifications.errors import outbound_check
+from notifications.errors import outbound_check, outbound_guarded
 from notifications.providers.base import BasePushProvider, DeliveryError, PushFailure
 
 
@@ -32,7 +32,12 @@ class ApprisePushProvider(BasePushProvider):
             notifier = apprise.Apprise()
             if not notifier.add(template.replace("{token}", quote(message.device.token, safe=""))):
                 return PushFailure("Not a valid Apprise URL for this token")
-            if notifier.notify(title=title, body=message.body):
+            try:
+                with outbound_guarded():
+                    delivered = notifier.notify(title=title, body=message.body)
+            except DeliveryError as refused:
+                return PushFailure(refused.message)
+            if delivered:
                 return None
             return PushFailure("Apprise could not deliver", transient=True)
 

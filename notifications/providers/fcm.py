@@ -2,13 +2,17 @@
 
 import functools
 import json
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 
+from notifications.errors import outbound_check, outbound_guarded
 from notifications.providers.base import BasePushProvider, DeliveryError, PushFailure
+
+logger = logging.getLogger("cxhub.push")
 
 FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 # FCM error codes that mean the token will never work again.
@@ -34,13 +38,18 @@ def fcm_credentials() -> dict:
     return account
 
 
+def fcm_token_uri(account: dict) -> str:
+    """Return the OAuth2 token endpoint: the setting, else the service account's own."""
+    return settings.CXHUB_FCM_TOKEN_URI or account.get(
+        "token_uri", "https://oauth2.googleapis.com/token"
+    )
+
+
 def fcm_access_token(client, account: dict) -> str:
     """Exchange a signed JWT for an OAuth2 access token, cached until shortly before expiry."""
     import jwt
 
-    token_uri = settings.CXHUB_FCM_TOKEN_URI or account.get(
-        "token_uri", "https://oauth2.googleapis.com/token"
-    )
+    token_uri = fcm_token_uri(account)
     key = (account["client_email"], token_uri)
     with _fcm_lock:
         cached = _fcm_tokens.get(key)
@@ -70,8 +79,13 @@ def fcm_access_token(client, account: dict) -> str:
         except Exception as exc:
             raise DeliveryError(f"FCM OAuth unreachable: {exc.__class__.__name__}") from exc
         if response.status_code != 200:
+            # The body is Google's (or whoever answers there): logged for operators,
+            # not stored where Support reads delivery errors.
+            logger.warning(
+                "FCM OAuth exchange answered %s: %s", response.status_code, response.text[:200]
+            )
             raise DeliveryError(
-                f"FCM OAuth exchange answered {response.status_code}: {response.text[:200]}",
+                f"FCM OAuth exchange answered {response.status_code}",
                 permanent=400 <= response.status_code < 500 and response.status_code != 429,
             )
         answer = response.json()
@@ -131,12 +145,16 @@ class FcmPushProvider(BasePushProvider):
             f"{settings.CXHUB_FCM_BASE_URL.rstrip('/')}/v1/projects/"
             f"{account['project_id']}/messages:send"
         )
+        # The token endpoint may come from the service-account file: both pass the guard.
+        outbound_check(fcm_token_uri(account))
+        outbound_check(url)
         workers = settings.CXHUB_PUSH_CONCURRENCY
         limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
         with httpx.Client(
             http2=True, timeout=settings.CXHUB_HTTP_TIMEOUT, limits=limits, verify=_tls_context()
         ) as client:
-            access_token = fcm_access_token(client, account)
+            with outbound_guarded():
+                access_token = fcm_access_token(client, account)
             headers = {"Authorization": f"Bearer {access_token}"}
 
             def one(message):
@@ -148,7 +166,10 @@ class FcmPushProvider(BasePushProvider):
                     }
                 }
                 try:
-                    response = client.post(url, json=body, headers=headers)
+                    with outbound_guarded():
+                        response = client.post(url, json=body, headers=headers)
+                except DeliveryError as refused:
+                    return PushFailure(refused.message)
                 except httpx.HTTPError as exc:
                     return PushFailure(f"FCM unreachable: {exc.__class__.__name__}", transient=True)
                 return None if response.status_code == 200 else _fcm_failure(response)

@@ -5,7 +5,7 @@ import json
 import requests
 from django.conf import settings
 
-from notifications.errors import outbound_check
+from notifications.errors import outbound_check, outbound_guarded
 from notifications.providers.base import BasePushProvider, DeliveryError, PushFailure
 
 
@@ -57,7 +57,8 @@ class WebhookPushProvider(BasePushProvider):
 def signed_post(url: str, body: dict, *, secret: str, reference: str, gateway: str) -> dict:
     """POST a JSON batch to a bank gateway, signed, keyed; return its JSON answer ({} if none).
 
-    The URL passes the outbound guard first; the signature header is
+    The URL passes the outbound guard first, the connection passes it again, and a
+    redirect is not followed (a 3xx is a refusal); the signature header is
     `X-Cxhub-Signature: sha256=<hex HMAC(secret, body)>` when a secret is set, and
     `Idempotency-Key: <reference>` lets the gateway drop a repeated batch. A 5xx or
     429 is retried, another 4xx is final.
@@ -68,14 +69,19 @@ def signed_post(url: str, body: dict, *, secret: str, reference: str, gateway: s
     if secret:
         headers["X-Cxhub-Signature"] = f"sha256={sign(secret, payload)}"
     try:
-        response = requests.post(
-            url, data=payload, headers=headers, timeout=settings.CXHUB_HTTP_TIMEOUT
-        )
+        with outbound_guarded():
+            response = requests.post(
+                url,
+                data=payload,
+                headers=headers,
+                timeout=settings.CXHUB_HTTP_TIMEOUT,
+                allow_redirects=False,
+            )
     except requests.RequestException as exc:
         raise DeliveryError(f"{gateway} unreachable: {exc.__class__.__name__}") from exc
     if response.status_code >= 500 or response.status_code == 429:
         raise DeliveryError(f"{gateway} answered {response.status_code}")
-    if response.status_code >= 400:
+    if response.status_code >= 300:
         raise DeliveryError(f"{gateway} refused the batch: {response.status_code}", permanent=True)
     try:
         answer = response.json()

@@ -202,6 +202,7 @@ class Command(BaseCommand):
             token_file.read_text().strip() if token_file.exists() else secrets.token_urlsafe(32)
         )
         token_file.write_text(token)
+        token_file.chmod(0o600)  # a credential: its owner's only
         integration = Integration.objects.filter(name=name).first() or Integration(
             name=name, kind=kind
         )

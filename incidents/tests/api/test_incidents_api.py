@@ -192,7 +192,8 @@ def test_incident_list_rejects_bad_filters(incident, admin_client, query):
 def test_incident_api_needs_staff(incident, integration_token):
     assert APIClient().get("/api/v1/incidents/").status_code in (401, 403)
     customer_user = User.objects.create_user("someone")
-    assert token_client(customer_user).get("/api/v1/incidents/").status_code == 403
+    # A key of someone who is not staff is no credential at all.
+    assert token_client(customer_user).get("/api/v1/incidents/").status_code == 401
     # Staff without the Support (or CX staff) role may not read incidents either.
     bare_staff = User.objects.create_user("bare", is_staff=True)
     assert token_client(bare_staff).get("/api/v1/incidents/").status_code == 403

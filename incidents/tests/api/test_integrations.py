@@ -517,7 +517,7 @@ def test_pagerduty_invalid_events_get_pagerduty_style_400(pd, change, error):
 def test_pagerduty_routing_key_missing_or_unknown_is_400(pd):
     response = enqueue({"event_action": "trigger"})
     assert response.status_code == 400
-    assert response.json()["errors"] == ["'routing_key' is missing or blank."]
+    assert response.json()["errors"][0].startswith("'routing_key' is missing or blank")
     response = enqueue(pd_event("not-a-token"))
     assert response.status_code == 400
     assert "routing_key" in response.json()["errors"][0]

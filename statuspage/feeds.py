@@ -1,0 +1,119 @@
+"""The Atom feed of the status page: visible incidents, written updates and maintenance.
+
+Built with Django's feed generator (django.utils.feedgenerator, what
+django.contrib.syndication uses) from the same reads as the page, and served
+like the page from a per-process snapshot per language.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils import feedgenerator, timezone, translation
+from django.utils.translation import gettext
+from django.views.decorators.http import require_GET
+
+from cxhub.hotcache import TtlCache
+from incidents.models import Incident
+from statuspage.models import Language, StatusUpdate
+from statuspage.notice_texts import service_names, when
+from statuspage.notices import incident_service_ids, window_service_ids
+from statuspage.visibility import incident_customer_visible, visible_maintenance
+
+feeds = TtlCache(max_entries=16, ttl_setting="CXHUB_STATUS_CACHE_SECONDS")
+MAX_ENTRIES = 100
+
+
+def _entries(language: str, *, now) -> list[dict]:
+    since = now - timedelta(days=settings.CXHUB_STATUS_PAGE_DAYS)
+    page = f"{settings.CXHUB_BASE_URL}{reverse('statuspage:status')}?lang={language}"
+    entries = []
+    incidents = [
+        i
+        for i in Incident.objects.select_related("action")
+        .filter(action__status_visible=True, opened_at__gte=since)
+        .order_by("-opened_at")[:MAX_ENTRIES]
+        if incident_customer_visible(i) or i.status_updates.exists()
+    ]
+    for incident in incidents:
+        names = ", ".join(service_names(incident_service_ids(incident), language))
+        if not names:
+            continue
+        if incident.resolved_at:
+            description = gettext("From %(start)s to %(end)s.") % {
+                "start": when(incident.opened_at),
+                "end": when(incident.resolved_at),
+            }
+        else:
+            description = gettext("Since %(start)s; ongoing.") % {"start": when(incident.opened_at)}
+        entries.append(
+            {
+                "title": gettext("%(services)s unavailable") % {"services": names},
+                "link": f"{page}#incident-{incident.pk}",
+                "description": description,
+                "unique_id": f"urn:uuid:{incident.pk}",
+                "pubdate": incident.opened_at,
+                "updateddate": incident.resolved_at or incident.opened_at,
+            }
+        )
+        for update in StatusUpdate.objects.filter(incident=incident).order_by("posted_at"):
+            entries.append(
+                {
+                    "title": f"{update.get_stage_display()}: {names}",
+                    "link": f"{page}#incident-{incident.pk}",
+                    "description": update.text(language),
+                    "unique_id": f"urn:uuid:{update.pk}",
+                    "pubdate": update.posted_at,
+                    "updateddate": update.posted_at,
+                }
+            )
+    for window in visible_maintenance().select_related("service").filter(ends_at__gte=since):
+        names = ", ".join(service_names(window_service_ids(window), language))
+        if not names:
+            continue
+        entries.append(
+            {
+                "title": gettext("Scheduled maintenance: %(services)s") % {"services": names},
+                "link": page,
+                "description": gettext("From %(start)s to %(end)s.")
+                % {"start": when(window.starts_at), "end": when(window.ends_at)},
+                "unique_id": f"{settings.CXHUB_BASE_URL}/status/maintenance/{window.pk}",
+                "pubdate": window.created_at,
+                "updateddate": window.created_at,
+            }
+        )
+    entries.sort(key=lambda e: e["updateddate"], reverse=True)
+    return entries[:MAX_ENTRIES]
+
+
+def feed_xml(language: str) -> bytes:
+    """Render the Atom feed in `language` from the database, now."""
+    now = timezone.now()
+    with translation.override(language):
+        entries = _entries(language, now=now)
+        url = f"{settings.CXHUB_BASE_URL}{reverse('statuspage:feed')}?lang={language}"
+        feed = feedgenerator.Atom1Feed(
+            title=gettext("Service status"),
+            link=f"{settings.CXHUB_BASE_URL}{reverse('statuspage:status')}?lang={language}",
+            description=gettext("Incidents, updates and maintenance of our services."),
+            language="pt-BR" if language == Language.PT_BR else language,
+            feed_url=url,
+            feed_guid=url,
+        )
+        for entry in entries:
+            feed.add_item(**entry)
+        return feed.writeString("utf-8").encode()
+
+
+@require_GET
+def status_feed(request):
+    """Serve the Atom feed in the language asked (?lang=en), else pt-BR."""
+    asked = request.GET.get("lang", "")
+    language = asked if asked in Language.values else Language.PT_BR
+    response = HttpResponse(
+        feeds.get(language, lambda: feed_xml(language)),
+        content_type="application/atom+xml; charset=utf-8",
+    )
+    response["Cache-Control"] = f"public, max-age={int(settings.CXHUB_STATUS_CACHE_SECONDS)}"
+    return response

@@ -1,0 +1,354 @@
+"""Notices to subscribers: which are due, rendered once, held for approval, fanned out once.
+
+What is due is a function of the database, never of who noticed first: an
+incident customers can see gets `incident:<id>:visible`, its resolve
+`incident:<id>:resolved` (only when the first was told), a written update
+`update:<id>`, a maintenance window `maintenance:<id>:<announced|reminder|
+started|ended>`. The unique key makes each exist once, whether the signal
+receiver, the beat sweep or a retry created it. A notice above the approval
+threshold waits for a second person, as mass pushes do.
+"""
+
+from datetime import timedelta
+from itertools import islice
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from actions.models import TriggerRule
+from cxhub.enqueue import enqueue_on_commit
+from incidents.lifecycle.approvals import DECIDE, approval_threshold
+from incidents.models import Incident, MaintenanceWindow
+from notifications.deliveries import deliveries_queue
+from notifications.models import Delivery
+from statuspage.models import Notice, Subscriber
+from statuspage.notice_texts import notice_texts
+from statuspage.subscribers import audience
+from statuspage.visibility import incident_customer_visible, visible_maintenance
+
+Kind = Notice.Kind
+FAN_OUT_TASK = "statuspage.tasks.notice_fan_out_task"
+# Deliveries inserted per statement while fanning out (each of CXHUB_PUSH_BATCH_SIZE ids).
+INSERT_BATCHES = 100
+
+
+class NoticeRefused(Exception):
+    """This person may not decide, or the notice no longer waits."""
+
+
+def incident_service_ids(incident: Incident) -> list[int]:
+    """Return the customer-facing services an incident's action covers."""
+    return sorted(
+        set(
+            TriggerRule.objects.filter(
+                action_id=incident.action_id, service__status_visible=True
+            ).values_list("service_id", flat=True)
+        )
+    )
+
+
+def window_service_ids(window: MaintenanceWindow) -> list[int]:
+    """Return the customer-facing services a maintenance window holds."""
+    if window.service_id:
+        return [window.service_id] if window.service.status_visible else []
+    return sorted(
+        set(
+            TriggerRule.objects.filter(
+                action_id=window.action_id, service__status_visible=True
+            ).values_list("service_id", flat=True)
+        )
+    )
+
+
+def audience_size(service_ids) -> int:
+    return (
+        audience(service_ids, Subscriber.Kind.EMAIL).count()
+        + audience(service_ids, Subscriber.Kind.WEBHOOK).count()
+    )
+
+
+def notice_create(
+    kind: str,
+    *,
+    key: str,
+    service_ids: list[int],
+    texts: dict,
+    threshold: int,
+    now,
+    requested_by: str = "cxhub",
+    **links,
+) -> Notice | None:
+    """Create the notice `key` once and queue its fan-out, or hold it above `threshold`.
+
+    Returns the notice when this call created it, None when it existed already.
+    """
+    size = audience_size(service_ids)
+    held = bool(threshold) and size > threshold
+    with transaction.atomic():
+        notice, created = Notice.objects.get_or_create(
+            key=key,
+            defaults={
+                "kind": kind,
+                "service_ids": service_ids,
+                "texts": texts,
+                "audience": size,
+                "threshold": threshold,
+                "status": Notice.Status.HELD if held else Notice.Status.QUEUED,
+                "requested_by": requested_by,
+                "created_at": now,
+                **links,
+            },
+        )
+        if created and not held:
+            enqueue_on_commit(FAN_OUT_TASK, str(notice.pk))
+    return notice if created else None
+
+
+def incident_notices(incident_id, *, now=None) -> list[Notice]:
+    """Create the notices an incident is due now: it became visible, or it resolved."""
+    now = now or timezone.now()
+    incident = Incident.objects.select_related("action").filter(pk=incident_id).first()
+    if incident is None:
+        return []
+    service_ids = incident_service_ids(incident)
+    if not service_ids:
+        return []
+    created = []
+    visible_key = f"incident:{incident.pk}:visible"
+    told = Notice.objects.filter(key=visible_key).exists()
+    threshold = approval_threshold(incident)
+    if not told and not incident.is_resolved and incident_customer_visible(incident):
+        created.append(
+            notice_create(
+                Kind.INCIDENT_VISIBLE,
+                key=visible_key,
+                service_ids=service_ids,
+                texts=notice_texts(
+                    Kind.INCIDENT_VISIBLE,
+                    service_ids=service_ids,
+                    since=incident.opened_at,
+                    base_url=settings.CXHUB_BASE_URL,
+                ),
+                threshold=threshold,
+                now=now,
+                incident=incident,
+            )
+        )
+    elif told and incident.is_resolved:
+        created.append(
+            notice_create(
+                Kind.INCIDENT_RESOLVED,
+                key=f"incident:{incident.pk}:resolved",
+                service_ids=service_ids,
+                texts=notice_texts(
+                    Kind.INCIDENT_RESOLVED,
+                    service_ids=service_ids,
+                    at=incident.resolved_at or now,
+                    base_url=settings.CXHUB_BASE_URL,
+                ),
+                threshold=threshold,
+                now=now,
+                incident=incident,
+            )
+        )
+    return [notice for notice in created if notice]
+
+
+def _window_stages(window: MaintenanceWindow, *, now) -> list[str]:
+    """Return which of a window's notices are due now, in order."""
+    reminder_at = window.starts_at - timedelta(minutes=settings.CXHUB_STATUS_REMINDER_MINUTES)
+    stages = []
+    if window.starts_at > now and window.created_at < window.starts_at:
+        stages.append("announced")
+    # A reminder only for a window announced before its reminder was due.
+    if reminder_at <= now < window.starts_at and window.created_at <= reminder_at:
+        stages.append("reminder")
+    if window.starts_at <= now < window.ends_at:
+        stages.append("started")
+    if window.ends_at <= now and window.starts_at < window.ends_at:
+        stages.append("ended")
+    return stages
+
+
+STAGE_KINDS = {
+    "announced": Kind.MAINTENANCE_ANNOUNCED,
+    "reminder": Kind.MAINTENANCE_REMINDER,
+    "started": Kind.MAINTENANCE_STARTED,
+    "ended": Kind.MAINTENANCE_ENDED,
+}
+
+
+def maintenance_notices(*, now=None, window_id=None) -> list[Notice]:
+    """Create the notices maintenance windows are due now (announced, reminder, started, ended).
+
+    "Ended" only follows a window whose start was told, so a window cancelled
+    before it began says nothing more.
+    """
+    now = now or timezone.now()
+    windows = (
+        visible_maintenance().select_related("service").filter(ends_at__gte=now - timedelta(days=1))
+    )
+    if window_id is not None:
+        windows = windows.filter(pk=window_id)
+    created = []
+    for window in windows:
+        service_ids = window_service_ids(window)
+        if not service_ids:
+            continue
+        for stage in _window_stages(window, now=now):
+            key = f"maintenance:{window.pk}:{stage}"
+            if (
+                stage == "ended"
+                and not Notice.objects.filter(key=f"maintenance:{window.pk}:started").exists()
+            ):
+                continue
+            if Notice.objects.filter(key=key).exists():
+                continue
+            created.append(
+                notice_create(
+                    STAGE_KINDS[stage],
+                    key=key,
+                    service_ids=service_ids,
+                    texts=notice_texts(
+                        STAGE_KINDS[stage],
+                        service_ids=service_ids,
+                        start=window.starts_at,
+                        end=window.ends_at,
+                        base_url=settings.CXHUB_BASE_URL,
+                    ),
+                    threshold=settings.CXHUB_PUSH_APPROVAL_THRESHOLD,
+                    now=now,
+                    maintenance=window,
+                )
+            )
+    return [notice for notice in created if notice]
+
+
+def notices_sweep(*, now=None) -> int:
+    """Create every notice due now and fan out queued ones a lost task left; return how many.
+
+    Looks at unresolved incidents of actions on the page, incidents resolved in
+    the last day that were told, and maintenance windows of the last day onwards.
+    """
+    now = now or timezone.now()
+    told = Notice.objects.filter(kind=Kind.INCIDENT_VISIBLE).values("incident_id")
+    incidents = Incident.objects.filter(
+        Q(action__status_visible=True) & ~Q(status=Incident.Status.RESOLVED)
+        | Q(pk__in=told, resolved_at__gte=now - timedelta(days=1))
+    ).values_list("pk", flat=True)
+    created = 0
+    for incident_id in incidents:
+        created += len(incident_notices(incident_id, now=now))
+    created += len(maintenance_notices(now=now))
+    lost = Notice.objects.filter(
+        status=Notice.Status.QUEUED,
+        fanned_out_at__isnull=True,
+        created_at__lte=now - settings.CXHUB_STALE_AFTER,
+    ).values_list("pk", flat=True)
+    for notice_id in lost:
+        notice_fan_out(notice_id, now=now)
+    return created
+
+
+def batched(iterable, size: int):
+    """Yield lists of `size` items (the last one shorter); itertools.batched is 3.12+."""
+    iterator = iter(iterable)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def notice_fan_out(notice_id, *, now=None) -> int:
+    """Cut a queued notice's audience into deliveries, once; return how many.
+
+    The conditional UPDATE on `fanned_out_at` lets one caller fan out; e-mail
+    subscribers go in batches of CXHUB_PUSH_BATCH_SIZE ids streamed in id order
+    (the audience is never loaded whole), each webhook in a delivery of its own,
+    all published after commit.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        if not Notice.objects.filter(
+            pk=notice_id, status=Notice.Status.QUEUED, fanned_out_at__isnull=True
+        ).update(fanned_out_at=now):
+            return 0
+        notice = Notice.objects.get(pk=notice_id)
+        size = settings.CXHUB_PUSH_BATCH_SIZE
+        title = notice.subject("pt-br")
+        ids = (
+            audience(notice.service_ids, Subscriber.Kind.EMAIL)
+            .order_by("id")
+            .values_list("id", flat=True)
+            .iterator(chunk_size=2000)
+        )
+        pending, count = [], 0
+        for n, chunk in enumerate(batched(ids, size)):
+            pending.append(
+                Delivery(
+                    key=f"status-notice:{notice.pk}:{n}",
+                    purpose=Delivery.Purpose.STATUS_NOTICE,
+                    provider="email",
+                    title=title,
+                    message=notice.key,
+                    recipients=[str(pk) for pk in chunk],
+                    size=len(chunk),
+                    due_at=now,
+                )
+            )
+            if len(pending) >= INSERT_BATCHES:
+                deliveries_queue(pending, now=now)
+                count += len(pending)
+                pending = []
+        for pk in audience(notice.service_ids, Subscriber.Kind.WEBHOOK).values_list(
+            "id", flat=True
+        ):
+            pending.append(
+                Delivery(
+                    key=f"status-notice:{notice.pk}:w:{pk}",
+                    purpose=Delivery.Purpose.STATUS_NOTICE,
+                    provider="webhook",
+                    title=title,
+                    message=notice.key,
+                    recipients=[str(pk)],
+                    size=1,
+                    due_at=now,
+                )
+            )
+        deliveries_queue(pending, now=now)
+        return count + len(pending)
+
+
+def notice_of(delivery: Delivery) -> Notice:
+    """Return the notice a status-notice delivery carries (its key: status-notice:<id>:...)."""
+    return Notice.objects.get(pk=delivery.key.split(":")[1])
+
+
+def notice_refusal(notice: Notice, user) -> str:
+    """Return why `user` may not decide a held notice, or ''.
+
+    The rule of mass pushes (incidents.lifecycle.approvals): the permission to decide mass
+    pushes, and a second person: whoever asked for the notice may not approve it.
+    """
+    if not user.has_perm(DECIDE):
+        return f"{user.get_username()} may not approve mass notices."
+    if user.get_username() == notice.requested_by:
+        return f"{user.get_username()} asked for this notice: a second person must approve it."
+    return ""
+
+
+def notice_decide(notice_id, *, user, approve: bool, now=None) -> None:
+    """Approve (fan out) or reject a held notice; raise NoticeRefused when not allowed."""
+    now = now or timezone.now()
+    notice = Notice.objects.get(pk=notice_id)
+    refusal = notice_refusal(notice, user)
+    if refusal:
+        raise NoticeRefused(refusal)
+    status = Notice.Status.QUEUED if approve else Notice.Status.REJECTED
+    with transaction.atomic():
+        if not Notice.objects.filter(pk=notice_id, status=Notice.Status.HELD).update(
+            status=status, decided_by=user.get_username(), decided_at=now
+        ):
+            raise NoticeRefused("Somebody decided this notice already.")
+        if approve:
+            enqueue_on_commit(FAN_OUT_TASK, str(notice_id))
