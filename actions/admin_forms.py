@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -156,6 +157,15 @@ class PushTemplateInline(admin.TabularInline):
     model = PushTemplate
     extra = 0
     fields = ["purpose", "locale", "text"]
+    # The admin's large text field is 48em wide: beside the sidebar it pushed the table
+    # past a 1366 px screen. The text takes the room the row has, and wraps.
+    formfield_overrides = {
+        models.TextField: {
+            "widget": forms.Textarea(
+                attrs={"rows": 3, "style": "width: 100%; min-width: 18em; box-sizing: border-box"}
+            )
+        }
+    }
 
 
 class ActionForm(forms.ModelForm):

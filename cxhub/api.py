@@ -8,6 +8,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, permissions, status
+from rest_framework.authentication import get_authorization_header
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import BaseParser
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -39,12 +40,30 @@ def integration_for_token(token: str):
     )
 
 
+USE_BEARER = gettext_lazy(
+    "This is an integration token: send it as 'Authorization: Bearer <token>', not 'Token'."
+)
+
+
 class IntegrationTokenAuthentication(KeywordAuthentication):
     """`Authorization: Bearer <token>` of an enabled integration (stored hashed)."""
 
     keyword = b"bearer"
     malformed = gettext_lazy("Authorization: give 'Bearer <token>'.")
     invalid = gettext_lazy("Authorization: invalid token.")
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if len(parts) == 2 and parts[0].lower() == b"token":
+            # DRF's habit: an integration token sent as `Token` is answered with the
+            # scheme to use; a personal API key there is left to ApiKeyAuthentication.
+            try:
+                token = parts[1].decode()
+            except UnicodeDecodeError:
+                token = ""
+            if token and integration_for_token(token) is not None:
+                raise exceptions.AuthenticationFailed(USE_BEARER)
+        return super().authenticate(request)
 
     def authenticate_credential(self, credential):
         integration = integration_for_token(credential)

@@ -131,3 +131,47 @@ def require_request_bodies(result, generator, request, public):
             if body and BODY_REQUIRED_TAGS & set(operation.get("tags", ())):
                 body["required"] = True
     return result
+
+
+# OpenAPI links: how one answer leads to the next call (Swagger UI shows them, and the
+# schema fuzz test's stateful phase follows them).
+LINKS = {
+    ("incidents_list", "200"): {
+        "GetIncident": ("incidents_retrieve", {"id": "$response.body#/results/0/id"}),
+    },
+    ("incidents_retrieve", "200"): {
+        name: (operation, {"id": "$response.body#/id"})
+        for name, operation in {
+            "AcknowledgeIncident": "api_v1_incidents_acknowledge_create",
+            "ResolveIncident": "api_v1_incidents_resolve_create",
+            "SilenceIncident": "api_v1_incidents_silence_create",
+            "IncidentReports": "incidents_reports_list",
+        }.items()
+    },
+    # An alert created without an alias is known by its request id (identifierType=id).
+    ("opsgenie_alert_create", "202"): {
+        name: (operation, {"identifier": "$response.body#/requestId"})
+        for name, operation in {
+            "CloseAlert": "opsgenie_alert_close",
+            "AcknowledgeAlert": "opsgenie_alert_acknowledge",
+            "UpdateAlertMessage": "opsgenie_alert_message",
+            "UpdateAlertDescription": "opsgenie_alert_description",
+        }.items()
+    },
+}
+
+
+def add_links(result, generator, request, public):
+    """Add the OpenAPI links of LINKS to the answers they start from."""
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for status, response in operation.get("responses", {}).items():
+                links = LINKS.get((operation.get("operationId"), status))
+                if links:
+                    response["links"] = {
+                        name: {"operationId": target, "parameters": parameters}
+                        for name, (target, parameters) in links.items()
+                    }
+    return result

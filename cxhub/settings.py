@@ -270,7 +270,19 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "cxhub.schema.require_request_bodies",
+        "cxhub.schema.add_links",
     ],
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "genieKey": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "An opsgenie integration's token, sent as "
+                "`Authorization: GenieKey <token>`; Bearer is refused.",
+            }
+        }
+    },
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "incidents.models.Incident.Status",
         "DeliveryStatusEnum": "notifications.models.Delivery.Status",
@@ -617,16 +629,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"()": "cxhub.logs.PlainFormatter"},
         "json": {"()": "cxhub.logs.JsonFormatter"},
     },
     # Tokens sent in a URL path must not reach the log (cxhub.gunicorn does the access log).
-    "filters": {"redact": {"()": "cxhub.logs.RedactFilter"}},
+    "filters": {
+        "redact": {"()": "cxhub.logs.RedactFilter"},
+        # Beat's bookkeeping (every few seconds) at DEBUG, so PUSH and PAGE lines show.
+        "routine": {"()": "cxhub.logs.RoutineFilter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": CXHUB_LOG_FORMAT,
-            "filters": ["redact"],
+            "filters": ["redact", "routine"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -1,4 +1,5 @@
 import csv
+import itertools
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -398,7 +399,11 @@ class PushRecordAdmin(admin.ModelAdmin):
     @admin.action(description=_("Export the selected pushes as CSV"))
     def export_csv(self, request, queryset):
         # "Select all" passes the whole filtered ledger; it is streamed, never loaded.
-        response = StreamingHttpResponse(ledger_csv(queryset), content_type="text/csv")
+        # UTF-8 declared, and a byte-order mark so spreadsheet programs read the accents.
+        response = StreamingHttpResponse(
+            itertools.chain(["\ufeff"], ledger_csv(queryset)),
+            content_type="text/csv; charset=utf-8",
+        )
         name = f"cxhub-push-ledger-{timezone.now():%Y%m%d-%H%M%S}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response

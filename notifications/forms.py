@@ -45,6 +45,10 @@ class ChannelForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "target" in self.fields:
+            # What the person just typed comes back after an error elsewhere on the page
+            # (it is theirs, in this very request); the stored target never does.
+            self.fields["target"].widget.render_value = self.is_bound
         if self.instance.pk and self.instance.target and "target" in self.fields:
             self.fields["target"].widget.attrs["placeholder"] = _(
                 "%(target)s (unchanged if left empty)"

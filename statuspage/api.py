@@ -108,6 +108,7 @@ class StatusApi(APIView):
     @extend_schema(
         operation_id="status",
         tags=["status"],
+        auth=[{"integrationToken": []}, {}],  # anonymous unless the setting says otherwise
         summary="Customer-facing services impacted now, with the banner text",
         description="Anonymous unless CXHUB_STATUS_API_ANONYMOUS=false (then an `app_backend` "
         "integration token). Served from a snapshot at most CXHUB_STATUS_CACHE_SECONDS old, "

@@ -1,6 +1,6 @@
 """The customer lookup page: answer a customer's call from one page."""
 
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -10,6 +10,7 @@ from support.roles import VIEW_CUSTOMERS
 
 
 @require_GET
+@login_required
 @permission_required(VIEW_CUSTOMERS, raise_exception=True)
 def customer_lookup(request):
     """Show one customer's services, devices (token tails) and every push cxhub sent them."""

@@ -4,7 +4,7 @@ import csv
 from datetime import timedelta
 
 from django import forms
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -51,12 +51,14 @@ def _seconds(value: timedelta | None) -> float | None:
 
 
 @require_GET
+@login_required
 @permission_required(VIEW_INCIDENTS, raise_exception=True)
 def report_page(request):
     """Show MTTA/MTTR per action and team, incidents per service per week, what was sent."""
     params = request.GET.copy()
     if not params:
-        params["preset"] = "last_week"
+        # The last 7 days include today, so the page opens on what just happened.
+        params["preset"] = "7d"
     form = PeriodForm(params)
     period = form.period(today=timezone.localdate())
     figures = reports.report(period)

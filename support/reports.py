@@ -9,12 +9,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Incident, Trigger
+from incidents.models import Incident, TimelineEvent, Trigger
 from notifications.models import Delivery, PushRecord
 
 PRESETS = {
@@ -71,7 +71,7 @@ def _mean(values: list[timedelta]) -> timedelta | None:
 
 def _row(key, label, items) -> Row:
     """Build a row from (incident, paged_at) pairs; MTTA counts from the page (or opening)."""
-    acks = [i.acknowledged_at - since for i, since in items if i.acknowledged_at]
+    acks = [_first_ack(i) - since for i, since in items if _first_ack(i)]
     fixes = [i.resolved_at - i.opened_at for i, _since in items if i.resolved_at]
     return Row(
         key=key,
@@ -84,10 +84,20 @@ def _row(key, label, items) -> Row:
     )
 
 
+def _first_ack(incident) -> datetime | None:
+    """Return the first acknowledgement, kept by the timeline past an ack timeout or a reopen."""
+    return getattr(incident, "first_acknowledged_at", None) or incident.acknowledged_at
+
+
 def _incidents(period: Period):
     start, end = period.bounds
     return list(
         Incident.objects.filter(opened_at__gte=start, opened_at__lt=end)
+        .annotate(
+            first_acknowledged_at=Min(
+                "events__at", filter=Q(events__kind=TimelineEvent.Kind.ACKNOWLEDGED)
+            )
+        )
         .select_related("action")
         .order_by("opened_at")
     )
@@ -136,7 +146,9 @@ def incidents_per_service_week(incidents, period: Period) -> dict:
     weeks = weeks_of(period)
     opened = {i.pk: timezone.localtime(i.opened_at).date() for i in incidents}
     pairs = (
-        Trigger.objects.filter(incident_id__in=opened)
+        # Failures only: a sender's acknowledge or resolve names no new service.
+        Trigger.objects.filter(incident_id__in=opened, status=Trigger.Status.FIRING)
+        .exclude(service="")
         .order_by()  # the default ordering would make DISTINCT keep every trigger
         .values_list("incident_id", "service")
         .distinct()

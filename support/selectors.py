@@ -262,12 +262,20 @@ def push_progress(incident: Incident, *, now: datetime | None = None) -> list[Pu
 
 def incident_counts(incident: Incident) -> dict:
     triggers = Trigger.objects.filter(incident=incident)
+    # A sender's acknowledge or resolve is on the history too, but it is not a failure
+    # received: it is listed apart, under what it is.
+    firing = triggers.filter(status=Trigger.Status.FIRING)
+    ended = triggers.exclude(status=Trigger.Status.FIRING)
     return {
         "occurrences": incident.occurrences,
-        "triggers": triggers.count(),
+        "triggers": firing.count(),
         "codes": list(
-            triggers.values("service", "code").annotate(n=Count("id")).order_by("-n", "code")
+            firing.values("service", "code").annotate(n=Count("id")).order_by("-n", "code")
         ),
+        "sender_states": [
+            {"status": Trigger.Status(row["status"]).label, "n": row["n"]}
+            for row in ended.values("status").annotate(n=Count("id")).order_by("status")
+        ],
     }
 
 
@@ -292,9 +300,20 @@ def incident_chart(incident: Incident, *, now: datetime | None = None) -> Chart:
         paged.setdefault(level, at)
     for level, at in paged.items():
         markers.append((at, "page", str(_("Tier %(level)s") % {"level": level})))
-    if incident.acknowledged_at:
+    # Every acknowledgement and resolution, from the timeline: an acknowledgement that
+    # timed out or a resolution undone by a reopen clears the incident's field, not the
+    # moment it happened.
+    marked = {
+        TimelineEvent.Kind.ACKNOWLEDGED: ("acknowledged", _("Acknowledged")),
+        TimelineEvent.Kind.ACK_EXPIRED: ("ack_expired", _("Acknowledgement timed out")),
+        TimelineEvent.Kind.SILENCED: ("silenced", _("Silenced")),
+        TimelineEvent.Kind.RESOLVED: ("resolved", _("Resolved")),
+    }
+    for kind, at in incident.events.filter(kind__in=marked).values_list("kind", "at"):
+        markers.append((at, marked[kind][0], str(marked[kind][1])))
+    if incident.acknowledged_at and not any(m[1] == "acknowledged" for m in markers):
         markers.append((incident.acknowledged_at, "acknowledged", str(_("Acknowledged"))))
-    if incident.resolved_at:
+    if incident.resolved_at and not any(m[1] == "resolved" for m in markers):
         markers.append((incident.resolved_at, "resolved", str(_("Resolved"))))
     for at in incident.events.filter(
         kind=TimelineEvent.Kind.REOPENED, params__m="reopened"

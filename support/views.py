@@ -181,12 +181,14 @@ def incident_operate(request, pk, operation):
 
 
 @require_GET
+@login_required
 @permission_required(VIEW_INCIDENTS, raise_exception=True)
 def incidents_state(request):
     return JsonResponse({"version": selectors.incidents_version()})
 
 
 @require_GET
+@login_required
 @permission_required(VIEW_INCIDENTS, raise_exception=True)
 def incident_state(request, pk):
     """Tell the incident page whether it changed, so it reloads only when needed."""

@@ -1,8 +1,10 @@
 """Fuzz the API from its own OpenAPI schema (schemathesis, in-process over WSGI).
 
+Every operation, each with the credential its schema entry names, valid and invalid
+requests; then a stateful phase that follows the schema's links from real answers.
 Every response must be a non-5xx, with a documented status code and content type
-and a body matching the schema. Examples are bounded so this runs in well under
-two minutes.
+and a body matching the schema. Examples are bounded (100 per operation and mode,
+25 stateful scenarios of at most 6 steps).
 """
 
 import pytest
@@ -20,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from apikeys.services import api_key_create
+from conftest import ORIGINAL_PAYLOAD
 from cxhub.wsgi import application
 from incidents.models import Integration
 
@@ -54,11 +57,26 @@ def credentials(scenario, integration_token, django_user_model):
     backend = Integration(name="fuzz-app-backend", kind=Integration.Kind.APP_BACKEND)
     backend_token = backend.set_new_token()
     backend.save()
+    opsgenie = Integration(name="fuzz-opsgenie", kind=Integration.Kind.OPSGENIE)
+    opsgenie_token = opsgenie.set_new_token()
+    opsgenie.save()
     return {
         "integration": f"Bearer {integration_token}",
         "app_backend": f"Bearer {backend_token}",
+        "opsgenie": f"GenieKey {opsgenie_token}",
         "staff": f"Token {api_key_create(user=staff, name='tests')[1]}",
     }
+
+
+def credential_for(path: str) -> str:
+    """Name the credential each path takes (what its schema entry says)."""
+    if path.startswith(("/api/v1/incidents", "/api/v1/schedules")):
+        return "staff"
+    if path.startswith("/api/v1/customers"):
+        return "app_backend"  # the registry's own credential
+    if path.startswith("/v2/alerts"):
+        return "opsgenie"  # the schema says GenieKey, and only it works
+    return "integration"
 
 
 def fuzz(operation, headers, mode):
@@ -84,13 +102,7 @@ def test_api_conforms_to_its_schema(api_schema, credentials):
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert {op.path for op in operations} >= {"/api/v1/triggers", "/api/v1/customers"}
     for operation in operations:
-        if operation.path.startswith(("/api/v1/incidents", "/api/v1/schedules")):
-            credential = "staff"
-        elif operation.path.startswith("/api/v1/customers"):
-            credential = "app_backend"  # the registry's own credential
-        else:
-            credential = "integration"
-        headers = {"Authorization": credentials[credential]}
+        headers = {"Authorization": credentials[credential_for(operation.path)]}
         # Valid requests (accepted or rejected on rules the schema cannot say) and
         # invalid ones (which must be 4xx, never 5xx).
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -98,3 +110,41 @@ def test_api_conforms_to_its_schema(api_schema, credentials):
             # endpoints' invalid tokens must not throttle the next operation's calls.
             cache.clear()
             fuzz(operation, headers, mode)
+
+
+def test_api_conforms_to_its_schema_along_its_links(api_schema, credentials):
+    """The stateful phase: follow the schema's links (cxhub.schema.LINKS) from real answers.
+
+    An incident listed is fetched, acknowledged, resolved, silenced and its reports read;
+    an Opsgenie alert created is closed, acknowledged and updated by its request id.
+    """
+    from incidents.counting.drain import reports_drain
+    from incidents.services import report_ingest
+
+    # Not through Django's test client: it would reconnect close_old_connections, and
+    # the schema's in-process calls would then close the test's connection.
+    report_ingest(
+        integration=None,
+        triggers=[{"service": "login", "code": "503"}],
+        payload=ORIGINAL_PAYLOAD,
+    )
+    reports_drain()  # counted here, so the list has an incident to follow links from
+
+    class Machine(api_schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            cache.clear()  # invalid credentials of one step must not throttle the next
+            return {"headers": {"Authorization": credentials[credential_for(case.operation.path)]}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS)
+
+    Machine.run(
+        settings=settings(
+            max_examples=25,
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
+    )

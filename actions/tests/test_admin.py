@@ -83,3 +83,14 @@ def test_triage_link_prefills_the_rule(scenario, admin_client):
 def test_history_is_read_only_in_the_admin(db, admin_client, path):
     assert admin_client.get(f"/admin/{path}/").status_code == 200
     assert admin_client.get(f"/admin/{path}/add/").status_code == 403
+
+
+def test_push_texts_take_the_rows_width_instead_of_the_admins_48em(scenario, admin_client):
+    # At 1366 px the admin's vLargeTextField (48em) pushed the push-texts table past the
+    # screen (checked with Chromium: docs/screenshots/action-push-texts-1366.png).
+    action = scenario["action"]
+    action.push_templates.create(purpose="outage", locale="en", text="{service} is down")
+    page = admin_client.get(f"/admin/actions/action/{action.pk}/change/").content.decode()
+    textarea = page[page.index('id="id_push_templates-0-text"') - 200 :]
+    textarea = textarea[: textarea.index(">") + 1]
+    assert "width: 100%" in textarea and "vLargeTextField" not in textarea

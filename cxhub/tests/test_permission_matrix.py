@@ -81,9 +81,9 @@ EXPECTED = {
     "api-docs": expect(everyone=200),
     "api-redoc": expect(everyone=200),
     "support:incidents": expect(everyone=LOGIN, staff=403, support=200, cx=200, superuser=200),
-    "support:incidents-state": expect(everyone=403, support=200, cx=200, superuser=200),
+    "support:incidents-state": expect(everyone=LOGIN, staff=403, support=200, cx=200, superuser=200),
     "support:incident": expect(everyone=LOGIN, staff=403, support=200, cx=200, superuser=200),
-    "support:incident-state": expect(everyone=403, support=200, cx=200, superuser=200),
+    "support:incident-state": expect(everyone=LOGIN, staff=403, support=200, cx=200, superuser=200),
     "support:incident-operate": expect(
         "post", {}, everyone=LOGIN, staff=403, support=302, cx=403, superuser=302
     ),
@@ -91,9 +91,9 @@ EXPECTED = {
     "support:incident-status-update": expect(
         "post", {}, everyone=LOGIN, staff=403, support=302, cx=302, superuser=302
     ),
-    # Pages answer 403 (not a login redirect) to anyone without the permission.
-    "support:customers": expect(everyone=403, support=200, cx=200, superuser=200),
-    "support:reports": expect(everyone=403, support=200, cx=200, superuser=200),
+    # Logged out: the login, and back; logged in without the permission: 403 saying why.
+    "support:customers": expect(everyone=LOGIN, staff=403, support=200, cx=200, superuser=200),
+    "support:reports": expect(everyone=LOGIN, staff=403, support=200, cx=200, superuser=200),
     # Choosing a language is for anyone, logged in or not.
     "support:language": expect("post", {"language": "en"}, everyone=302),
     "api-triggers": expect("post", ORIGINAL_PAYLOAD, everyone=401, integrations=403, int_cxhub=202),

@@ -32,7 +32,7 @@ class PushApprovalAdmin(admin.ModelAdmin):
         "audience",
         "threshold",
         "preview",
-        "set_up_by",
+        "set_up_by_names",
         "requested_at",
         "expires_at",
         "decided_by",
@@ -67,6 +67,11 @@ class PushApprovalAdmin(admin.ModelAdmin):
             "devices": approval.devices,
         }
 
+    @admin.display(description=_("set up by"))
+    def set_up_by_names(self, approval):
+        # Stored as a JSON list of usernames; shown as the names, not the JSON.
+        return ", ".join(approval.set_up_by) or "-"
+
     @admin.display(description=_("Preview per language"))
     def preview(self, approval):
         texts = push_texts(approval.incident, "outage")
@@ -78,10 +83,15 @@ class PushApprovalAdmin(admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         approval = self.get_object(request, object_id) if object_id else None
         extra_context = dict(extra_context or {})
+        deciding = request.method == "POST" and ({"_approve", "_reject"} & set(request.POST))
+        if deciding and approval is not None and approval.status != PushApproval.Status.PENDING:
+            # A second click, or a second person: say who decided, not a bare 403.
+            messages.warning(request, _decided_already(approval))
+            return redirect("admin:incidents_pushapproval_change", approval.pk)
         if approval is not None and approval.status == PushApproval.Status.PENDING:
             refusal = approval_refusal(approval, request.user)
             extra_context.update(can_decide=not refusal, decide_refusal=refusal)
-            if request.method == "POST" and ({"_approve", "_reject"} & set(request.POST)):
+            if deciding:
                 return self._decide(request, approval, approve="_approve" in request.POST)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
@@ -99,3 +109,14 @@ class PushApprovalAdmin(admin.ModelAdmin):
             else:
                 messages.warning(request, _("Push rejected: nothing is sent."))
         return redirect("admin:incidents_pushapproval_change", approval.pk)
+
+
+def _decided_already(approval) -> str:
+    if approval.decided_by:
+        return _("This push was already decided: %(status)s by %(by)s.") % {
+            "status": approval.get_status_display(),
+            "by": approval.decided_by,
+        }
+    return _("This push was already decided: %(status)s.") % {
+        "status": approval.get_status_display()
+    }

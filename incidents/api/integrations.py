@@ -70,7 +70,7 @@ def ingest_schema(operation_id: str, summary: str, methods=("post", "put"), *, a
                 request=OpenApiTypes.OBJECT,
                 responses=responses,
                 # Checked in the view (header, path or routing_key), not by DRF.
-                auth=auth or [{"integrationToken": []}],
+                auth=auth if auth is not None else [{"integrationToken": []}],
             )
             for method in methods
         }
@@ -179,6 +179,10 @@ class IntegrationIngestApi(APIView):
         if not token:
             if kind == Integration.Kind.PAGERDUTY:
                 raise Rejected(400, "'routing_key' is missing or blank.")
+            if get_authorization_header(request).split()[:1] in ([b"Token"], [b"token"]):
+                raise Rejected(
+                    401, "Send the token as 'Authorization: Bearer <token>', not 'Token'."
+                )
             raise Rejected(
                 401, "No token: send 'Authorization: Bearer <token>' or end the URL with the token."
             )
@@ -291,7 +295,9 @@ class IntegrationIngestApi(APIView):
 
 
 @ingest_schema(
-    "integrations_ingest_token", "Receive a monitoring tool's webhook (token in the path)"
+    "integrations_ingest_token",
+    "Receive a monitoring tool's webhook (token in the path)",
+    auth=[{}],  # the path is the credential: no Authorization header
 )
 class IntegrationIngestTokenApi(IntegrationIngestApi):
     """The same, for senders that cannot set headers: the token is the last path segment."""

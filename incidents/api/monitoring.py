@@ -24,7 +24,10 @@ from incidents.models import Integration, ingest_kinds, mappings
 
 
 @ingest_schema(
-    "pagerduty_change_enqueue", "PagerDuty change event (routing_key = token)", ("post",)
+    "pagerduty_change_enqueue",
+    "PagerDuty change event (routing_key = token)",
+    ("post",),
+    auth=[{"integrationToken": []}, {}],  # routing_key in the body, or Bearer
 )
 class PagerDutyChangeApi(IntegrationIngestApi):
     """`POST /v2/change/enqueue`: a deploy or config change, as CI/CD tools send it."""

@@ -64,7 +64,8 @@ def opsgenie_schema(operation_id, summary, request=OpenApiTypes.OBJECT, method="
                 summary=summary,
                 request=request,
                 responses=responses,
-                auth=[{"integrationToken": []}],
+                # `Authorization: GenieKey <key>` only (the scheme is in SPECTACULAR_SETTINGS).
+                auth=[{"genieKey": []}],
             )
         }
     )
@@ -187,6 +188,13 @@ class OpsgenieAlertStateApi(OpsgenieApi):
                     422,
                     "Request is not processable.",
                     {"identifierType": "must be id, alias or tiny."},
+                )
+            if not isinstance(body, dict):
+                # Opsgenie's optional body is {"user", "source", "note"}: an object or nothing.
+                raise OpsgenieError(
+                    422,
+                    "Request body is not processable. Please check the errors.",
+                    {"body": 'must be a JSON object, such as {"note": "..."}.'},
                 )
             fingerprint = opsgenie.identifier_fingerprint(integration, identifier, kind)
             if fingerprint is None:

@@ -117,8 +117,9 @@ class TimelineEventSerializer(serializers.ModelSerializer):
 
 
 class DeliverySerializer(serializers.ModelSerializer):
-    team = serializers.CharField(source="team.name", default=None)
-    channel = serializers.CharField(source="channel.kind", default=None)
+    # Null for a customer push (no team) and a push batch (no team channel).
+    team = serializers.CharField(source="team.name", default=None, allow_null=True)
+    channel = serializers.CharField(source="channel.kind", default=None, allow_null=True)
     recipients = serializers.SerializerMethodField()
 
     class Meta:
@@ -191,7 +192,8 @@ DETAIL_PAYLOAD_MAX = 4096
 
 
 class ReportOutSerializer(serializers.ModelSerializer):
-    integration = serializers.CharField(source="integration.name", default=None)
+    # Null once its integration is deleted (the report stays, SET_NULL).
+    integration = serializers.CharField(source="integration.name", default=None, allow_null=True)
     payload_truncated = serializers.BooleanField(default=False, read_only=True)
 
     class Meta:

@@ -58,6 +58,18 @@ def alerts_record(report, triggers, *, now) -> dict:
     return new
 
 
+def _trigger_attach(trigger, incident_id, alert) -> None:
+    """Put a sender's acknowledge/resolve on the incident, named for the alert it ends.
+
+    A PagerDuty resolve or an Opsgenie close names only the alert (its dedup key or
+    alias): the service and code are the alert's, so the record reads as what it is.
+    """
+    fields = {"incident": incident_id}
+    if alert is not None and not trigger.service:
+        fields.update(service=alert.service, code=alert.code)
+    Trigger.objects.filter(pk=trigger.pk).update(**fields)
+
+
 def _alerts_of(report, trigger):
     alerts = AlertInstance.objects.filter(
         integration=report.integration_id, fingerprint=trigger.fingerprint
@@ -74,7 +86,7 @@ def alerts_resolve(report, trigger, *, now) -> list:
     that is adding a firing alert to it either commits first (and is seen) or
     finds the incident resolved and opens a new one.
     """
-    kind = report.integration.kind
+    kind = report.integration.actor
     # An Alertmanager episode (fingerprint + startsAt) may already be resolved, e.g.
     # with an incident resolved by hand; its other incidents still get their check.
     alerts = list(_alerts_of(report, trigger))
@@ -107,7 +119,7 @@ def alerts_resolve(report, trigger, *, now) -> list:
             by_incident[incident_id].append(alert)
     if by_incident:
         # Keep the resolving notification on the incident's history too.
-        Trigger.objects.filter(pk=trigger.pk).update(incident=min(by_incident, key=str))
+        _trigger_attach(trigger, min(by_incident, key=str), alerts[0])
     resolved = []
     for incident_id in sorted(by_incident, key=str):
         incident = (
@@ -164,8 +176,9 @@ def alerts_acknowledge(report, trigger, *, now) -> list:
         key=str,
     )
     if incident_ids:
-        Trigger.objects.filter(pk=trigger.pk).update(incident=incident_ids[0])
-    kind = report.integration.kind
+        alert = _alerts_of(report, trigger).first()
+        _trigger_attach(trigger, incident_ids[0], alert)
+    kind = report.integration.actor
     acknowledged = []
     for incident_id in incident_ids:
         if not fed_only_by(incident_id, report.integration_id):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_noop
 from cxhub.timefmt import local_label
 
 # Every detail cxhub writes; the English text is the msgid, so the .po file
-# translates them like any other string.
+# translates them like any other string (a tuple is a plural, rendered by ngettext).
 MESSAGES = {
     "opened": gettext_noop("Opened by action %(action)s"),
     "milestone": gettext_noop("%(n)s occurrences"),
@@ -137,6 +137,33 @@ MESSAGES = {
         "%(count)s alert(s) of this group left out of the notification by the sender "
         "(Alertmanager max_alerts): counted only when a notification carries them"
     ),
+    # Plural messages: (singular, plural, the parameter that counts), through ngettext.
+    "push_batch_done": (
+        "%(purpose)s batch of %(devices)s device: %(sent)s sent, %(failed)s failed, "
+        "%(disabled)s disabled, %(capped)s skipped by the frequency cap",
+        "%(purpose)s batch of %(devices)s devices: %(sent)s sent, %(failed)s failed, "
+        "%(disabled)s disabled, %(capped)s skipped by the frequency cap",
+        "devices",
+    ),
+    "push_batch_capped": (
+        "%(purpose)s batch of %(devices)s device: nothing sent, the frequency cap skipped "
+        "%(capped)s",
+        "%(purpose)s batch of %(devices)s devices: nothing sent, the frequency cap skipped "
+        "%(capped)s",
+        "devices",
+    ),
+    "fallback_batch": (
+        "Customer fallback by %(channel)s to %(customers)s customer",
+        "Customer fallback by %(channel)s to %(customers)s customers",
+        "customers",
+    ),
+    "fallback_batch_sent": (
+        "Customer fallback by %(channel)s to %(customers)s customer: %(sent)s sent, "
+        "%(failed)s failed, %(capped)s skipped by the frequency cap",
+        "Customer fallback by %(channel)s to %(customers)s customers: %(sent)s sent, "
+        "%(failed)s failed, %(capped)s skipped by the frequency cap",
+        "customers",
+    ),
     "alert_message": gettext_noop("Message of [%(alert)s]: %(text)s"),
     "alert_description": gettext_noop("Description of [%(alert)s]: %(text)s"),
 }
@@ -212,6 +239,15 @@ def render_params(params: dict) -> str:
     if text is None:
         return str(params.get("m", ""))
     values = {k: _value(v) for k, v in params.items() if k != "m"}
+    if isinstance(text, tuple):
+        singular, plural, counted = text
+        count = params.get(counted)
+        n = count if isinstance(count, int) else 2
+        text = singular if n == 1 else plural
+        try:
+            return translation.ngettext(singular, plural, n) % values
+        except (KeyError, ValueError, TypeError):
+            return text % values
     try:
         return translation.gettext(text) % values
     except (KeyError, ValueError, TypeError):

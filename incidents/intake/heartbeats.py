@@ -20,10 +20,11 @@ from incidents.history.timeline import local_time
 from incidents.intake.ingest import report_ingest
 from incidents.intake.parsers import FIRING, RESOLVED
 from incidents.models import HeartbeatCheck, Integration, hash_token
+from incidents.models.integrations import HEARTBEAT_SENDER
 
 CODE = "heartbeat"
 # The sender of the triggers the checks record: internal, disabled (no one posts as it).
-INTEGRATION_NAME = "cxhub-heartbeats"
+INTEGRATION_NAME = HEARTBEAT_SENDER
 
 # integration id -> [(check id, signal alert name)]: read on every monitoring request.
 _checks = TtlCache()

@@ -28,6 +28,10 @@ def endpoint_of(kind: str) -> str:
     return f"/api/v1/integrations/{kind}/"
 
 
+# The disabled integration under which heartbeat checks record their own signals.
+HEARTBEAT_SENDER = "cxhub-heartbeats"
+
+
 class Integration(models.Model):
     """A monitoring sender with its own token, kind (payload language) and field mapping."""
 
@@ -96,6 +100,12 @@ class Integration(models.Model):
     def clean(self):
         if errors := mapping_errors(self.kind, self.mapping):
             raise ValidationError({"mapping": errors})
+
+    @property
+    def actor(self) -> str:
+        """Name the sender in the timeline and the teams' messages ("resolved by ...")."""
+        # The heartbeat checks' own sender is generic JSON inside, not a "generic" tool.
+        return "heartbeat" if self.name == HEARTBEAT_SENDER else self.kind
 
     @property
     def endpoint(self) -> str:

@@ -1,5 +1,7 @@
 """What the delivery engine reports back, applied to incidents (connected in apps.ready)."""
 
+from django.db import models
+
 from incidents.history.texts import Detail, choice, detail
 from incidents.history.timeline import event_add
 from incidents.models import TimelineEvent
@@ -26,28 +28,52 @@ def delivery_detail(delivery, outcome: str, error: str) -> Detail:
     purpose = choice("delivery_purpose", delivery.purpose)
     push = delivery.purpose in (Delivery.Purpose.PUSH, Delivery.Purpose.ALL_CLEAR)
     devices = len(delivery.recipients)
-    if not push:
+    # The ledger rows of a batch are the truth of what it reached.
+    records = PushRecord.objects.filter(delivery=delivery)
+    if delivery.purpose == Delivery.Purpose.FALLBACK:
+        # Recipients are customers, the provider is the channel (sms, email).
+        if outcome != "sent":
+            what = detail("fallback_batch", channel=delivery.provider, customers=devices)
+        else:
+            return detail(
+                "fallback_batch_sent",
+                channel=delivery.provider,
+                customers=devices,
+                **_counts(records),
+            )
+    elif not push:
         channel = delivery.channel.kind if delivery.channel else "?"
         what = detail("page_sent", purpose=purpose, team=str(delivery.team), channel=channel)
     elif outcome != "sent":
         what = detail("push_batch", purpose=purpose, devices=devices)
     else:
-        # The ledger rows of this batch are the truth of what it reached.
-        records = PushRecord.objects.filter(delivery=delivery)
         if not records.exists():
             return detail("push_batch_empty", purpose=purpose, devices=devices)
-        failed = records.filter(status=PushRecord.Status.FAILED)
+        counts = _counts(records)
+        if counts["capped"] and not (counts["sent"] or counts["failed"]):
+            return detail(
+                "push_batch_capped", purpose=purpose, devices=devices, capped=counts["capped"]
+            )
         return detail(
-            "push_batch_sent",
+            "push_batch_done",
             purpose=purpose,
             devices=devices,
-            sent=records.filter(status=PushRecord.Status.SENT).count(),
-            failed=failed.count(),
-            disabled=failed.filter(device__enabled=False).count(),
+            disabled=records.filter(status=PushRecord.Status.FAILED, device__enabled=False).count(),
+            **counts,
         )
     if outcome == "sent":
         return what
     return detail("delivery_error", what=what, error=error, attempt=delivery.attempts)
+
+
+def _counts(records) -> dict:
+    rows = records.order_by().values("status").annotate(n=models.Count("id"))
+    by_status = {row["status"]: row["n"] for row in rows}
+    return {
+        "sent": by_status.get(PushRecord.Status.SENT, 0),
+        "failed": by_status.get(PushRecord.Status.FAILED, 0),
+        "capped": by_status.get(PushRecord.Status.CAPPED, 0),
+    }
 
 
 def on_push_batch_finished(sender, *, delivery, at, **kwargs):

@@ -65,8 +65,10 @@ def test_ledger_exports_as_streamed_csv(scenario, admin_client, integration):
     )
     assert response.status_code == 200
     assert response.streaming
-    assert response["Content-Type"] == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    content = b"".join(response.streaming_content)
+    assert content.startswith("\ufeff".encode())  # a BOM: spreadsheets read the accents
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
     assert sorted((r["customer"], r["token_tail"], r["status"]) for r in rows) == [
         ("c1", "tok-c1-a", "sent"),
         ("c1", "tok-c1-b", "sent"),

@@ -95,6 +95,23 @@ def test_a_good_target_is_saved_without_sending(admin_client, db, http_sink):
     assert http_sink.requests == []
 
 
+def test_a_typed_target_survives_an_error_elsewhere_and_the_stored_one_never_shows(
+    admin_client, team, http_sink
+):
+    target = http_sink.url.replace("http://", "json://") + "/typed"
+    form = team_form(team, kind="apprise", target=target)
+    form["name"] = ""  # the error is on the team, not on the channel
+    response = admin_client.post(f"/admin/notifications/team/{team.pk}/change/", form)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f'value="{target}"' in page
+    assert "hunter22" not in page
+    assert (
+        "hunter22"
+        not in admin_client.get(f"/admin/notifications/team/{team.pk}/change/").content.decode()
+    )
+
+
 def test_team_form_sends_a_test_page_for_editors_only(client, team):
     client.force_login(staff("sup", SUPPORT))
     assert client.post(f"/admin/notifications/team/{team.pk}/test-page/").status_code == 403

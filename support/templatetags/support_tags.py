@@ -44,3 +44,11 @@ def duration(value: timedelta | None) -> str:
 def event_text(event) -> str:
     """Render a timeline event's detail in the active language."""
     return _event_text(event)
+
+
+@register.filter
+def open_now(user):
+    """What is open now for the admin home (support.overview), as far as the user may see."""
+    from support.overview import open_now as overview
+
+    return overview(user)

@@ -37,6 +37,24 @@ def answered(scenario, ingest_client, django_capture_on_commit_callbacks):
     return Incident.objects.get()
 
 
+def test_an_acknowledgement_that_timed_out_still_counts_and_stays_on_the_chart(answered):
+    from incidents.history.timeline import event_add
+    from incidents.models import TimelineEvent
+    from support.selectors import incident_chart
+
+    opened = answered.opened_at
+    # Acknowledged at 4 min, timed out at 34 min (the field is cleared), resolved at 40.
+    event_add(answered, TimelineEvent.Kind.ACKNOWLEDGED, at=opened + timedelta(minutes=4))
+    event_add(answered, TimelineEvent.Kind.ACK_EXPIRED, at=opened + timedelta(minutes=34))
+    Incident.objects.filter(pk=answered.pk).update(acknowledged_at=None, acknowledged_by="")
+    figures = reports.report(reports.period_of("7d", today=timezone.localdate()))
+    [action] = figures["by_action"]
+    assert (action.acknowledged, action.mtta) == (1, timedelta(minutes=4))
+    chart = incident_chart(Incident.objects.get())
+    kinds = {m.kind for m in chart.markers}
+    assert {"acknowledged", "ack_expired", "resolved"} <= kinds
+
+
 def test_period_presets():
     wednesday = date(2026, 12, 2)
     assert reports.period_of("last_week", today=wednesday) == reports.Period(
@@ -102,10 +120,11 @@ def test_a_custom_period_ending_before_it_starts_names_the_field(client, support
     assert "The period must end on or after its first day." in page
 
 
-def test_last_week_is_the_default_period(client, support_user, db):
+def test_the_last_seven_days_are_the_default_period_so_today_shows(client, support_user, db):
     client.force_login(support_user)
     response = client.get(reverse("support:reports"))
-    expected = reports.period_of("last_week", today=timezone.localdate())
+    expected = reports.period_of("7d", today=timezone.localdate())
+    assert expected.end == timezone.localdate()
     assert response.context["period"] == expected
 
 

@@ -25,10 +25,27 @@ def incident(scenario, ingest_client, django_capture_on_commit_callbacks):
 
 
 def test_support_pages_need_a_login(client, incident):
-    for url in (reverse("support:incidents"), reverse("support:incident", args=[incident.pk])):
+    for url in (
+        reverse("support:incidents"),
+        reverse("support:incident", args=[incident.pk]),
+        reverse("support:reports"),
+        reverse("support:customers"),
+        reverse("support:incidents-state"),
+    ):
         response = client.get(url)
-        assert response.status_code == 302
+        assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("admin:login"))
+        assert "next=" in response["Location"]
+
+
+def test_forbidden_page_says_why_in_the_readers_language(client, django_user_model):
+    outsider = django_user_model.objects.create_user("outsider", password="x", is_staff=True)
+    client.force_login(outsider)
+    response = client.get(reverse("support:reports"), HTTP_ACCEPT_LANGUAGE="pt-BR")
+    assert response.status_code == 403
+    assert 'lang="pt-br"' in response.content.decode()
+    assert "Seu papel não permite esta página" in response.content.decode()
+    assert "outsider" in response.content.decode()
 
 
 def test_list_filters_by_service_and_period(client, support_user, incident):

@@ -453,6 +453,29 @@ def test_pagerduty_same_dedup_key_is_one_occurrence_then_acknowledge_and_resolve
     assert (incident.status, incident.resolved_by) == ("resolved", "pagerduty")
 
 
+def test_pagerduty_acknowledge_and_resolve_name_their_alert_not_a_nameless_service(scenario, pd):
+    from support import reports
+
+    _, token = pd
+    enqueue(pd_event(token, dedup_key="login-503"))
+    process_all()
+    enqueue(pd_event(token, "acknowledge", "login-503"))
+    enqueue(pd_event(token, "resolve", "login-503"))
+    process_all()
+    incident = Incident.objects.get()
+    assert set(incident.triggers.values_list("service", "code", "status")) == {
+        ("login", "503", "firing"),
+        ("login", "503", "acknowledged"),
+        ("login", "503", "resolved"),
+    }
+    today = timezone.localdate()
+    per_service = reports.incidents_per_service_week(
+        [incident], reports.period_of("7d", today=today)
+    )
+    assert list(per_service["services"]) == ["login"]
+    assert sum(per_service["services"]["login"]) == 1
+
+
 def test_pagerduty_under_the_integrations_url_with_bearer_or_path_token(scenario, pd):
     _, token = pd
     event = pd_event(token)

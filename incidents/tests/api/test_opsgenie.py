@@ -142,6 +142,48 @@ def test_errors_have_opsgenie_shape_and_name_the_field(login_down, og):
     assert not Report.objects.exists()
 
 
+@pytest.mark.parametrize("body", [[], ["note"], "note", 3, None, True])
+@pytest.mark.parametrize("verb", ["close", "acknowledge"])
+def test_close_and_acknowledge_with_a_body_not_an_object_answer_422_naming_it(
+    login_down, og, verb, body
+):
+    _, token = og
+    call(token, "/v2/alerts", CREATE)
+    process_all()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"GenieKey {token}")
+    response = client.post(
+        f"/v2/alerts/6f1c2e0a9b/{verb}?identifierType=alias",
+        data=json.dumps(body),
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) == {"body"}
+
+
+def test_close_and_acknowledge_are_recorded_as_what_they_are(login_down, og, client):
+    from incidents.models import Trigger
+    from support.selectors import incident_counts
+
+    _, token = og
+    call(token, "/v2/alerts", CREATE)
+    process_all()
+    call(token, "/v2/alerts/6f1c2e0a9b/acknowledge?identifierType=alias", {})
+    call(token, "/v2/alerts/6f1c2e0a9b/close?identifierType=alias", {"note": "ok"})
+    process_all()
+    incident = Incident.objects.get()
+    rows = set(incident.triggers.values_list("service", "code", "status"))
+    assert rows == {
+        ("login", "LoginDown", Trigger.Status.FIRING),
+        ("login", "LoginDown", Trigger.Status.ACKNOWLEDGED),
+        ("login", "LoginDown", Trigger.Status.RESOLVED),
+    }
+    counts = incident_counts(incident)
+    assert counts["triggers"] == 1
+    assert counts["codes"] == [{"service": "login", "code": "LoginDown", "n": 1}]
+    assert [s["n"] for s in counts["sender_states"]] == [1, 1]
+
+
 def test_genie_key_is_required_and_of_an_enabled_opsgenie_integration(og, db):
     integration, token = og
     assert call(None, "/v2/alerts", CREATE).status_code == 401

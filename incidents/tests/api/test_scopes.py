@@ -42,6 +42,25 @@ def test_cxhub_token_still_sends_triggers(scenario):
     assert client.post("/api/v1/triggers", ORIGINAL, format="json").status_code == 202
 
 
+@pytest.mark.parametrize(
+    ("kind", "endpoint"),
+    [
+        ("cxhub", "/api/v1/triggers"),
+        ("app_backend", "/api/v1/customers"),
+        ("alertmanager", "/api/v1/integrations/alertmanager/"),
+    ],
+)
+def test_an_integration_token_sent_as_token_is_told_to_use_bearer(scenario, kind, endpoint):
+    _, token = client_for(kind)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    response = client.post(endpoint, ORIGINAL, format="json")
+    assert response.status_code == 401
+    body = response.json()
+    assert "Bearer" in body.get("detail", body.get("message", str(body)))
+    assert not Report.objects.exists()
+
+
 @pytest.mark.parametrize("kind", ["cxhub", "alertmanager", "grafana", "generic", "pagerduty"])
 def test_monitoring_tokens_cannot_write_the_customer_registry(scenario, kind):
     victim = (

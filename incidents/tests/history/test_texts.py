@@ -70,3 +70,71 @@ def test_the_pipeline_stores_keys_and_the_support_page_reads_them_in_portuguese(
     assert "Push de indisponibilidade enfileirado em 5 ocorrências em 1 lote(s)" in page
     assert "Nível 1 (Analista N1) acionado por 1 canal(is) em 10 ocorrências" in page
     assert "Outage push queued" not in page
+
+
+def test_plural_details_go_through_ngettext_in_both_languages():
+    push = texts.choice("delivery_purpose", "push")
+    one = texts.detail("push_batch_capped", purpose=push, devices=1, capped=1)
+    assert one.english() == (
+        "Customer push batch of 1 device: nothing sent, the frequency cap skipped 1"
+    )
+    many = texts.detail(
+        "fallback_batch_sent", channel="sms", customers=3, sent=2, failed=0, capped=1
+    )
+    assert many.english() == (
+        "Customer fallback by sms to 3 customers: 2 sent, 0 failed, 1 skipped by the frequency cap"
+    )
+    with translation.override("pt-br"):
+        assert texts.render_params(
+            texts.detail("fallback_batch", channel="email", customers=1).as_json()
+        ) == ("Alternativa ao push por email para 1 cliente")
+
+
+def test_fallback_and_capped_batches_name_their_channel_and_counts(scenario):
+    from django.utils import timezone
+
+    from incidents.models import Incident
+    from incidents.outreach.receivers import delivery_detail
+    from notifications.models import Customer, Delivery, PushRecord
+
+    now = timezone.now()
+    incident = Incident.objects.create(
+        action=scenario["action"], policy={}, opened_at=now, last_occurrence_at=now
+    )
+    fallback = Delivery.objects.create(
+        incident=incident,
+        purpose=Delivery.Purpose.FALLBACK,
+        provider="sms",
+        key="fallback:test",
+        due_at=now,
+        recipients=[1, 2],
+    )
+    assert delivery_detail(fallback, "retry", "HTTP 503").english() == (
+        "Customer fallback by sms to 2 customers: HTTP 503 (attempt 0)"
+    )
+    push = Delivery.objects.create(
+        incident=incident,
+        purpose=Delivery.Purpose.PUSH,
+        key="push:test",
+        recipients=[1, 2],
+        due_at=now,
+    )
+    customer = Customer.objects.first() or Customer.objects.create(external_id="c-test")
+    for tail in ("aaaa", "bbbb"):
+        PushRecord.objects.create(
+            incident=incident,
+            delivery=push,
+            customer=customer,
+            customer_ref=customer.external_id,
+            token_tail=tail,
+            platform="android",
+            locale="pt-BR",
+            purpose=PushRecord.Purpose.OUTAGE,
+            message="m",
+            provider="locmem",
+            status=PushRecord.Status.CAPPED,
+            created_at=incident.opened_at,
+        )
+    text = delivery_detail(push, "sent", "").english()
+    assert text == "Customer push batch of 2 devices: nothing sent, the frequency cap skipped 2"
+    assert "None" not in text and "?" not in text

@@ -83,6 +83,11 @@ def test_silence_past_grace_opens_an_incident_that_pages_and_the_return_resolves
     process_all()
     incident.refresh_from_db()
     assert incident.status == "resolved"
+    # Resolved by the heartbeat coming back, not by a "generic" sender.
+    assert incident.resolved_by == "heartbeat"
+    told = incident.events.filter(params__m="teams_told_resolved").first()
+    assert told is None or told.params["actor"] == "heartbeat"
+    assert "generic" not in " ".join(incident.events.values_list("detail", flat=True))
     check.refresh_from_db()
     assert check.state == "up"
 

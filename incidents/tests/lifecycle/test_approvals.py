@@ -180,6 +180,19 @@ def test_the_admin_shows_the_preview_and_decides(mass_push, integration, client)
     client.post(url, {"_approve": "1"})
     assert PushApproval.objects.get().decided_by == "bob"
     assert Delivery.objects.filter(purpose="push").count() == 1
+    # A second click (or a second person) reads who decided, not a bare 403.
+    again = client.post(url, {"_approve": "1"}, follow=True)
+    assert again.status_code == 200
+    assert "This push was already decided: Approved by bob." in again.content.decode()
+    assert Delivery.objects.filter(purpose="push").count() == 1
+
+
+def test_the_approval_page_names_who_set_the_action_up(mass_push, integration, client):
+    incident = post(integration)
+    url = f"/admin/incidents/pushapproval/{incident.push_approval.pk}/change/"
+    client.force_login(staff("bob", "decide_pushapproval", "view_pushapproval"))
+    page = client.get(url).content.decode()
+    assert "alice" in page and '["alice"]' not in page and "[&quot;alice" not in page
 
 
 def test_saving_an_action_records_who_cannot_approve_alone_and_testing_does_not(

@@ -1,0 +1,64 @@
+"""The logs: one time format everywhere, and beat's bookkeeping out of the worker's way."""
+
+import io
+import logging
+import re
+
+import pytest
+
+from cxhub.gunicorn import RedactingLogger
+from cxhub.logs import PlainFormatter, RoutineFilter, log_time
+
+ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d"
+SWEEP = "incidents.tasks.sweep"
+
+
+def record(name, msg, args, level=logging.INFO):
+    return logging.LogRecord(name, level, __file__, 1, msg, args, None)
+
+
+def test_plain_lines_and_gunicorn_lines_share_one_time_format():
+    line = PlainFormatter().format(record("cxhub", "PUSH to %s device(s)", (3,)))
+    assert re.fullmatch(rf"{ISO} INFO cxhub PUSH to 3 device\(s\)", line)
+    # The access log's %(t)s atom.
+    assert re.fullmatch(rf"\[{ISO}\]", RedactingLogger.now(None))
+    assert re.fullmatch(ISO, log_time(0))
+
+
+@pytest.fixture
+def routine():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RoutineFilter())
+    logger = logging.getLogger("celery.app.trace")
+    beat = logging.getLogger("celery.beat")
+    for one in (logger, beat):
+        one.addHandler(handler)
+        one.propagate = False
+    yield stream, handler.filters[0]
+    for one in (logger, beat):
+        one.removeHandler(handler)
+        one.propagate = True
+
+
+def emit(name, msg, args):
+    logging.getLogger(name).handle(record(name, msg, args))
+
+
+def test_beat_routine_is_summed_up_once_a_minute_and_what_did_something_shows(routine):
+    stream, routine_filter = routine
+    nothing = {"name": SWEEP, "id": "1", "return_value": "{'reports': 0, 'incidents': 0}"}
+    for _ in range(12):
+        emit("celery.beat", "Scheduler: Sending due task %s (%s)", ("sweep", SWEEP))
+        emit("celery.app.trace", "Task %(name)s[%(id)s] succeeded: %(return_value)s", nothing)
+    assert stream.getvalue() == ""
+    did = {**nothing, "return_value": "{'reports': 0, 'incidents': 1}"}
+    emit("celery.app.trace", "Task %(name)s[%(id)s] succeeded: %(return_value)s", did)
+    other = {"name": "notifications.tasks.delivery_send", "id": "2", "return_value": "0"}
+    emit("celery.app.trace", "Task %(name)s[%(id)s] succeeded: %(return_value)s", other)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2 and "'incidents': 1" in lines[0] and "delivery_send" in lines[1]
+    routine_filter.last_summary -= 61
+    emit("celery.beat", "Scheduler: Sending due task %s (%s)", ("sweep", SWEEP))
+    summary = stream.getvalue().splitlines()[-1]
+    assert summary.startswith("Routine: 25 scheduled task line(s) in the last 61 s")
