@@ -87,6 +87,9 @@ class Worker(LoggedProcess):
             "CXHUB_SWEEP_SECONDS": "1",
             "CXHUB_STALE_SECONDS": "2",
             "CXHUB_QUIET_HOURS": "",  # tests run at any hour
+            # Tests wait for sweeps by their log lines, which beat's routine keeps at
+            # DEBUG (cxhub.logs.RoutineFilter): let them through.
+            "LOG_LEVEL": "DEBUG",
             **(env or {}),
         }
         self.schedule = tmp_path / "beat-schedule"

@@ -32,13 +32,18 @@ def routine():
     handler.addFilter(RoutineFilter())
     logger = logging.getLogger("celery.app.trace")
     beat = logging.getLogger("celery.beat")
+    # A logging.config.dictConfig run by an earlier test (settings reloaded) may have
+    # disabled these loggers, and a disabled logger handles nothing.
+    disabled = {one: one.disabled for one in (logger, beat)}
     for one in (logger, beat):
         one.addHandler(handler)
         one.propagate = False
+        one.disabled = False
     yield stream, handler.filters[0]
     for one in (logger, beat):
         one.removeHandler(handler)
         one.propagate = True
+        one.disabled = disabled[one]
 
 
 def emit(name, msg, args):
