@@ -17,6 +17,7 @@ import os
 import statistics
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -27,6 +28,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 def pages() -> list[tuple[str, str]]:
     from django.contrib import admin
     from django.urls import reverse
+    from django.utils import timezone
 
     from incidents.models import Incident
     from notifications.models import PushRecord
@@ -35,6 +37,8 @@ def pages() -> list[tuple[str, str]]:
     customer = PushRecord.objects.order_by("-created_at").values_list("customer_ref", flat=True)[:1]
     customer = customer[0] if customer else "nobody"
     service = "seed-svc-03"
+    today = timezone.localdate()
+    year_ago = today - timedelta(days=365)
     found = [
         ("support list", "/support/"),
         ("support list, filtered", f"/support/?status=resolved&service={service}&period=30d"),
@@ -46,7 +50,7 @@ def pages() -> list[tuple[str, str]]:
         ("customer lookup", f"/support/customers/?q={customer}"),
         ("reports, last week", "/support/reports/"),
         ("reports, 90 days", "/support/reports/?preset=90d"),
-        ("reports, a year", "/support/reports/?preset=365d"),
+        ("reports, a year", f"/support/reports/?since={year_ago}&until={today}"),
         ("status page", "/status/"),
         ("status API", "/api/v1/status?locale=en"),
         ("API incidents", "/api/v1/incidents/"),
@@ -66,7 +70,7 @@ def pages() -> list[tuple[str, str]]:
     return found
 
 
-def measure(runs: int, explain: bool, only: str) -> dict:
+def measure(runs: int, explain: bool, only: str, show_queries: bool = False) -> dict:
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
@@ -108,6 +112,9 @@ def measure(runs: int, explain: bool, only: str) -> dict:
             f"p95 {p95:7.1f} ms  {len(queries):3d} queries",
             flush=True,
         )
+        if show_queries:
+            for took, sql, _params in queries:
+                print(f"    {took * 1000:7.1f} ms  {sql[:160]}")
         if explain:
             slowest = max(queries, default=None)
             if slowest and slowest[1].lstrip().upper().startswith("SELECT"):
@@ -137,6 +144,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--queries", action="store_true", help="Print each query's time.")
     parser.add_argument("--only", default="", help="Only pages whose name contains this.")
     parser.add_argument("--json", type=Path, help="Write the results here.")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("EMPTY", "FULL"))
@@ -147,7 +155,7 @@ def main():
     import django
 
     django.setup()
-    results = measure(max(1, min(args.runs, 200)), args.explain, args.only)
+    results = measure(max(1, min(args.runs, 200)), args.explain, args.only, args.queries)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 

@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from actions.models import TriggerRule
-from incidents.models import Incident, Report, Trigger
+from incidents.models import Incident
 from notifications.models import Delivery, PushRecord
 from support.chart import Chart, occurrence_chart
+from support.summaries import Figures, incident_figures, moments_as_times
 
 PERIODS = {
     "today": _("Today"),
@@ -102,23 +103,15 @@ class Reach:
 
 
 def incident_reach(incidents) -> dict:
-    """Return {incident id: Reach} for `incidents`, in one query for all of them."""
+    """Return {incident id: Reach} for `incidents`, from their summaries (or one count)."""
     incidents = list(incidents)
-    sent = {
-        (row["incident_id"], row["purpose"]): row
-        for row in PushRecord.objects.filter(
-            incident_id__in=[i.pk for i in incidents], status=PushRecord.Status.SENT
-        )
-        .values("incident_id", "purpose")
-        .annotate(devices=Count("id"), customers=Count("customer_ref", distinct=True))
-    }
-    empty = {"devices": 0, "customers": 0}
+    figures = incident_figures(incidents)
     return {
         i.pk: Reach(
             pushed=i.push_queued_at is not None,
-            devices=sent.get((i.pk, PushRecord.Purpose.OUTAGE), empty)["devices"],
-            customers=sent.get((i.pk, PushRecord.Purpose.OUTAGE), empty)["customers"],
-            all_clear_devices=sent.get((i.pk, PushRecord.Purpose.ALL_CLEAR), empty)["devices"],
+            devices=figures[i.pk].outage_devices,
+            customers=figures[i.pk].outage_customers,
+            all_clear_devices=figures[i.pk].all_clear_devices,
         )
         for i in incidents
     }
@@ -240,25 +233,21 @@ def push_progress(incident: Incident) -> list[PushProgress]:
     return result
 
 
-def incident_counts(incident: Incident) -> dict:
-    triggers = Trigger.objects.filter(incident=incident)
+def incident_counts(incident: Incident, figures: Figures | None = None) -> dict:
+    figures = figures or incident_figures([incident])[incident.pk]
     return {
         "occurrences": incident.occurrences,
-        "triggers": triggers.count(),
-        "codes": list(
-            triggers.values("service", "code").annotate(n=Count("id")).order_by("-n", "code")
-        ),
+        "triggers": figures.triggers,
+        "codes": [{"service": c["service"], "code": c["code"], "n": c["n"]} for c in figures.codes],
     }
 
 
-def incident_chart(incident: Incident, *, now: datetime | None = None) -> Chart:
+def incident_chart(
+    incident: Incident, figures: Figures | None = None, *, now: datetime | None = None
+) -> Chart:
     """Chart an incident's occurrences (one per report) with pushes and pages marked."""
-    times = list(
-        Report.objects.filter(triggers__incident=incident)
-        .distinct()
-        .order_by("received_at")
-        .values_list("received_at", flat=True)[:100_000]
-    )
+    figures = figures or incident_figures([incident])[incident.pk]
+    times, weights = moments_as_times(figures.moments)
     markers = []
     if incident.push_queued_at:
         markers.append((incident.push_queued_at, "push", str(_("Push"))))
@@ -277,4 +266,6 @@ def incident_chart(incident: Incident, *, now: datetime | None = None) -> Chart:
     if incident.resolved_at:
         markers.append((incident.resolved_at, "resolved", str(_("Resolved"))))
     end = incident.resolved_at or now or timezone.now()
-    return occurrence_chart(times, start=incident.opened_at, end=end, markers=markers)
+    return occurrence_chart(
+        times, weights=weights, start=incident.opened_at, end=end, markers=markers
+    )

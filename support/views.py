@@ -114,13 +114,14 @@ class IncidentDetailView(PermissionRequiredMixin, DetailView):
         incident = self.object
         tiers = incident.policy.get("tiers", [])
         reach = selectors.incident_reach([incident])[incident.pk]
+        figures = selectors.incident_figures([incident])[incident.pk]
         context.update(
             reach=reach,
             duration=selectors.incident_duration(incident, now=timezone.now()),
-            counts=selectors.incident_counts(incident),
+            counts=selectors.incident_counts(incident, figures),
             pages=selectors.incident_pages(incident),
             pushes=selectors.push_progress(incident),
-            chart=selectors.incident_chart(incident),
+            chart=selectors.incident_chart(incident, figures),
             **changes_context(incident),
             operations=operations_for(self.request.user, incident),
             noted_operations=NOTED_OPERATIONS,
