@@ -283,9 +283,9 @@ class ActionAdmin(admin.ModelAdmin):
 
     def dry_run_view(self, request, object_id):
         """Show what the action, as saved now, would have done over recorded triggers."""
-        from incidents.escalation import policy_of
+        from incidents.lifecycle.escalation import policy_of
+        from incidents.lifecycle.simulation import replay
         from incidents.selectors import action_occurrence_times
-        from incidents.simulation import replay
 
         action = self.get_object(request, object_id)
         if action is None:

@@ -34,3 +34,8 @@ def code_keys(code: str) -> list[str]:
     if len(code) == 3 and code.isdigit() and code[0] != "0":
         keys.insert(1, f"{code[0]}xx")
     return keys
+
+
+def covers(rules: set[tuple[str, str]], service: str, code: str) -> bool:
+    """Return whether (service, rule code) `rules` cover a trigger, as matching does."""
+    return any((service, key) in rules for key in code_keys(code))

@@ -116,7 +116,7 @@ def prepare(args) -> None:
     from django.db import connection
 
     from actions.models import Action
-    from notifications import throttle
+    from notifications.tests.throttle_state import schedules_reset
 
     Action.objects.filter(code="B001").update(
         push_provider="fcm", approval_threshold=0, push_paused=False
@@ -145,7 +145,7 @@ def prepare(args) -> None:
                 [step],
             )
         cursor.execute("VACUUM ANALYZE notifications_customer")
-    throttle.schedules_reset()
+    schedules_reset()
 
 
 def wait_done(fake, *, started: float, limit: float) -> None:

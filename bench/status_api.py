@@ -26,7 +26,7 @@ from tests.processes import Gunicorn  # noqa: E402
 SETUP = """
 from django.utils import timezone
 from actions.models import Action
-from incidents.escalation import policy_of
+from incidents.lifecycle.escalation import policy_of
 from incidents.models import Incident
 action = Action.objects.get(code="0001")
 now = timezone.now()

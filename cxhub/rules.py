@@ -2,7 +2,7 @@
 
 Every path that runs an operation asks `may(user, name)`; the role groups
 (support.roles) grant the permissions named here. docs/security.md lists the
-matrix, and support/tests/test_permission_matrix.py checks it on every URL.
+matrix, and cxhub/tests/test_permission_matrix.py checks it on every URL.
 """
 
 RULES = {

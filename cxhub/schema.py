@@ -42,7 +42,7 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 class TriggerBatchSchema(OpenApiSerializerExtension):
     """Say in the schema what the view checks: exactly one of `gatilhos` and `triggers`."""
 
-    target_class = "incidents.serializers.TriggerBatchSerializer"
+    target_class = "incidents.api.serializers.TriggerBatchSerializer"
 
     def map_serializer(self, auto_schema, direction):
         schema = auto_schema._map_basic_serializer(self.target, direction)

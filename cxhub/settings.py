@@ -306,8 +306,6 @@ if CXHUB_SWEEP_SECONDS <= 0:
 CXHUB_HEARTBEAT_SECONDS = env.float("CXHUB_HEARTBEAT_SECONDS", default=15.0)
 if CXHUB_HEARTBEAT_SECONDS <= 0:
     raise ImproperlyConfigured("CXHUB_HEARTBEAT_SECONDS must be a positive number of seconds.")
-# Task modules beyond each app's tasks.py (autodiscovered).
-CELERY_IMPORTS = ["incidents.heartbeat_tasks"]
 CELERY_BEAT_SCHEDULE = {
     "sweep": {
         "task": "incidents.tasks.sweep",
@@ -315,7 +313,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": CXHUB_SWEEP_SECONDS},
     },
     "heartbeats": {
-        "task": "incidents.heartbeat_tasks.heartbeats_check",
+        "task": "incidents.tasks.heartbeats_check",
         "schedule": timedelta(seconds=CXHUB_HEARTBEAT_SECONDS),
         "options": {"expires": CXHUB_HEARTBEAT_SECONDS},
     },

@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from cxhub.health import healthz, readyz
 from cxhub.metrics import metrics
 from cxhub.schema import RedocView
-from incidents.api import (
+from incidents.api.incidents import (
     IncidentAcknowledgeApi,
     IncidentDetailApi,
     IncidentListApi,
@@ -17,19 +17,19 @@ from incidents.api import (
     IncidentSilenceApi,
     TriggerIngestApi,
 )
-from incidents.api_integrations import (
+from incidents.api.integrations import (
     IntegrationIngestApi,
     IntegrationIngestTokenApi,
     PagerDutyEnqueueApi,
 )
-from incidents.api_opsgenie import (
+from incidents.api.monitoring import ChangeApi, HeartbeatPingApi, PagerDutyChangeApi
+from incidents.api.opsgenie import (
     OpsgenieAlertAcknowledgeApi,
     OpsgenieAlertCloseApi,
     OpsgenieAlertCreateApi,
     OpsgenieAlertDescriptionApi,
     OpsgenieAlertMessageApi,
 )
-from incidents.api_signals import ChangeApi, HeartbeatPingApi, PagerDutyChangeApi
 from incidents.views import acknowledge_link
 from notifications.api import CustomerBulkUpsertApi, CustomerUpsertApi
 from statuspage.api import StatusApi

@@ -7,6 +7,7 @@ class IncidentsConfig(AppConfig):
     verbose_name = _("Incidents")
 
     def ready(self):
-        from incidents import receivers, tasks  # noqa: F401  (registers the tasks by name)
+        from incidents import tasks  # noqa: F401  (registers the tasks by name)
+        from incidents.outreach import receivers
 
         receivers.connect()

@@ -5,8 +5,8 @@ from datetime import datetime
 from django.db.models import Q
 
 from actions.models import TriggerRule
+from actions.rule_codes import covers
 from incidents.models import MaintenanceWindow, Report, Trigger
-from incidents.simulation import covers
 
 
 def maintenance_covering(action_id, *, now) -> MaintenanceWindow | None:

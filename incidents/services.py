@@ -7,24 +7,24 @@ paging / pushes -> timeline -> notifications (the delivery engine).
 modules import each other downhill only and never this one.
 """
 
-from incidents.alerts import alerts_acknowledge, alerts_record, alerts_resolve
-from incidents.commands import (
+from incidents.counting.alerts import alerts_acknowledge, alerts_record, alerts_resolve
+from incidents.counting.drain import report_process, reports_drain
+from incidents.counting.opening import incident_count_occurrence, incident_reopen_flapping
+from incidents.counting.rule import occurrences_count
+from incidents.counting.sweep import sweep
+from incidents.counting.triage import triage_digest_send, triage_record, triage_reprocess
+from incidents.history.timeline import event_add
+from incidents.intake.ingest import integration_admit, integration_reject, report_ingest
+from incidents.lifecycle.commands import (
     incident_acknowledge,
     incident_silence,
     maintenance_end,
     maintenance_saved,
 )
-from incidents.counting import occurrences_count
-from incidents.drain import report_process, reports_drain
-from incidents.evaluation import incident_check, incident_evaluate
-from incidents.ingest import integration_admit, integration_reject, report_ingest
-from incidents.occurrences import incident_count_occurrence, incident_reopen_flapping
-from incidents.paging import incident_link, page_tier, page_triage, teams_tell
-from incidents.pushes import action_pushes_cancel, all_clear_fan_out, push_fan_out
-from incidents.resolution import incident_resolve
-from incidents.sweep import sweep
-from incidents.timeline import event_add
-from incidents.triage import triage_digest_send, triage_record, triage_reprocess
+from incidents.lifecycle.evaluation import incident_check, incident_evaluate
+from incidents.lifecycle.resolution import incident_resolve
+from incidents.outreach.paging import incident_link, page_tier, page_triage, teams_tell
+from incidents.outreach.pushes import action_pushes_cancel, all_clear_fan_out, push_fan_out
 
 __all__ = [
     "action_pushes_cancel",

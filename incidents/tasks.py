@@ -2,10 +2,11 @@
 
 from celery import shared_task
 
-from incidents.doorbell import REPORTS_DRAIN
-from incidents.drain import reports_drain
-from incidents.retention import retention_prune
-from incidents.sweep import sweep
+from incidents.counting.doorbell import REPORTS_DRAIN
+from incidents.counting.drain import reports_drain
+from incidents.counting.retention import retention_prune
+from incidents.counting.sweep import sweep
+from incidents.intake.heartbeats import heartbeats_check
 
 
 @shared_task(name=REPORTS_DRAIN)
@@ -24,3 +25,9 @@ def sweep_task() -> dict:
 def prune_task() -> dict:
     """Apply the retention policy (beat runs this hourly)."""
     return retention_prune()
+
+
+@shared_task(name="incidents.tasks.heartbeats_check")
+def heartbeats_check_task() -> dict:
+    """Look for silent heartbeat checks and returning ones (beat runs this every few seconds)."""
+    return heartbeats_check()

@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from cxhub.rules import may
-from incidents import links, services
+from incidents import services
 from incidents.models import Incident
+from incidents.outreach import links
 
 NOTE_MAX_LENGTH = 1000
 

@@ -89,12 +89,3 @@ def _db_reserve(provider: str, cost: float, *, now: datetime) -> datetime:
         start = max(free_at, now)
         if rows.filter(free_at=free_at).update(free_at=start + timedelta(seconds=cost)):
             return start
-
-
-def schedules_reset() -> None:
-    """Forget every provider's schedule (tests, benchmarks)."""
-    SendRateSchedule.objects.all().delete()
-    if settings.CXHUB_THROTTLE_REDIS_URL:
-        client = _redis_client()
-        for key in client.scan_iter("cxhub:send-rate:*"):
-            client.delete(key)

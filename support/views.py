@@ -17,7 +17,7 @@ from django.views.generic import DetailView, ListView
 from django.views.i18n import set_language
 
 from actions.models import Action, Service
-from incidents.changes import changes_context
+from incidents.intake.changes import changes_context
 from incidents.models import Incident
 from incidents.operations import OPERATIONS, operations_for
 from support import selectors

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from actions.models import Action, Service, Tier, TriggerRule
 from conftest import make_scenario
-from incidents.heartbeats import heartbeat_rule_ensure
+from incidents.intake.heartbeats import heartbeat_rule_ensure
 from incidents.models import ChangeEvent, HeartbeatCheck, Incident, Integration
 from incidents.tests.test_integrations import alert, notification, process_all
 from tests.processes import Gunicorn, self_signed_certificate

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from actions.models import Action, Service, TriggerRule
-from incidents.escalation import policy_of
+from incidents.lifecycle.escalation import policy_of
 from incidents.models import Incident
 from statuspage.views import pages
 from tests.test_browser import CHROMIUM, browser  # noqa: F401 (the fixture)

@@ -30,10 +30,14 @@ def test_a_worker_spreads_push_batches_over_the_provider_rate(tmp_path, settings
     try:
         with running_worker(tmp_path, env):
             post_original(5)  # the push falls due: three batches of one device
+            # The ledger rows are written before each batch is marked sent: wait for both.
             wait_for(
-                lambda: PushRecord.objects.filter(status="sent").count() == 3,
+                lambda: (
+                    PushRecord.objects.filter(status="sent").count() == 3
+                    and Delivery.objects.filter(purpose="push", status="sent").count() == 3
+                ),
                 timeout=60,
-                message="three devices sent",
+                message="three devices and their batches sent",
             )
     finally:
         fcm.close()

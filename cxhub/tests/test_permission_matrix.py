@@ -16,8 +16,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from conftest import ORIGINAL_PAYLOAD, post_original
-from incidents import links
 from incidents.models import Incident, Integration, ingest_kinds
+from incidents.outreach import links
 from notifications.models import Channel
 from support.roles import CX_STAFF, SUPPORT
 

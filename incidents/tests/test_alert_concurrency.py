@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from actions.models import TriggerRule
 from conftest import make_scenario
-from incidents import drain, services
+from incidents import services
+from incidents.counting import drain
 from incidents.models import AlertInstance, Incident, Integration
 
 pytestmark = pytest.mark.django_db(transaction=True)

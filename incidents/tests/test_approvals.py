@@ -7,8 +7,8 @@ import time_machine
 from django.contrib.auth.models import Permission, User
 
 from incidents import services
-from incidents.approvals import ApprovalRefused, push_decide
-from incidents.escalation import policy_of
+from incidents.lifecycle.approvals import ApprovalRefused, push_decide
+from incidents.lifecycle.escalation import policy_of
 from incidents.models import PushApproval, TimelineEvent
 from notifications.models import Delivery, PushRecord
 from notifications.services import push_switch_set

@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from conftest import post_original
-from incidents.changes import changes_near
+from incidents.intake.changes import changes_near
 from incidents.models import ChangeEvent, Incident
 from incidents.tests.test_integrations import make_integration
 

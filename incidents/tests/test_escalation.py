@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from incidents.escalation import deadlines, evaluate, flap_reopens
+from incidents.lifecycle.escalation import deadlines, evaluate, flap_reopens
 
 OPENED = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 POLICY = {

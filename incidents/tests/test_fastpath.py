@@ -9,10 +9,11 @@ from django.db import DataError, connection, transaction
 from rest_framework.exceptions import ValidationError
 
 from cxhub.ratelimit import FailedAuthLimit
-from incidents import api_fastpath, ingest
-from incidents.api import TriggerIngestApi
+from incidents.api import fastpath
+from incidents.api.incidents import TriggerIngestApi
+from incidents.api.serializers import TriggerBatchSerializer
+from incidents.intake import ingest
 from incidents.models import Integration, Report, Trigger
-from incidents.serializers import TriggerBatchSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -64,14 +65,14 @@ def serializer_triggers(data):
 
 @pytest.mark.parametrize("data", PAYLOADS, ids=range(len(PAYLOADS)))
 def test_the_fast_path_never_accepts_what_the_serializer_refuses(data):
-    fast = api_fastpath.triggers_of(data)
+    fast = fastpath.triggers_of(data)
     if fast is not None:
         assert fast == serializer_triggers(data)
 
 
 def test_the_common_cases_take_the_fast_path():
     for data in PAYLOADS[:5]:
-        assert api_fastpath.triggers_of(data) is not None, data
+        assert fastpath.triggers_of(data) is not None, data
 
 
 @pytest.fixture
@@ -107,7 +108,7 @@ def test_a_valid_request_is_recorded_without_the_drf_view(client, scenario, toke
 
 def test_both_paths_answer_the_same(client, scenario, token):
     fast = post(client, token, ORIGINAL)
-    with mock.patch.object(api_fastpath, "_record", return_value=None):
+    with mock.patch.object(fastpath, "_record", return_value=None):
         full = post(client, token, ORIGINAL)
     assert fast.status_code == full.status_code == 202
     assert fast["Content-Type"] == full["Content-Type"]

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from actions.models import Action, Service, Tier
-from incidents.heartbeats import heartbeat_rule_ensure, heartbeats_check
+from incidents.intake.heartbeats import heartbeat_rule_ensure, heartbeats_check
 from incidents.models import HeartbeatCheck, Incident, Report
 from incidents.tests.test_integrations import alert, make_integration, notification, process_all
 

@@ -6,8 +6,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from conftest import ORIGINAL_PAYLOAD
-from incidents import inbound
-from incidents.models import Trigger
+from incidents.intake import parsers
+from incidents.models import Trigger, mappings
 from incidents.tests.test_integrations import alert, make_integration, notification
 
 
@@ -39,12 +39,12 @@ def test_every_ingest_url_answers_with_or_without_a_trailing_slash(db, slash):
 
 
 def test_code_comes_from_the_code_label_else_the_alert_name():
-    mapping = inbound.effective_mapping("alertmanager", {})
+    mapping = mappings.effective_mapping("alertmanager", {})
     with_code = alert(name="LoginDown", code="503")
     without = alert(name="LoginDown")
     codes = [
         t["code"]
-        for t in inbound.parse_alerts(
+        for t in parsers.parse_alerts(
             notification(with_code, without), mapping, kind="alertmanager"
         )
     ]

@@ -8,7 +8,8 @@ import time_machine
 from django.utils import timezone
 
 from actions.models import Action, TriggerRule
-from incidents import evaluation, services
+from incidents import services
+from incidents.lifecycle import evaluation
 from incidents.models import Incident, Integration, MaintenanceWindow, TriageAlert, Trigger
 from notifications.models import Delivery
 from notifications.services import delivery_send

@@ -11,8 +11,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apikeys.services import api_key_create
-from incidents import links, services
+from incidents import services
 from incidents.models import Incident, Integration
+from incidents.outreach import links
 from notifications.channels import locmem
 from notifications.models import Delivery
 from notifications.services import delivery_send

@@ -7,7 +7,8 @@ from django.db import connection
 from django.utils import timezone
 
 from actions.models import Action, Service, Tier, TriggerRule
-from incidents import ingest, services
+from incidents import services
+from incidents.intake import ingest
 from incidents.models import Incident, Report, Trigger
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from conftest import ORIGINAL_PAYLOAD
+from incidents.counting.retention import retention_prune
 from incidents.models import Incident, Report, TimelineEvent, Trigger
-from incidents.retention import retention_prune
 from notifications.models import Delivery
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
-from incidents.simulation import covers, replay
+from actions.rule_codes import covers
+from incidents.lifecycle.simulation import replay
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 POLICY = {

@@ -5,47 +5,45 @@ from datetime import UTC, datetime
 import pytest
 from django.utils import translation
 
-from incidents import timeline_text as timeline
+from incidents.history import texts
 from incidents.models import TimelineEvent
 
 
 def test_a_detail_renders_in_english_and_in_portuguese():
-    d = timeline.detail("push_queued", occurrences=5, batches=2)
+    d = texts.detail("push_queued", occurrences=5, batches=2)
     assert d.english() == "Outage push queued at 5 occurrences in 2 batch(es)"
     with translation.override("pt-br"):
-        assert timeline.render_params(d.as_json()) == (
+        assert texts.render_params(d.as_json()) == (
             "Push de indisponibilidade enfileirado em 5 ocorrências em 2 lote(s)"
         )
 
 
 def test_times_choices_and_nested_details_render_for_the_reader():
     until = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-    silenced = timeline.detail("silenced", minutes=30, until=until)
+    silenced = texts.detail("silenced", minutes=30, until=until)
     assert silenced.english() == (
         "No pages for 30 minute(s), until 2026-12-01 06:00 UTC-0300; occurrences still count."
     )
-    batch = timeline.detail(
-        "push_batch", purpose=timeline.choice("delivery_purpose", "push"), devices=3
-    )
-    failed = timeline.detail("delivery_error", what=batch, error="HTTP 503", attempt=2)
+    batch = texts.detail("push_batch", purpose=texts.choice("delivery_purpose", "push"), devices=3)
+    failed = texts.detail("delivery_error", what=batch, error="HTTP 503", attempt=2)
     assert failed.english() == "Customer push batch of 3 device(s): HTTP 503 (attempt 2)"
     with translation.override("pt-br"):
-        assert "Push aos clientes: lote de 3" in timeline.render_params(failed.as_json())
+        assert "Push aos clientes: lote de 3" in texts.render_params(failed.as_json())
 
 
 def test_an_unknown_message_key_is_refused_when_written():
     with pytest.raises(KeyError):
-        timeline.detail("no_such_message")
+        texts.detail("no_such_message")
 
 
 def test_older_rows_and_notes_keep_their_text():
     event = TimelineEvent(kind="acknowledged", detail="looking at it", params={})
-    assert event.text == "looking at it"
+    assert texts.event_text(event) == "looking at it"
     stored = TimelineEvent(
         kind="opened", detail="Opened by action 0001 X", params={"m": "opened", "action": "0001 X"}
     )
     with translation.override("pt-br"):
-        assert stored.text == "Aberto pela ação 0001 X"
+        assert texts.event_text(stored) == "Aberto pela ação 0001 X"
 
 
 @pytest.mark.django_db

@@ -46,7 +46,7 @@ def test_a_customer_with_no_device_gets_an_sms_once(sms, integration):
     assert record.device is None and record.token_tail == "0004"
     assert record.message.startswith("Infelizmente")
     # Queued again (a retry of the fan-out): the ledger's constraint keeps it to one.
-    from incidents.pushes import fallback_fan_out, push_texts
+    from incidents.outreach.pushes import fallback_fan_out, push_texts
 
     Delivery.objects.filter(purpose="fallback").delete()
     incident = Incident.objects.get(pk=incident.pk)

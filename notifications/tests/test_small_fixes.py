@@ -1,6 +1,6 @@
 """Issue 10's smaller findings: encoded triage links, disabled devices, strict API input."""
 
-from incidents.paging import triage_create_url
+from incidents.outreach.paging import triage_create_url
 from notifications.models import Customer, Delivery, Device
 
 

@@ -9,6 +9,7 @@ from notifications import throttle
 from notifications.models import Delivery, PushRecord
 from notifications.services import delivery_send, push_switch_set
 from notifications.tests.helpers import outbox_tokens, post
+from notifications.tests.throttle_state import schedules_reset
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -105,12 +106,12 @@ def test_the_redis_schedule_lines_batches_up(db, settings):
     settings.CXHUB_PUSH_RATE_LIMITS = {"fcm": 600}
     settings.CXHUB_PUSH_RATE_BURST_SECONDS = 1
     settings.CXHUB_THROTTLE_REDIS_URL = url
-    throttle.schedules_reset()
+    schedules_reset()
     try:
         _schedule_spreads(T0)
         assert not throttle.SendRateSchedule.objects.exists()  # Redis held it, not the database
     finally:
-        throttle.schedules_reset()
+        schedules_reset()
 
 
 def test_redis_down_falls_back_to_the_database(db, settings):

@@ -8,6 +8,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 
 from cxhub.timefmt import offset_label
+from incidents.history.texts import event_text as _event_text
 
 register = template.Library()
 
@@ -37,3 +38,9 @@ def duration(value: timedelta | None) -> str:
     if minutes:
         return _("%(m)s min %(s)02d s") % {"m": minutes, "s": secs}
     return _("%(s)s s") % {"s": secs}
+
+
+@register.filter
+def event_text(event) -> str:
+    """Render a timeline event's detail in the active language."""
+    return _event_text(event)

@@ -4,9 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 
 from actions.models import Action, Service
-from incidents.admin_signals import heartbeat_url
-from incidents.heartbeats import heartbeat_rule_ensure
+from incidents.intake.heartbeats import heartbeat_rule_ensure
 from incidents.models import HeartbeatCheck, Integration
+from incidents.models.monitoring import heartbeat_url
 
 
 class Command(BaseCommand):

@@ -4,9 +4,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 
-from incidents.admin import integration_url
-from incidents.inbound import _LIST_KEYS, mapping_errors
 from incidents.models import Integration, hash_token
+from incidents.models.integrations import integration_url
+from incidents.models.mappings import LIST_KEYS, mapping_errors
 
 
 def mapping_parse(pairs: list[str], mapping: dict) -> dict:
@@ -19,7 +19,7 @@ def mapping_parse(pairs: list[str], mapping: dict) -> dict:
             raise CommandError(f"--map {pair}: give key=value, e.g. service=labels.job.")
         if not value.strip():
             mapping.pop(key, None)
-        elif key in _LIST_KEYS:
+        elif key in LIST_KEYS:
             mapping[key] = [v.strip() for v in value.split(",") if v.strip()]
         else:
             mapping[key] = value.strip()

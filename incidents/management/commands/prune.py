@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from incidents.retention import retention_prune
+from incidents.counting.retention import retention_prune
 
 
 class Command(BaseCommand):

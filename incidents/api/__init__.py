@@ -1,0 +1,1 @@
+"""The HTTP API of incidents and of every monitoring sender (DRF views, serializers, fast path)."""

@@ -1,0 +1,1 @@
+"""The worker's side: drain waiting reports, count occurrences by one rule, open incidents."""

@@ -1,0 +1,38 @@
+"""The safety net: find due work in the database, whatever the broker lost."""
+
+from django.conf import settings
+from django.utils import timezone
+
+from incidents.counting import doorbell
+from incidents.counting.triage import triage_digest_send
+from incidents.lifecycle.approvals import approvals_expire
+from incidents.lifecycle.evaluation import incident_check
+from incidents.models import Incident, Report
+from notifications.deliveries import deliveries_requeue
+
+
+def sweep(now=None) -> dict:
+    """Ring for lost reports, check incidents whose time came, re-publish stuck deliveries."""
+    now = now or timezone.now()
+    stale = now - settings.CXHUB_STALE_AFTER
+    lost_reports = Report.objects.filter(processed_at__isnull=True, received_at__lte=stale)
+    lost = lost_reports.count()
+    if lost:
+        doorbell.ring_now()  # one drain counts them all, in batches
+    due_incidents = list(
+        Incident.objects.exclude(status=Incident.Status.RESOLVED)
+        .filter(next_check_at__lte=now)
+        .values_list("id", flat=True)[:1000]
+    )
+    for incident_id in due_incidents:
+        incident_check(incident_id, now=now)
+    approvals = approvals_expire(now=now)  # held mass pushes nobody decided in time
+    triage = triage_digest_send(now=now)  # pairs that waited for the digest interval
+    deliveries = deliveries_requeue(now=now)
+    return {
+        "reports": lost,
+        "incidents": len(due_incidents),
+        "approvals": approvals,
+        "triage": triage,
+        "deliveries": deliveries,
+    }

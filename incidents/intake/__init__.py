@@ -1,0 +1,1 @@
+"""From an HTTP body to a report row: every sender's payload read, recorded, doorbell rung."""

@@ -1,0 +1,1 @@
+"""An incident's life: pure escalation, what is due, approvals, resolution, commands."""
