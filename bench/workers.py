@@ -43,16 +43,12 @@ print(reports_drain(until=0.0), flush=True)
 
 
 def backlog(shape: str, reports: int):
-    from actions.models import Action
-    from incidents.models import Incident, Integration
-
-    try:
-        from incidents.intake.ingest import report_ingest
-    except ImportError:  # before incidents/ became packages
-        from incidents.ingest import report_ingest
-    from support.history_seed import HistorySize, playbooks_create
-
     from django.utils import timezone
+
+    from actions.models import Action
+    from incidents.intake.ingest import report_ingest
+    from incidents.models import Incident, Integration
+    from support.history_seed import HistorySize, playbooks_create
 
     # Resolved long ago (past any flap window), so each run opens fresh incidents.
     Incident.objects.exclude(status=Incident.Status.RESOLVED).update(
@@ -86,7 +82,9 @@ def run(processes: int, reports: int) -> tuple[float, float]:
     start = time.time() + 4.0  # every process imports Django first
     code = WORKER.format(root=str(ROOT), start=start)
     children = [
-        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(  # noqa: S603 (this interpreter, this script's own code)
+            [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
+        )
         for _ in range(processes)
     ]
     counted = []
