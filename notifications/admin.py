@@ -1,5 +1,6 @@
 import csv
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
@@ -13,6 +14,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from cxhub.admin_filters import values_filter
 from cxhub.paginators import EstimatedCountPaginator
 from cxhub.rules import may
 from notifications import services
@@ -27,6 +29,7 @@ from notifications.models import (
     Tag,
     Team,
 )
+from notifications.providers import PUSH_PROVIDER_CHOICES
 
 
 class ChannelInline(admin.TabularInline):
@@ -167,6 +170,13 @@ class TagAdmin(admin.ModelAdmin):
     search_fields = ["slug"]
 
 
+def _customer_locales():
+    """Return the languages cxhub speaks, as customers' locales are written (pt-BR)."""
+    for code, name in settings.LANGUAGES:
+        language, _sep, region = code.partition("-")
+        yield (f"{language}-{region.upper()}" if region else language), name
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = [
@@ -179,7 +189,7 @@ class CustomerAdmin(admin.ModelAdmin):
         "last_outage_push_at",
     ]
     list_filter = [
-        "locale",
+        values_filter("locale", _("locale"), _customer_locales),
         "opt_out_outage",
         "opt_out_all_clear",
         "phone_consent",
@@ -331,7 +341,18 @@ class PushRecordAdmin(admin.ModelAdmin):
         "status",
         "sent_at",
     ]
-    list_filter = ["purpose", "status", "channel", "quiet_hours", "provider", "created_at"]
+    list_filter = [
+        "purpose",
+        "status",
+        "channel",
+        values_filter(
+            "quiet_hours",
+            _("quiet hours"),
+            lambda: [("", _("daytime")), ("held", _("held")), ("critical", _("critical"))],
+        ),
+        values_filter("provider", _("provider"), lambda: PUSH_PROVIDER_CHOICES),
+        "created_at",
+    ]
     search_fields = ["customer_ref", "=incident__id"]
     list_select_related = ["incident__action"]
     # No date_hierarchy: over millions of rows its year and month links are a

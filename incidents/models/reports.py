@@ -45,6 +45,9 @@ class Report(models.Model):
                 name="report_unprocessed",
                 condition=models.Q(processed_at__isnull=True),
             ),
+            # Retention (reports older than N days, a slice at a time) and the admin's
+            # report list, newest first.
+            models.Index(fields=["received_at"], name="report_received"),
         ]
 
     def __str__(self):
@@ -107,6 +110,13 @@ class Trigger(models.Model):
         indexes = [
             # Recent triggers of one service/code (triage, support search).
             models.Index(fields=["service", "code", "received_at"], name="trigger_service_code"),
+            # An incident's reports newest first, read from the index alone
+            # (incidents.selectors.IncidentReports: the API, the admin, the support page).
+            models.Index(
+                fields=["incident", "-received_at", "-report"], name="trigger_incident_reports"
+            ),
+            # The admin's trigger list in the model's order, a page at a time.
+            models.Index(fields=["-received_at", "-id"], name="trigger_admin_order"),
         ]
 
     def __str__(self):
