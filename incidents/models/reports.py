@@ -84,6 +84,8 @@ class Trigger(models.Model):
         verbose_name=_("starts at"),
     )
     summary = models.CharField(max_length=500, blank=True, verbose_name=_("summary"))
+    # Always its report's received_at (report_ingest writes both): an incident's reports
+    # are read newest first through its triggers (incidents.selectors.IncidentReports).
     received_at = models.DateTimeField(verbose_name=_("received at"))
     matched = models.BooleanField(
         help_text=_("An action covered it when it arrived."), verbose_name=_("matched")
