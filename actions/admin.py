@@ -32,6 +32,7 @@ from actions.selectors import service_names
 from notifications.messages import LocalTime, text_for
 from notifications.models import Device
 from notifications.selectors import audience_estimate
+from statuspage.admin import OpenFinanceEndpointInline
 
 
 @admin.register(Service)
@@ -40,7 +41,7 @@ class ServiceAdmin(admin.ModelAdmin):
     list_filter = ["status_visible"]
     list_editable = ["status_visible"]
     search_fields = ["slug", "name"]
-    inlines = [ServiceNameInline]
+    inlines = [ServiceNameInline, OpenFinanceEndpointInline]
 
 
 @admin.register(Action)

@@ -16,7 +16,4 @@ class ApiKeysConfig(AppConfig):
     verbose_name = _("API keys")
 
     def ready(self):
-        # cxhub's deployment checks (cxhub/ is not an app; this one holds credentials).
-        from cxhub import deploy_checks  # noqa: F401
-
         user_login_failed.connect(count_failed_login, dispatch_uid="apikeys.failed_login")

@@ -13,7 +13,7 @@ import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from notifications.quiet_hours import parse_window
+from cxhub.daily_window import parse_window
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "axes",
     "csp",
+    "cxhub",
     "actions",
     "incidents",
     "notifications",
@@ -317,12 +318,27 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=CXHUB_HEARTBEAT_SECONDS),
         "options": {"expires": CXHUB_HEARTBEAT_SECONDS},
     },
+    # Recurring maintenance: occurrences are written this far ahead (hourly, and on save).
+    "maintenance": {
+        "task": "incidents.tasks.recurrences_materialize",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3600},
+    },
     "prune": {
         "task": "incidents.tasks.prune",
         "schedule": timedelta(hours=1),
         "options": {"expires": 3600},
     },
 }
+# The Open Finance Brasil discovery feed names endpoints (and links its pages) under the
+# bank's registered API host, which proxies /open-banking/discovery/ to cxhub.
+CXHUB_OPEN_FINANCE_BASE_URL = env.str("CXHUB_OPEN_FINANCE_BASE_URL", default=CXHUB_BASE_URL).rstrip(
+    "/"
+)
+# Recurring maintenance windows are written (shown, announced, held) this many days ahead.
+CXHUB_MAINTENANCE_HORIZON_DAYS = env.int("CXHUB_MAINTENANCE_HORIZON_DAYS", default=35)
+if CXHUB_MAINTENANCE_HORIZON_DAYS < 1:
+    raise ImproperlyConfigured("CXHUB_MAINTENANCE_HORIZON_DAYS must be at least 1.")
 # Processed reports/triggers and delivery message bodies older than this are pruned.
 CXHUB_RETENTION_DAYS = env.int("CXHUB_RETENTION_DAYS", default=30)
 if CXHUB_RETENTION_DAYS < 1:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.http import JsonResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.defaults import page_not_found
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -32,7 +32,8 @@ from incidents.api.opsgenie import (
 )
 from incidents.views import acknowledge_link
 from notifications.api import CustomerBulkUpsertApi, CustomerUpsertApi
-from statuspage.api import StatusApi
+from statuspage.api import StatusApi, StatusHistoryApi
+from statuspage.openfinance import discovery
 
 admin.site.site_header = "cxhub"
 admin.site.site_title = "cxhub"
@@ -114,6 +115,13 @@ urlpatterns = [
     path("api/v1/customers", CustomerUpsertApi.as_view(), name="api-customers"),
     path("api/v1/customers/bulk", CustomerBulkUpsertApi.as_view(), name="api-customers-bulk"),
     path("api/v1/status", StatusApi.as_view(), name="api-status"),
+    path("api/v1/status/history", StatusHistoryApi.as_view(), name="api-status-history"),
+    # Open Finance Brasil's discovery feed (IN BCB 306/2022), anonymous like the status.
+    re_path(
+        r"^open-banking/discovery/v(?P<version>[12])/(?P<feed>status|outages)$",
+        discovery,
+        name="open-finance-discovery",
+    ),
     path("status/", include("statuspage.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's init script as a file: no inline script for the CSP.

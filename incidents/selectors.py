@@ -7,6 +7,7 @@ from django.db.models import Q
 from actions.models import TriggerRule
 from actions.rule_codes import covers
 from incidents.models import MaintenanceWindow, Report, Trigger
+from incidents.models.recurrence import windows_overlapping
 
 
 def maintenance_covering(action_id, *, now) -> MaintenanceWindow | None:
@@ -16,7 +17,7 @@ def maintenance_covering(action_id, *, now) -> MaintenanceWindow | None:
     """
     services = TriggerRule.objects.filter(action_id=action_id).values("service_id")
     return (
-        MaintenanceWindow.objects.filter(starts_at__lte=now, ends_at__gt=now)
+        windows_overlapping(now)
         .filter(Q(action_id=action_id) | Q(service_id__in=services))
         .order_by("-ends_at")
         .first()

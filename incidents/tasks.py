@@ -7,6 +7,7 @@ from incidents.counting.drain import reports_drain
 from incidents.counting.retention import retention_prune
 from incidents.counting.sweep import sweep
 from incidents.intake.heartbeats import heartbeats_check
+from incidents.lifecycle.recurrence import recurrences_materialize
 
 
 @shared_task(name=REPORTS_DRAIN)
@@ -31,3 +32,9 @@ def prune_task() -> dict:
 def heartbeats_check_task() -> dict:
     """Look for silent heartbeat checks and returning ones (beat runs this every few seconds)."""
     return heartbeats_check()
+
+
+@shared_task(name="incidents.tasks.recurrences_materialize")
+def recurrences_materialize_task() -> int:
+    """Write recurring maintenance occurrences ahead (beat runs this hourly)."""
+    return recurrences_materialize()

@@ -65,7 +65,7 @@ def parts_by_morning(rows, zone_field: str, *, now, critical: bool, window) -> l
     """Split rows by when their customer may be told: now, or at the end of their night.
 
     Customers whose own time zone is in its quiet hours (`window`, see
-    quiet_hours.parse_window) wait until the end of them, one part per morning;
+    cxhub.daily_window.parse_window) wait until the end of them, one part per morning;
     a critical action sends to them now, marked so in the ledger. One query
     finds the rows' time zones; each part is then a filter on them.
     """

@@ -1,12 +1,14 @@
-"""GET /api/v1/status: what the bank's app shows instead of failing, from a cached snapshot."""
+"""GET /api/v1/status (what the bank's app shows instead of failing) and its history.
 
-import hashlib
+Both from cached snapshots with ETags.
+"""
+
 import json
 import re
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -16,7 +18,8 @@ from rest_framework.views import APIView
 from cxhub.api import IntegrationTokenAuthentication, integration_of_kind
 from cxhub.hotcache import TtlCache
 from cxhub.schema import FORBIDDEN, UNAUTHORIZED
-from statuspage.selectors import impacted_services
+from statuspage.http import etag_of, iso_z, snapshot_response
+from statuspage.selectors import impacted_services, services_history
 
 LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
 DEFAULT_LANGUAGE = "pt-br"
@@ -79,13 +82,7 @@ def status_body(language: str) -> tuple[bytes, str]:
             "services": services,
         }
     raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    return raw, f'"{hashlib.sha256(raw).hexdigest()[:32]}"'
-
-
-def etag_matches(header: str, etag: str) -> bool:
-    """Return whether an If-None-Match header names `etag` (weak comparison, or *)."""
-    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
-    return "*" in tags or etag in tags
+    return raw, etag_of(raw)
 
 
 class ImpactedServiceSerializer(serializers.Serializer):
@@ -163,17 +160,83 @@ class StatusApi(APIView):
             )
         language = language_of(locale) if locale else DEFAULT_LANGUAGE
         raw, etag = snapshots.get(language, lambda: status_body(language))
-        matched = etag_matches(request.headers.get("If-None-Match", ""), etag)
-        response = HttpResponse(
-            b"" if matched else raw,
-            status=304 if matched else 200,
-            content_type="application/json",
-        )
-        if matched:
-            del response["Content-Type"]
-        response["ETag"] = etag
-        scope = "public" if settings.CXHUB_STATUS_API_ANONYMOUS else "private"
-        response["Cache-Control"] = f"{scope}, max-age={int(settings.CXHUB_STATUS_CACHE_SECONDS)}"
-        if not settings.CXHUB_STATUS_API_ANONYMOUS:
-            response["Vary"] = "Authorization"
-        return response
+        return snapshot_response(request, raw, etag, public=settings.CXHUB_STATUS_API_ANONYMOUS)
+
+
+def history_body() -> tuple[bytes, str]:
+    """Return the JSON body of the uptime history, and its ETag."""
+    now = timezone.now()
+    days = settings.CXHUB_STATUS_PAGE_DAYS
+    body = {
+        "days": days,
+        "timeZone": settings.TIME_ZONE,
+        "services": [
+            {
+                "service": service["slug"],
+                "name": service["name"],
+                "uptime": service["uptime"],
+                "days": [
+                    {
+                        "date": day.day.isoformat(),
+                        "uptime": day.uptime,
+                        "incidents": [
+                            {"start": iso_z(s.start), "end": iso_z(s.end) if s.end else None}
+                            for s in day.incidents
+                        ],
+                    }
+                    for day in service["days"]
+                ],
+            }
+            for service in services_history(now=now, days=days)
+        ],
+    }
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    return raw, etag_of(raw)
+
+
+class HistoryIncidentSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(allow_null=True, help_text="null while it is open.")
+
+
+class HistoryDaySerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="A calendar day in timeZone.")
+    uptime = serializers.FloatField(help_text="Percentage of the day up (today: so far).")
+    incidents = HistoryIncidentSerializer(many=True)
+
+
+class HistoryServiceSerializer(serializers.Serializer):
+    service = serializers.SlugField()
+    name = serializers.CharField()
+    uptime = serializers.FloatField(help_text="Percentage up over the whole period.")
+    days = HistoryDaySerializer(many=True, help_text="Oldest first; today last.")
+
+
+class HistoryOutSerializer(serializers.Serializer):
+    days = serializers.IntegerField(help_text="CXHUB_STATUS_PAGE_DAYS (90).")
+    timeZone = serializers.CharField(help_text="The zone of the calendar days.")
+    services = HistoryServiceSerializer(many=True)
+
+
+class StatusHistoryApi(APIView):
+    """Uptime per customer-facing service and day, from customer-visible incidents."""
+
+    authentication_classes = [IntegrationTokenAuthentication]
+    permission_classes = [StatusReader]
+
+    @extend_schema(
+        operation_id="status_history",
+        tags=["status"],
+        summary="Uptime per customer-facing service and day (the status page's bars)",
+        description="The last CXHUB_STATUS_PAGE_DAYS calendar days, from the incidents "
+        "customers could see. Same access and caching as GET /api/v1/status.",
+        responses={
+            200: HistoryOutSerializer,
+            304: OpenApiResponse(description="Not modified: the If-None-Match ETag is current."),
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+        },
+    )
+    def get(self, request):
+        raw, etag = snapshots.get("history", history_body)
+        return snapshot_response(request, raw, etag, public=settings.CXHUB_STATUS_API_ANONYMOUS)

@@ -1,4 +1,6 @@
-"""The public status page: customer-facing services and the recent incidents, no login."""
+"""The public status page: services, uptime bars, maintenance ahead and incidents, no login."""
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -7,7 +9,12 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
 from cxhub.hotcache import TtlCache
-from statuspage.selectors import page_incidents, page_services
+from statuspage.selectors import (
+    page_incidents,
+    page_maintenance,
+    page_services,
+    services_history,
+)
 
 pages = TtlCache(max_entries=16, ttl_setting="CXHUB_STATUS_CACHE_SECONDS")
 
@@ -19,6 +26,24 @@ def duration_text(duration) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
+def maintenance_ahead(windows, *, now, repeats: int = 4) -> list[dict]:
+    """Return the windows not started, a recurring one once with its next starts as `also`."""
+    found, by_recurrence = [], {}
+    for window in windows:
+        if window.starts_at <= now:
+            continue
+        first = by_recurrence.get(window.recurrence_id)
+        if first is not None:
+            if len(first["also"]) < repeats:
+                first["also"].append(window.starts_at)
+            continue
+        row = {"window": window, "also": []}
+        found.append(row)
+        if window.recurrence_id:
+            by_recurrence[window.recurrence_id] = row
+    return found
+
+
 def page_html(language: str) -> bytes:
     """Render the status page in `language` from the database, now."""
     now = timezone.now()
@@ -28,13 +53,24 @@ def page_html(language: str) -> bytes:
         incident["duration_text"] = (
             duration_text(incident["duration"]) if incident["duration"] else ""
         )
-    services = page_services()
+    services = page_services(now=now)
+    history = {row["id"]: row for row in services_history(now=now, days=days)}
+    for service in services:
+        service["history"] = history.get(service["id"])
+    ahead = maintenance_ahead(
+        page_maintenance(
+            start=now, end=now + timedelta(days=settings.CXHUB_MAINTENANCE_HORIZON_DAYS)
+        ),
+        now=now,
+    )
     with translation.override(language):
         return render_to_string(
             "statuspage/status.html",
             {
                 "services": services,
                 "disrupted": any(s["disrupted"] for s in services),
+                "maintenance": any(s["maintenance_until"] for s in services),
+                "ahead": ahead[:20],
                 "incidents": incidents,
                 "days": days,
                 "generated_at": now,

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.core import checks
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -9,10 +8,7 @@ class SupportConfig(AppConfig):
     verbose_name = _("Support")
 
     def ready(self):
-        from cxhub.checks import base_url_warnings
         from support.roles import groups_ensure
-
-        checks.register(base_url_warnings, checks.Tags.compatibility)
 
         # Sent for this app after every app before it in INSTALLED_APPS has had its
         # permissions created, so "support" must stay last there.

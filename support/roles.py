@@ -40,7 +40,9 @@ def _cx_staff_grants(app_label: str, model: str) -> tuple[str, ...]:
     if app_label in ("actions", "notifications") or (app_label, model) in {
         ("incidents", "integration"),
         ("incidents", "maintenancewindow"),
+        ("incidents", "recurringmaintenance"),
         ("incidents", "heartbeatcheck"),
+        ("statuspage", "openfinanceendpoint"),  # edited inline on a service
     }:
         return ALL
     if app_label == "apikeys":
@@ -57,6 +59,7 @@ def _support_grants(app_label: str, model: str) -> tuple[str, ...]:
         return ("view",)
     # What an incident refers to: its action, the tiers and teams paged.
     if app_label == "actions" or (app_label, model) in {
+        ("statuspage", "openfinanceendpoint"),  # shown inline on a service
         ("notifications", "team"),
         ("notifications", "channel"),
         # The customer lookup: customers and the push ledger, never device tokens.

@@ -339,7 +339,7 @@ def peak_rss_mib(pid: int) -> float:
 
 def test_five_thousand_alert_notification_counted_by_a_real_worker(worker):
     """The storm's big group: 202, every alert counted by the worker, its memory bounded."""
-    from incidents.tests.test_big_notifications import storm_notification
+    from incidents.tests.api.test_big_notifications import storm_notification
 
     scenario = make_scenario()
     integration = Integration(name="prometheus-storm", kind="alertmanager")

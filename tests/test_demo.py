@@ -53,4 +53,6 @@ def test_demo_is_idempotent_and_uses_the_given_token_and_password(
     no_app = Customer.objects.get(external_id="demo-customer-sms")
     assert (no_app.phone_consent, no_app.devices.count()) == (True, 0)
     assert action.push_fallback == "sms" and action.status_visible
+    # The Open Finance discovery feed knows which endpoints login carries (once, however often).
+    assert action.rules.first().service.open_finance_endpoints.count() == 3
     assert Integration.objects.get(name="demo").token_hash == hash_token("demo-token-for-tests")

@@ -14,7 +14,7 @@ from actions.models import Action, Service, Tier, TriggerRule
 from conftest import make_scenario
 from incidents.intake.heartbeats import heartbeat_rule_ensure
 from incidents.models import ChangeEvent, HeartbeatCheck, Incident, Integration
-from incidents.tests.test_integrations import alert, notification, process_all
+from incidents.tests.senders import alert, notification, process_all
 from tests.processes import Gunicorn, self_signed_certificate
 from tests.test_drills import web_env
 from tests.worker import running_worker, wait_for

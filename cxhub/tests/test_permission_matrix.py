@@ -62,6 +62,9 @@ EXPECTED = {
     "healthz": expect(everyone=200),
     # Customer-facing and anonymous by default (CXHUB_STATUS_API_ANONYMOUS; see test_api).
     "api-status": expect(everyone=200),
+    "api-status-history": expect(everyone=200),
+    # Open Finance Brasil's discovery feed: anonymous, always (a regulator's reader).
+    "open-finance-discovery": expect(everyone=200),
     "statuspage:status": expect(everyone=200),
     "readyz": expect(everyone=200),
     # Open in the local default; see test_metrics for production settings.
@@ -248,6 +251,7 @@ def args_for(name, world):
         "api-integration": ["generic"],
         "api-integration-token": ["generic", "not-a-token"],
         "api-heartbeat": ["not-a-token"],
+        "open-finance-discovery": ["2", "status"],
         "api-opsgenie-close": ["some-alias"],
         "api-opsgenie-acknowledge": ["some-alias"],
         "api-opsgenie-message": ["some-alias"],

@@ -22,6 +22,7 @@ API_PATHS = {
     "/api/v1/changes",
     "/api/v1/heartbeats/{token}",
     "/api/v1/status",
+    "/api/v1/status/history",
 }
 # Served at the root, as the tools they stand in for expect.
 ROOT_PATHS = {

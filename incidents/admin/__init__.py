@@ -1,3 +1,9 @@
 """The Django admin of incidents: each module registers the pages of one idea."""
 
-from incidents.admin import approvals, incidents, monitoring, records  # noqa: F401 (registers)
+from incidents.admin import (  # noqa: F401 (registers)
+    approvals,
+    incidents,
+    maintenance,
+    monitoring,
+    records,
+)

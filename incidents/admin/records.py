@@ -28,9 +28,19 @@ from incidents.models import (
 
 @admin.register(MaintenanceWindow)
 class MaintenanceWindowAdmin(admin.ModelAdmin):
-    list_display = ["reason", "service", "action", "starts_at", "ends_at", "created_by", "state"]
-    list_select_related = ["service", "action"]
-    list_filter = ["service", "action"]
+    list_display = [
+        "reason",
+        "service",
+        "action",
+        "starts_at",
+        "ends_at",
+        "status_visible",
+        "recurrence",
+        "created_by",
+        "state",
+    ]
+    list_select_related = ["service", "action", "recurrence"]
+    list_filter = ["service", "action", "status_visible"]
     search_fields = ["reason"]
     date_hierarchy = "starts_at"
     autocomplete_fields = ["service", "action"]

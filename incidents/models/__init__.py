@@ -2,6 +2,7 @@
 
 from incidents.models.incident import Incident, TimelineEvent
 from incidents.models.integrations import Integration, endpoint_of, ingest_kinds
+from incidents.models.maintenance import RecurringMaintenance
 from incidents.models.monitoring import ChangeEvent, HeartbeatCheck
 from incidents.models.reports import AlertInstance, Report, Trigger
 from incidents.models.response import MaintenanceWindow, PushApproval
@@ -16,6 +17,7 @@ __all__ = [
     "Integration",
     "MaintenanceWindow",
     "PushApproval",
+    "RecurringMaintenance",
     "Report",
     "TimelineEvent",
     "TriageAlert",

@@ -38,6 +38,24 @@ class MaintenanceWindow(models.Model):
     ended_early_by = models.CharField(
         max_length=150, blank=True, editable=False, verbose_name=_("ended early by")
     )
+    status_visible = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Show it on the status page and in the Open Finance outages ahead of time "
+            "(customer-facing services only)."
+        ),
+        verbose_name=_("on the status page"),
+    )
+    recurrence = models.ForeignKey(
+        "RecurringMaintenance",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="windows",
+        help_text=_("The recurring maintenance this window is an occurrence of."),
+        verbose_name=_("recurrence"),
+    )
 
     class Meta:
         verbose_name = _("maintenance window")
@@ -54,6 +72,10 @@ class MaintenanceWindow(models.Model):
                 condition=models.Q(ends_at__gt=models.F("starts_at")),
                 name="maintenance_ends_after_start",
                 violation_error_message=_("The window must end after it starts."),
+            ),
+            # Writing a recurrence's occurrences twice (two beat runs) adds nothing.
+            models.UniqueConstraint(
+                fields=["recurrence", "starts_at"], name="one_window_per_occurrence"
             ),
         ]
         indexes = [

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from notifications import providers
 from notifications.channels import locmem
-from notifications.models import Delivery
+from notifications.models import Customer, Delivery, Device
 
 pytestmark = pytest.mark.usefixtures("eager_celery")
 
@@ -46,3 +46,17 @@ def test_test_push_refuses_several_devices(scenario, admin_client):
     )
     assert "Select exactly one device" in response.content.decode()
     assert not Delivery.objects.exists()
+
+
+def test_test_push_skips_a_disabled_device(scenario, admin_client):
+    customer = Customer.objects.create(external_id="c-off")
+    device = Device.objects.create(
+        customer=customer, platform="android", token="t-off", enabled=False
+    )
+    response = admin_client.post(
+        "/admin/notifications/device/",
+        {"action": "send_test_push", "_selected_action": [device.pk]},
+        follow=True,
+    )
+    assert "is disabled" in response.content.decode()
+    assert not Delivery.objects.filter(key__startswith="test-push:").exists()

@@ -50,3 +50,14 @@ def test_customer_api_needs_a_token(scenario, client):
         "/api/v1/customers", {"external_id": "c"}, content_type="application/json"
     )
     assert response.status_code in (401, 403)
+
+
+def test_numeric_device_token_and_empty_bulk_are_refused(scenario, registry_client):
+    body = {"external_id": "c-n", "devices": [{"platform": "ios", "token": 12345}]}
+    response = registry_client.post("/api/v1/customers", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["devices"]["0"]["token"] == ["Give a string, not a number."]
+    response = registry_client.post("/api/v1/customers", {"external_id": 7}, format="json")
+    assert response.status_code == 400 and "external_id" in response.json()
+    empty = registry_client.post("/api/v1/customers/bulk", {"customers": []}, format="json")
+    assert empty.status_code == 400

@@ -4,7 +4,8 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from notifications.quiet_hours import morning_of, parse_window
+from cxhub.daily_window import parse_window
+from notifications.quiet_hours import morning_of
 
 NIGHT = (time(22, 0), time(8, 0))
 

@@ -1,17 +1,23 @@
 import pytest
 
 from statuspage.api import snapshots
+from statuspage.openfinance import items_snapshots, page_snapshots
 from statuspage.views import pages
+
+CACHES = [snapshots, pages, items_snapshots, page_snapshots]
+
+
+def snapshots_clear():
+    for cache in CACHES:
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)
 def fresh_snapshots():
     """Start each test without the snapshots another test left in this process."""
-    snapshots.clear()
-    pages.clear()
+    snapshots_clear()
     yield
-    snapshots.clear()
-    pages.clear()
+    snapshots_clear()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from django.db import transaction
 from actions.models import Action, PushTemplate, Service, Tier, TriggerRule
 from incidents.models import Integration, hash_token, ingest_kinds
 from notifications.models import Channel, Customer, Device, Team
+from statuspage.models import OpenFinanceEndpoint
 from support.roles import CX_STAFF, SUPPORT, groups_ensure
 
 TEAMS = [
@@ -30,6 +31,12 @@ TIERS = [
 DEMO_ROLE_USERS = [
     ("cx", CX_STAFF, "CXHUB_DEMO_CX_PASSWORD", "demo_cx_password"),
     ("support", SUPPORT, "CXHUB_DEMO_SUPPORT_PASSWORD", "demo_support_password"),
+]
+# Open Finance Brasil endpoints that need the app's login (consents, then the data behind).
+OPEN_FINANCE_LOGIN = [
+    "/open-banking/consents/v3/consents",
+    "/open-banking/accounts/v2/accounts",
+    "/open-banking/accounts/v2/accounts/{accountId}/balances",
 ]
 PUSH_MESSAGE = "Infelizmente nosso app está indisponível, avisaremos quando voltar"
 # Customers whose locale is en get these; everyone else the action's pt-BR texts.
@@ -93,6 +100,9 @@ class Command(BaseCommand):
         )
         for code in ("503", "404"):
             TriggerRule.objects.get_or_create(action=action, service=login, code=code)
+        # What the Open Finance discovery feed reports failing while login is down.
+        for path in OPEN_FINANCE_LOGIN:
+            OpenFinanceEndpoint.objects.get_or_create(service=login, path=path)
         for purpose, text in ENGLISH.items():
             PushTemplate.objects.update_or_create(
                 action=action, purpose=purpose, locale="en", defaults={"text": text}

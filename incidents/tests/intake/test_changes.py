@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from conftest import post_original
 from incidents.intake.changes import changes_near
 from incidents.models import ChangeEvent, Incident
-from incidents.tests.test_integrations import make_integration
+from incidents.tests.senders import make_integration
 
 
 @pytest.fixture

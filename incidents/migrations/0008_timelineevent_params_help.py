@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0006_issue13_push_approval'),
+        ('incidents', '0007_recurring_maintenance'),
     ]
 
     operations = [

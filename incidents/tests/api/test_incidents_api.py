@@ -205,3 +205,9 @@ def test_incident_list_rejects_nul_in_filters(incident, admin_client):
     response = admin_client.get("/api/v1/incidents/?service=lo%00gin")
     assert response.status_code == 400
     assert "service" in response.json()
+
+
+def test_empty_date_filter_is_a_400_naming_it(scenario, admin_client):
+    response = admin_client.get("/api/v1/incidents/?until=")
+    assert response.status_code == 400
+    assert "until" in response.json()

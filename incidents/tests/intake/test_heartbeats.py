@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from actions.models import Action, Service, Tier
 from incidents.intake.heartbeats import heartbeat_rule_ensure, heartbeats_check
 from incidents.models import HeartbeatCheck, Incident, Report
-from incidents.tests.test_integrations import alert, make_integration, notification, process_all
+from incidents.tests.senders import alert, make_integration, notification, process_all
 
 
 @pytest.fixture

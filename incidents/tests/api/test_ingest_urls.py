@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from conftest import ORIGINAL_PAYLOAD
 from incidents.intake import parsers
 from incidents.models import Trigger, mappings
-from incidents.tests.test_integrations import alert, make_integration, notification
+from incidents.tests.senders import alert, make_integration, notification
 
 
 @pytest.mark.parametrize("slash", ["", "/"])

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from actions.models import TriggerRule
 from incidents.models import AlertInstance, Incident, Integration, Report
-from incidents.tests.test_integrations import make_integration, process_all
+from incidents.tests.senders import make_integration, process_all
 
 
 @pytest.fixture

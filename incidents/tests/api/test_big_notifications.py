@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from actions.models import TriggerRule
 from incidents import services
 from incidents.models import AlertInstance, Incident, Report
-from incidents.tests.test_integrations import make_integration
+from incidents.tests.senders import make_integration
 
 
 def storm_notification(count: int) -> dict:
