@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0007_timelineevent_params_help'),
+        ('incidents', '0008_timelineevent_params_help'),
     ]
 
     operations = [
