@@ -183,3 +183,34 @@ def moments_as_times(moments) -> tuple[list[datetime], list[int]]:
         [datetime.fromtimestamp(second, tz=UTC) for second, _ in moments],
         [n for _, n in moments],
     )
+
+
+def summaries_freeze(*, batch: int = 200, now=None) -> int:
+    """Count and freeze every settled incident that has no summary yet; return how many.
+
+    What the first reader of a never-viewed history would otherwise pay (a year's report:
+    thousands of incidents at once), done ahead by hand or from a scheduler.
+    """
+    now = now or timezone.now()
+    frozen, skipped = 0, set()
+    while True:
+        pending = list(
+            Incident.objects.filter(
+                status=Incident.Status.RESOLVED,
+                resolved_at__lte=now - SETTLE,
+                summary__isnull=True,
+            )
+            .exclude(pk__in=skipped)
+            .order_by("opened_at")[:batch]
+        )
+        if not pending:
+            return frozen
+        incident_figures(pending, now=now)
+        done = set(
+            IncidentSummary.objects.filter(incident__in=pending).values_list(
+                "incident_id", flat=True
+            )
+        )
+        frozen += len(done)
+        # Incidents whose pushes are unfinished stay unfrozen: do not ask for them again.
+        skipped.update(i.pk for i in pending if i.pk not in done)

@@ -13,7 +13,7 @@ from notifications.models import Delivery, PushRecord
 from support import reports
 from support.chart import occurrence_chart
 from support.models import DailySends, IncidentSummary
-from support.summaries import incident_figures
+from support.summaries import incident_figures, summaries_freeze
 from support.tests.test_views import post_triggers
 
 pytestmark = pytest.mark.usefixtures("eager_celery")
@@ -137,3 +137,9 @@ def test_a_period_in_the_future_stores_nothing(db):
     today = date(2026, 12, 2)
     reports.sends_per_day(reports.Period(today, today + timedelta(days=3)), today=today)
     assert not DailySends.objects.exists()
+
+
+def test_summaries_freeze_does_ahead_what_the_first_view_would(resolved):
+    assert summaries_freeze() == 1
+    assert IncidentSummary.objects.filter(incident=resolved).exists()
+    assert summaries_freeze() == 0
