@@ -81,7 +81,9 @@ EXPECTED = {
     "api-docs": expect(everyone=200),
     "api-redoc": expect(everyone=200),
     "support:incidents": expect(everyone=LOGIN, staff=403, support=200, cx=200, superuser=200),
-    "support:incidents-state": expect(everyone=LOGIN, staff=403, support=200, cx=200, superuser=200),
+    "support:incidents-state": expect(
+        everyone=LOGIN, staff=403, support=200, cx=200, superuser=200
+    ),
     "support:incident": expect(everyone=LOGIN, staff=403, support=200, cx=200, superuser=200),
     "support:incident-state": expect(everyone=LOGIN, staff=403, support=200, cx=200, superuser=200),
     "support:incident-operate": expect(
