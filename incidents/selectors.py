@@ -39,14 +39,36 @@ def unmatched_triggers(*, service: str, code: str, since):
     )
 
 
-def incident_reports(incident, *, limit=50):
+class IncidentReports:
+    """An incident's reports newest first, as a sliceable, countable sequence.
+
+    A storm's incident has 100,000 reports: joining reports to triggers and taking
+    DISTINCT read all of them for a page of 5. A trigger carries its report's
+    received_at, so the pairs (received_at, report) of the incident's triggers, in
+    the order of the index `trigger_incident_reports`, are the reports newest first;
+    a page is a LIMIT/OFFSET over that index, then one lookup of the page's reports.
+    """
+
+    def __init__(self, incident):
+        self.pairs = (
+            Trigger.objects.filter(incident=incident)
+            .order_by("-received_at", "-report_id")
+            .values_list("received_at", "report_id")
+            .distinct()
+        )
+
+    def count(self) -> int:
+        return self.pairs.count()
+
+    def __getitem__(self, page: slice) -> list[Report]:
+        ids = [report_id for _at, report_id in self.pairs[page]]
+        found = Report.objects.select_related("integration").in_bulk(ids)
+        return [found[i] for i in ids if i in found]
+
+
+def incident_reports(incident, *, limit=50) -> list[Report]:
     """Return the latest reports whose triggers count toward or ended the incident."""
-    return list(
-        Report.objects.filter(triggers__incident=incident)
-        .select_related("integration")
-        .distinct()
-        .order_by("-received_at")[:limit]
-    )
+    return IncidentReports(incident)[:limit]
 
 
 def action_occurrence_times(action, *, since: datetime, limit: int = 200_000) -> list[datetime]:

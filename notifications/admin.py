@@ -1,6 +1,7 @@
 import csv
 import itertools
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
@@ -14,6 +15,8 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from cxhub.admin_filters import values_filter
+from cxhub.paginators import EstimatedCountPaginator
 from cxhub.rules import may
 from notifications import selectors, services
 from notifications.forms import ChannelForm
@@ -27,6 +30,7 @@ from notifications.models import (
     Tag,
     Team,
 )
+from notifications.providers import PUSH_PROVIDER_CHOICES
 
 
 class ChannelInline(admin.TabularInline):
@@ -167,6 +171,13 @@ class TagAdmin(admin.ModelAdmin):
     search_fields = ["slug"]
 
 
+def _customer_locales():
+    """Return the languages cxhub speaks, as customers' locales are written (pt-BR)."""
+    for code, name in settings.LANGUAGES:
+        language, _sep, region = code.partition("-")
+        yield (f"{language}-{region.upper()}" if region else language), name
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = [
@@ -179,7 +190,7 @@ class CustomerAdmin(admin.ModelAdmin):
         "last_outage_push_at",
     ]
     list_filter = [
-        "locale",
+        values_filter("locale", _("locale"), _customer_locales),
         "opt_out_outage",
         "opt_out_all_clear",
         "phone_consent",
@@ -205,8 +216,9 @@ class CustomerAdmin(admin.ModelAdmin):
         (None, {"fields": ["last_outage_push_at"]}),
     ]
     inlines = [DeviceInline]
-    # A million customers: no full count for the paginator.
+    # A million customers: no full count for the paginator, an estimated one unfiltered.
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def get_fieldsets(self, request, obj=None):
         """Show a view-only role (Support) masked contacts: whether there is one, not which."""
@@ -242,6 +254,9 @@ class DeviceAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
     actions = ["send_test_push"]
+    # A device per customer: a million rows, counted from the statistics unfiltered.
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def has_test_push_permission(self, request):
         return may(request.user, "test_push")
@@ -369,11 +384,24 @@ class PushRecordAdmin(admin.ModelAdmin):
         "generation",
         "sent_at",
     ]
-    list_filter = ["purpose", "status", "channel", "quiet_hours", "provider", "created_at"]
+    list_filter = [
+        "purpose",
+        "status",
+        "channel",
+        values_filter(
+            "quiet_hours",
+            _("quiet hours"),
+            lambda: [("", _("daytime")), ("held", _("held")), ("critical", _("critical"))],
+        ),
+        values_filter("provider", _("provider"), lambda: PUSH_PROVIDER_CHOICES),
+        "created_at",
+    ]
     search_fields = ["customer_ref", "=incident__id"]
     list_select_related = ["incident__action"]
-    date_hierarchy = "created_at"
+    # No date_hierarchy: over millions of rows its year and month links are a
+    # DISTINCT over the whole ledger on every view; the created_at filter is free.
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     actions = ["export_csv"]
 
     def has_add_permission(self, request):

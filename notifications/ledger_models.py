@@ -144,6 +144,18 @@ class PushRecord(models.Model):
         indexes = [
             # The all-clear and progress: records of an incident by purpose and status.
             models.Index(fields=["incident", "purpose", "status"], name="push_record_progress"),
+            # The customer lookup and the support search by customer:
+            # PushRecord.objects.filter(customer_ref=q), newest first.
+            models.Index(fields=["customer_ref", "-created_at"], name="push_record_customer"),
+            # The reports' sends per day: filter(status=sent, purpose=…, sent_at in a day),
+            # counted from the index alone.
+            models.Index(
+                fields=["sent_at", "purpose"],
+                name="push_record_sent_day",
+                condition=models.Q(status="sent"),
+            ),
+            # The admin's ledger list, in the model's order (created_at, id), a page at a time.
+            models.Index(fields=["created_at", "id"], name="push_record_ledger_order"),
         ]
 
     def __str__(self):

@@ -108,11 +108,14 @@ def occurrence_chart(
     start: datetime,
     end: datetime,
     markers: list[tuple[datetime, str, str]] = (),
+    weights: list[int] | None = None,
     width: int = 760,
     height: int = 240,
 ) -> Chart:
     """Bucket occurrence `times` into bars over the incident's span, and place markers.
 
+    `weights`, when given, says how many occurrences each time stands for (times
+    counted per second by the database instead of one per occurrence).
     `markers` are (time, kind, label) moments such as a push or a tier page. The
     axis runs from `start` to the last occurrence or mark (never past `end`, "now"
     or the resolution), plus a little room, so it fits what happened.
@@ -127,8 +130,8 @@ def occurrence_chart(
     first = _floor(min([start, *times]), size)
     count = int((start + span * 1.05 - first) / size) + 1
     counts = [0] * count
-    for at in times:
-        counts[min(int((at - first) / size), count - 1)] += 1
+    for at, n in zip(times, weights or [1] * len(times), strict=True):
+        counts[min(int((at - first) / size), count - 1)] += n
     peak = max(counts, default=0)
     scale = max(peak, 1)
     slot = plot_width / count
@@ -151,7 +154,7 @@ def occurrence_chart(
         plot_width=plot_width,
         plot_height=plot_height,
         bucket=size,
-        total=len(times),
+        total=sum(weights) if weights is not None else len(times),
         peak=peak,
     )
     for i, n in enumerate(counts):

@@ -42,3 +42,73 @@ class Preference(models.Model):
 
     def __str__(self):
         return f"{self.user}: {self.language or '-'}"
+
+
+class IncidentSummary(models.Model):
+    """What a resolved incident's triggers and push ledger add up to, computed once.
+
+    The support list, the incident page and the reports read these figures for every
+    incident they show; counting them from a year of triggers and a ledger of millions
+    on every view is what made those pages slow. A resolved incident's triggers and
+    ledger no longer change, so the figures are frozen the first time they are read
+    (support/summaries.py); `resolved_at` says which resolution they describe, so an
+    incident reopened and resolved again is counted afresh.
+    """
+
+    incident = models.OneToOneField(
+        "incidents.Incident",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="summary",
+        verbose_name=_("incident"),
+    )
+    resolved_at = models.DateTimeField(verbose_name=_("resolved at"))
+    triggers = models.PositiveIntegerField(verbose_name=_("triggers"))
+    codes = models.JSONField(
+        default=list, help_text=_("[{service, code, n}], most first."), verbose_name=_("codes")
+    )
+    moments = models.JSONField(
+        default=list,
+        help_text=_("[[epoch second, reports], ...]: the occurrences chart's input."),
+        verbose_name=_("moments"),
+    )
+    outage_devices = models.PositiveIntegerField(verbose_name=_("outage push devices"))
+    outage_customers = models.PositiveIntegerField(verbose_name=_("outage push customers"))
+    all_clear_devices = models.PositiveIntegerField(verbose_name=_("all-clear devices"))
+    sender_states = models.JSONField(
+        default=list,
+        help_text=_("[{status, n}]: the sender's acknowledges and resolves, by status."),
+        verbose_name=_("sender states"),
+    )
+
+    class Meta:
+        verbose_name = _("incident summary")
+        verbose_name_plural = _("incident summaries")
+
+    def __str__(self):
+        return f"{self.incident_id}: {self.triggers} triggers"
+
+
+class DailySends(models.Model):
+    """Pages, pushes and all-clears sent on one closed day (in one time zone), counted once.
+
+    The reports page sums a period's sends per week; over a year of a push ledger of
+    millions that was a scan per view. A day two days past no longer gets sends, so
+    its counts are stored the first time a report reads it (support/reports.py).
+    """
+
+    zone = models.CharField(max_length=64, verbose_name=_("time zone"))
+    day = models.DateField(verbose_name=_("day"))
+    pages = models.PositiveIntegerField(verbose_name=_("pages"))
+    pushes = models.PositiveIntegerField(verbose_name=_("pushes"))
+    all_clears = models.PositiveIntegerField(verbose_name=_("all-clears"))
+
+    class Meta:
+        verbose_name = _("sends of a day")
+        verbose_name_plural = _("sends per day")
+        constraints = [
+            models.UniqueConstraint(fields=["zone", "day"], name="one_daily_sends_per_zone_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} ({self.zone}): {self.pages} pages, {self.pushes} pushes"

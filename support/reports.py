@@ -14,8 +14,10 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Incident, TimelineEvent, Trigger
+from incidents.models import Incident, TimelineEvent
 from notifications.models import Delivery, PushRecord
+from support.models import DailySends
+from support.summaries import incident_figures
 
 PRESETS = {
     "last_week": _("Last week (Mon–Sun)"),
@@ -99,6 +101,19 @@ def _incidents(period: Period):
             )
         )
         .select_related("action")
+        # A year is thousands of incidents: only what the figures read (the frozen
+        # policy alone is a kilobyte of JSON each).
+        .only(
+            "id",
+            "status",
+            "opened_at",
+            "acknowledged_at",
+            "resolved_at",
+            "last_occurrence_at",  # the summaries' moment resolution, if counted
+            "action__id",
+            "action__code",
+            "action__name",
+        )
         .order_by("opened_at")
     )
 
@@ -144,53 +159,81 @@ def weeks_of(period: Period) -> list[date]:
 def incidents_per_service_week(incidents, period: Period) -> dict:
     """Return {"weeks": [...], "services": {slug: [count per week]}} from the triggers seen."""
     weeks = weeks_of(period)
-    opened = {i.pk: timezone.localtime(i.opened_at).date() for i in incidents}
-    pairs = (
-        # Failures only: a sender's acknowledge or resolve names no new service.
-        Trigger.objects.filter(incident_id__in=opened, status=Trigger.Status.FIRING)
-        .exclude(service="")
-        .order_by()  # the default ordering would make DISTINCT keep every trigger
-        .values_list("incident_id", "service")
-        .distinct()
-    )
+    # Failures only, naming a service: the summaries count firing triggers' codes, and
+    # a sender's acknowledge or resolve names no new service.
+    figures = incident_figures(incidents, with_moments=False)
     counts = defaultdict(Counter)
-    for incident_id, service in pairs:
-        day = opened[incident_id]
-        counts[service][day - timedelta(days=day.weekday())] += 1
+    for incident in incidents:
+        day = timezone.localtime(incident.opened_at).date()
+        for service in figures[incident.pk].services:
+            counts[service][day - timedelta(days=day.weekday())] += 1
     return {
         "weeks": weeks,
         "services": {s: [counts[s][w] for w in weeks] for s in sorted(counts)},
     }
 
 
-def sent_per_week(period: Period) -> dict:
+SENT_KINDS = ("pages", "pushes", "all_clears")
+# Sends of a day are final once it is this many days past (a late send is recorded
+# at its own time, never in the past): yesterday and today are always counted live.
+CLOSED_AFTER_DAYS = 2
+
+
+def sent_per_week(period: Period, *, today: date | None = None) -> dict:
     """Return pages and pushes sent per week: {"weeks", "pages", "pushes", "all_clears"}."""
     weeks = weeks_of(period)
-    start, end = period.bounds
-    tz = timezone.get_current_timezone()
-
-    def weekly(queryset, field: str) -> list[int]:
-        per_day = (
-            queryset.filter(**{f"{field}__gte": start, f"{field}__lt": end})
-            .annotate(day=TruncDate(field, tzinfo=tz))
-            .values("day")
-            .annotate(n=Count("id"))
-        )
+    per_day = sends_per_day(period, today=today)
+    result = {"weeks": weeks}
+    for kind in SENT_KINDS:
         by_week = Counter()
-        for row in per_day:
-            by_week[row["day"] - timedelta(days=row["day"].weekday())] += row["n"]
-        return [by_week[w] for w in weeks]
+        for day, counts in per_day.items():
+            by_week[day - timedelta(days=day.weekday())] += counts[kind]
+        result[kind] = [by_week[w] for w in weeks]
+    return result
+
+
+def sends_per_day(period: Period, *, today: date | None = None) -> dict:
+    """Return {day: {"pages", "pushes", "all_clears"}}: closed days from DailySends."""
+    tz = timezone.get_current_timezone()
+    zone = str(tz)
+    today = today or timezone.localdate()
+    closed_before = today - timedelta(days=CLOSED_AFTER_DAYS - 1)
+    stored = {
+        row.day: {kind: getattr(row, kind) for kind in SENT_KINDS}
+        for row in DailySends.objects.filter(zone=zone, day__gte=period.start, day__lte=period.end)
+    }
+    days = [period.start + timedelta(days=n) for n in range((period.end - period.start).days + 1)]
+    missing = [d for d in days if d not in stored]
+    if not missing:
+        return stored
+    start = datetime.combine(min(missing), time.min, tzinfo=tz)
+    end = datetime.combine(max(missing) + timedelta(days=1), time.min, tzinfo=tz)
+    counted = {d: dict.fromkeys(SENT_KINDS, 0) for d in missing}
+
+    def count(kind, queryset):
+        for row in (
+            queryset.filter(sent_at__gte=start, sent_at__lt=end)
+            .annotate(day=TruncDate("sent_at", tzinfo=tz))
+            .order_by()
+            .values("day")
+            # COUNT(*), not COUNT(id): the ledger's day index answers it without the table.
+            .annotate(n=Count("*"))
+        ):
+            if row["day"] in counted:
+                counted[row["day"]][kind] = row["n"]
 
     sent = PushRecord.objects.filter(status=PushRecord.Status.SENT)
-    return {
-        "weeks": weeks,
-        "pages": weekly(
-            Delivery.objects.filter(purpose=Delivery.Purpose.PAGE, status=Delivery.Status.SENT),
-            "sent_at",
-        ),
-        "pushes": weekly(sent.filter(purpose=PushRecord.Purpose.OUTAGE), "sent_at"),
-        "all_clears": weekly(sent.filter(purpose=PushRecord.Purpose.ALL_CLEAR), "sent_at"),
-    }
+    count(
+        "pages",
+        Delivery.objects.filter(purpose=Delivery.Purpose.PAGE, status=Delivery.Status.SENT),
+    )
+    count("pushes", sent.filter(purpose=PushRecord.Purpose.OUTAGE))
+    count("all_clears", sent.filter(purpose=PushRecord.Purpose.ALL_CLEAR))
+    DailySends.objects.bulk_create(
+        [DailySends(zone=zone, day=d, **c) for d, c in counted.items() if d < closed_before],
+        ignore_conflicts=True,
+    )
+    return {**stored, **counted}
 
 
 def report(period: Period) -> dict:

@@ -9,12 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from actions.models import TriggerRule
-from incidents.models import Incident, Report, TimelineEvent, Trigger
+from incidents.models import Incident, TimelineEvent, Trigger
 from incidents.models.policy import Policy
 from incidents.selectors import incidents_filter
-from notifications.models import Delivery, PushRecord
+from notifications.models import Delivery
 from support.chart import Chart, occurrence_chart
 from support.held import REASONS, batch_held
+from support.summaries import Figures, incident_figures, moments_as_times
 
 PERIODS = {
     "today": _("Today"),
@@ -77,29 +78,16 @@ class Reach:
     all_clear_devices: int
 
 
-def incident_reach(incidents) -> dict:
-    """Return {incident id: Reach} for `incidents`, in one query for all of them."""
+def incident_reach(incidents, figures: dict | None = None) -> dict:
+    """Return {incident id: Reach} for `incidents`, from their summaries (or one count)."""
     incidents = list(incidents)
-    sent = {
-        (row["incident_id"], row["purpose"]): row
-        for row in PushRecord.objects.filter(
-            incident_id__in=[i.pk for i in incidents], status=PushRecord.Status.SENT
-        )
-        .values("incident_id", "purpose")
-        # A device told again after a reopen (another generation) is still one device;
-        # an SMS / e-mail fallback row has none and counts as one.
-        .annotate(
-            devices=Count("device", distinct=True) + Count("id", filter=Q(device__isnull=True)),
-            customers=Count("customer_ref", distinct=True),
-        )
-    }
-    empty = {"devices": 0, "customers": 0}
+    figures = figures or incident_figures(incidents)
     return {
         i.pk: Reach(
             pushed=i.push_queued_at is not None,
-            devices=sent.get((i.pk, PushRecord.Purpose.OUTAGE), empty)["devices"],
-            customers=sent.get((i.pk, PushRecord.Purpose.OUTAGE), empty)["customers"],
-            all_clear_devices=sent.get((i.pk, PushRecord.Purpose.ALL_CLEAR), empty)["devices"],
+            devices=figures[i.pk].outage_devices,
+            customers=figures[i.pk].outage_customers,
+            all_clear_devices=figures[i.pk].all_clear_devices,
         )
         for i in incidents
     }
@@ -260,33 +248,27 @@ def push_progress(incident: Incident, *, now: datetime | None = None) -> list[Pu
     return result
 
 
-def incident_counts(incident: Incident) -> dict:
-    triggers = Trigger.objects.filter(incident=incident)
-    # A sender's acknowledge or resolve is on the history too, but it is not a failure
-    # received: it is listed apart, under what it is.
-    firing = triggers.filter(status=Trigger.Status.FIRING)
-    ended = triggers.exclude(status=Trigger.Status.FIRING)
+def incident_counts(incident: Incident, figures: Figures | None = None) -> dict:
+    """Count an incident's failures received (firing triggers) by code, and apart from
+    them the sender's acknowledges and resolves, from its summary (or counted)."""
+    figures = figures or incident_figures([incident])[incident.pk]
     return {
         "occurrences": incident.occurrences,
-        "triggers": firing.count(),
-        "codes": list(
-            firing.values("service", "code").annotate(n=Count("id")).order_by("-n", "code")
-        ),
+        "triggers": figures.triggers,
+        "codes": [{"service": c["service"], "code": c["code"], "n": c["n"]} for c in figures.codes],
         "sender_states": [
             {"status": Trigger.Status(row["status"]).label, "n": row["n"]}
-            for row in ended.values("status").annotate(n=Count("id")).order_by("status")
+            for row in figures.sender_states
         ],
     }
 
 
-def incident_chart(incident: Incident, *, now: datetime | None = None) -> Chart:
+def incident_chart(
+    incident: Incident, figures: Figures | None = None, *, now: datetime | None = None
+) -> Chart:
     """Chart an incident's occurrences (one per report) with pushes and pages marked."""
-    times = list(
-        Report.objects.filter(triggers__incident=incident)
-        .distinct()
-        .order_by("received_at")
-        .values_list("received_at", flat=True)[:100_000]
-    )
+    figures = figures or incident_figures([incident])[incident.pk]
+    times, weights = moments_as_times(figures.moments)
     markers = []
     if incident.push_queued_at:
         markers.append((incident.push_queued_at, "push", str(_("Push"))))
@@ -320,4 +302,6 @@ def incident_chart(incident: Incident, *, now: datetime | None = None) -> Chart:
     ).values_list("at", flat=True):
         markers.append((at, "reopened", str(_("Reopened"))))
     end = incident.resolved_at or now or timezone.now()
-    return occurrence_chart(times, start=incident.opened_at, end=end, markers=markers)
+    return occurrence_chart(
+        times, weights=weights, start=incident.opened_at, end=end, markers=markers
+    )

@@ -120,15 +120,16 @@ class IncidentDetailView(PermissionRequiredMixin, DetailView):
         tiers = Policy.from_json(incident.policy).tiers
         oncall = selectors.tiers_oncall(tiers, now=timezone.now())
         tiers = [{**asdict(t), "oncall": oncall.get(t.level)} for t in tiers]
-        reach = selectors.incident_reach([incident])[incident.pk]
+        figures = selectors.incident_figures([incident])[incident.pk]
+        reach = selectors.incident_reach([incident], {incident.pk: figures})[incident.pk]
         context.update(
             reach=reach,
             duration=selectors.incident_duration(incident, now=timezone.now()),
-            counts=selectors.incident_counts(incident),
+            counts=selectors.incident_counts(incident, figures),
             pages=selectors.incident_pages(incident),
             pushes=selectors.push_progress(incident),
             push_held=incident_push_held(incident, now=timezone.now()),
-            chart=selectors.incident_chart(incident),
+            chart=selectors.incident_chart(incident, figures),
             **changes_context(incident),
             **status_updates_context(self.request.user, incident),
             operations=operations_for(self.request.user, incident),

@@ -13,6 +13,7 @@ from incidents.models.monitoring import heartbeat_url
 @admin.register(ChangeEvent)
 class ChangeEventAdmin(admin.ModelAdmin):
     list_display = ["at", "service", "summary", "source", "integration"]
+    list_select_related = ["integration"]
     list_filter = ["service"]
     search_fields = ["service", "summary", "source"]
     date_hierarchy = "at"

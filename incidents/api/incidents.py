@@ -45,8 +45,8 @@ from incidents.api.serializers import (
     TriggerOutSerializer,
     TriggersAcceptedSerializer,
 )
-from incidents.models import Incident, Integration, Report
-from incidents.selectors import incidents_filter
+from incidents.models import Incident, Integration
+from incidents.selectors import IncidentReports, incidents_filter
 
 _DAY = timedelta(days=1)
 
@@ -225,12 +225,7 @@ class IncidentReportsApi(generics.ListAPIView):
     pagination_class = ReportPagination
 
     def get_queryset(self):
-        incident = get_object_or_404(Incident, pk=self.kwargs["pk"])
-        return (
-            Report.objects.filter(id__in=Report.objects.filter(triggers__incident=incident))
-            .select_related("integration")
-            .order_by("-received_at", "-id")
-        )
+        return IncidentReports(get_object_or_404(Incident, pk=self.kwargs["pk"]))
 
 
 CONFLICT = inline_serializer(

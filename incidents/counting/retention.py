@@ -3,16 +3,20 @@
 import logging
 
 from django.conf import settings
+from django.db import connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from incidents.models import Report
+from incidents.models import Report, Trigger
 from notifications.models import Delivery
 
 logger = logging.getLogger("cxhub.retention")
 
 # Deleting in slices keeps each statement's locks short on a busy table.
 BATCH = 5000
+# On PostgreSQL one statement deletes this many reports and their triggers (a few
+# seconds of work at most, so its locks and its WAL stay short).
+SLICE_ROWS = 20_000
 
 
 def retention_prune(*, now=None, trigger_days=None, delivery_days=None) -> dict:
@@ -25,13 +29,11 @@ def retention_prune(*, now=None, trigger_days=None, delivery_days=None) -> dict:
     now = now or timezone.now()
     trigger_days = settings.CXHUB_RETENTION_DAYS if trigger_days is None else trigger_days
     delivery_days = settings.CXHUB_RETENTION_DAYS if delivery_days is None else delivery_days
-    reports = 0
-    old = Report.objects.filter(
-        processed_at__isnull=False, received_at__lt=now - timezone.timedelta(days=trigger_days)
-    )
-    while ids := list(old.values_list("id", flat=True)[:BATCH]):
-        Report.objects.filter(id__in=ids).delete()
-        reports += len(ids)
+    cutoff = now - timezone.timedelta(days=trigger_days)
+    if connections[router.db_for_write(Report)].vendor == "postgresql":
+        reports = _reports_delete_by_time(cutoff)
+    else:
+        reports = _reports_delete_by_id(cutoff)
     finished = [Delivery.Status.SENT, Delivery.Status.FAILED, Delivery.Status.CANCELLED]
     deliveries = (
         Delivery.objects.filter(
@@ -43,3 +45,42 @@ def retention_prune(*, now=None, trigger_days=None, delivery_days=None) -> dict:
     if reports or deliveries:
         logger.info("Retention pruned %d report(s) and %d delivery detail(s)", reports, deliveries)
     return {"reports": reports, "deliveries": deliveries}
+
+
+def _reports_delete_by_id(cutoff) -> int:
+    """Delete through the ORM, 5,000 reports at a time (SQLite: small databases)."""
+    removed = 0
+    old = Report.objects.filter(processed_at__isnull=False, received_at__lt=cutoff)
+    while ids := list(old.values_list("id", flat=True)[:BATCH]):
+        Report.objects.filter(id__in=ids).delete()
+        removed += len(ids)
+    return removed
+
+
+def _reports_delete_by_time(cutoff) -> int:
+    """Delete processed reports received before `cutoff` and their triggers, oldest first.
+
+    Each statement takes the next SLICE_ROWS reports in `report_received` order and
+    deletes them and their triggers where they lie, loading no row into Python.
+    Unprocessed reports stay (the sweep still owes them a count). Nothing else
+    references a report or a trigger, so the two DELETEs are the whole job.
+    """
+    connection = connections[router.db_for_write(Report)]
+    sql = f"""
+        WITH doomed AS (
+            SELECT id FROM {Report._meta.db_table}
+            WHERE received_at < %s AND processed_at IS NOT NULL
+            ORDER BY received_at LIMIT %s
+        ), triggers AS (
+            DELETE FROM {Trigger._meta.db_table} WHERE report_id IN (SELECT id FROM doomed)
+        )
+        DELETE FROM {Report._meta.db_table} WHERE id IN (SELECT id FROM doomed)
+    """  # noqa: S608 (table names from the models, values as parameters)
+    removed = 0
+    while True:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute(sql, [cutoff, SLICE_ROWS])
+            done = cursor.rowcount
+        removed += done
+        if done < SLICE_ROWS:
+            return removed

@@ -45,6 +45,9 @@ class Report(models.Model):
                 name="report_unprocessed",
                 condition=models.Q(processed_at__isnull=True),
             ),
+            # Retention (reports older than N days, a slice at a time) and the admin's
+            # report list, newest first.
+            models.Index(fields=["received_at"], name="report_received"),
         ]
 
     def __str__(self):
@@ -81,6 +84,8 @@ class Trigger(models.Model):
         verbose_name=_("starts at"),
     )
     summary = models.CharField(max_length=500, blank=True, verbose_name=_("summary"))
+    # Always its report's received_at (report_ingest writes both): an incident's reports
+    # are read newest first through its triggers (incidents.selectors.IncidentReports).
     received_at = models.DateTimeField(verbose_name=_("received at"))
     matched = models.BooleanField(
         help_text=_("An action covered it when it arrived."), verbose_name=_("matched")
@@ -107,6 +112,13 @@ class Trigger(models.Model):
         indexes = [
             # Recent triggers of one service/code (triage, support search).
             models.Index(fields=["service", "code", "received_at"], name="trigger_service_code"),
+            # An incident's reports newest first, read from the index alone
+            # (incidents.selectors.IncidentReports: the API, the admin, the support page).
+            models.Index(
+                fields=["incident", "-received_at", "-report"], name="trigger_incident_reports"
+            ),
+            # The admin's trigger list in the model's order, a page at a time.
+            models.Index(fields=["-received_at", "-id"], name="trigger_admin_order"),
         ]
 
     def __str__(self):

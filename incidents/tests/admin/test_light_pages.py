@@ -36,7 +36,7 @@ def stormy():
             report=report,
             service="login",
             code="503",
-            received_at=now,
+            received_at=report.received_at,  # as report_ingest records them
             matched=True,
             incident=incident,
         )

@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from conftest import ORIGINAL_PAYLOAD
+from incidents.counting import retention
 from incidents.counting.retention import retention_prune
 from incidents.models import Incident, Report, TimelineEvent, Trigger
 from notifications.models import Delivery
@@ -63,3 +64,24 @@ def test_prune_command_takes_a_days_override(capsys, db):
     call_command("prune", days=2)
     assert Report.objects.count() == 0
     assert "Pruned 1 report(s)" in capsys.readouterr().out
+
+
+def test_prune_retires_every_slice_and_keeps_what_is_newer_or_uncounted(db, monkeypatch):
+    monkeypatch.setattr(retention, "SLICE_ROWS", 3)
+    now = timezone.now()
+    cutoff = now - timedelta(days=30)
+
+    def report(at, processed=True):
+        r = Report.objects.create(
+            received_at=at, payload={}, processed_at=at if processed else None
+        )
+        Trigger.objects.create(report=r, service="login", code="503", received_at=at, matched=True)
+        return r
+
+    for hours in (1, 2, 7, 30):
+        report(cutoff - timedelta(hours=hours, minutes=5))
+    kept = {report(cutoff + timedelta(minutes=1)).id, report(cutoff - timedelta(hours=3), False).id}
+
+    assert retention_prune(now=now, delivery_days=3650)["reports"] == 4
+    assert set(Report.objects.values_list("id", flat=True)) == kept
+    assert set(Trigger.objects.values_list("report_id", flat=True)) == kept

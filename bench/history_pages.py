@@ -1,0 +1,164 @@
+"""Time every page that reads history, in-process, against the database in DATABASE_URL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> .venv/bin/python bench/history_pages.py
+
+Run it once on a database seeded with a year (`manage.py seed_history`) and once on one
+seeded with a day (`seed_history --days 1 ...`): the same pages, found the same way (the
+biggest incident, a customer the ledger names), so the two runs compare. Each page is
+fetched `--runs` times after one warm-up through Django's test client as the seeded
+superuser (no network, no server: the figure is the view, its queries and its template);
+it prints p50/p95 and the number of SQL queries, and with `--json FILE` writes them for
+`--compare`. `--explain` prints EXPLAIN (ANALYZE, BUFFERS) of each page's slowest query.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxhub.settings")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+
+
+def pages() -> list[tuple[str, str]]:
+    from django.contrib import admin
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from incidents.models import Incident
+    from notifications.models import PushRecord
+
+    biggest = Incident.objects.order_by("-occurrences").first()
+    customer = PushRecord.objects.order_by("-created_at").values_list("customer_ref", flat=True)[:1]
+    customer = customer[0] if customer else "nobody"
+    service = "seed-svc-03"
+    today = timezone.localdate()
+    year_ago = today - timedelta(days=365)
+    found = [
+        ("support list", "/support/"),
+        ("support list, filtered", f"/support/?status=resolved&service={service}&period=30d"),
+        ("support list, page 5", "/support/?page=5"),
+        ("support list, search by customer", f"/support/?q={customer}"),
+        ("support list state", "/support/state.json"),
+        ("incident page (biggest)", f"/support/incidents/{biggest.pk}/"),
+        ("incident state (biggest)", f"/support/incidents/{biggest.pk}/state.json"),
+        ("customer lookup", f"/support/customers/?q={customer}"),
+        ("reports, last week", "/support/reports/"),
+        ("reports, 90 days", "/support/reports/?preset=90d"),
+        ("reports, a year", f"/support/reports/?since={year_ago}&until={today}"),
+        ("status page", "/status/"),
+        ("status API", "/api/v1/status?locale=en"),
+        ("API incidents", "/api/v1/incidents/"),
+        ("API incidents, offset 5000", "/api/v1/incidents/?offset=5000"),
+        ("API incident (biggest)", f"/api/v1/incidents/{biggest.pk}/"),
+        ("API incident reports (biggest)", f"/api/v1/incidents/{biggest.pk}/reports"),
+        ("admin incident (biggest)", reverse("admin:incidents_incident_change", args=[biggest.pk])),
+    ]
+    for model in admin.site._registry:
+        meta = model._meta
+        found.append(
+            (
+                f"admin {meta.app_label}.{meta.model_name}",
+                reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"),
+            )
+        )
+    return found
+
+
+def measure(runs: int, explain: bool, only: str, show_queries: bool = False) -> dict:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="admin"))
+    results = {}
+    for name, url in pages():
+        if only and only not in name:
+            continue
+        client.get(url)  # warm-up: templates, per-process caches
+        times = []
+        queries = []
+
+        def log(execute, sql, params, many, context, queries=queries):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                queries.append((time.perf_counter() - started, sql, params))
+
+        with connection.execute_wrapper(log):
+            response = client.get(url)
+        for _ in range(runs):
+            started = time.perf_counter()
+            client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+        results[name] = {
+            "url": url,
+            "status": response.status_code,
+            "p50": statistics.median(times),
+            "p95": p95,
+            "queries": len(queries),
+        }
+        print(
+            f"{name:<45} {response.status_code} p50 {results[name]['p50']:7.1f} ms "
+            f"p95 {p95:7.1f} ms  {len(queries):3d} queries",
+            flush=True,
+        )
+        if show_queries:
+            for took, sql, _params in queries:
+                print(f"    {took * 1000:7.1f} ms  {sql[:160]}")
+        if explain:
+            slowest = max(queries, default=None)
+            if slowest and slowest[1].lstrip().upper().startswith("SELECT"):
+                with connection.cursor() as cursor:
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest[1], slowest[2])
+                    print(f"    slowest ({slowest[0] * 1000:.1f} ms): {slowest[1][:300]}")
+                    for (line,) in cursor.fetchall()[:25]:
+                        print("      " + line)
+    return results
+
+
+def compare(empty: dict, full: dict):
+    print(f"{'page':<45} {'empty p95':>10} {'full p95':>10} {'ratio':>6}  queries")
+    for name, f in full.items():
+        e = empty.get(name)
+        if not e:
+            continue
+        ratio = f["p95"] / e["p95"] if e["p95"] else float("nan")
+        flag = "" if f["p95"] < 300 and ratio <= 1.5 else "  <-- over"
+        print(
+            f"{name:<45} {e['p95']:8.1f}ms {f['p95']:8.1f}ms {ratio:6.2f}  "
+            f"{e['queries']} / {f['queries']}{flag}"
+        )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--queries", action="store_true", help="Print each query's time.")
+    parser.add_argument("--only", default="", help="Only pages whose name contains this.")
+    parser.add_argument("--json", type=Path, help="Write the results here.")
+    parser.add_argument("--compare", nargs=2, type=Path, metavar=("EMPTY", "FULL"))
+    args = parser.parse_args()
+    if args.compare:
+        compare(*(json.loads(p.read_text()) for p in args.compare))
+        return
+    import django
+
+    django.setup()
+    results = measure(max(1, min(args.runs, 200)), args.explain, args.only, args.queries)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

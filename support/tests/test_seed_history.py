@@ -1,0 +1,43 @@
+"""seed_history writes a consistent history with PostgreSQL's bulk paths, and says so on SQLite."""
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from incidents.models import Incident, Report, Trigger
+from notifications.models import Delivery, PushRecord
+
+pytestmark = pytest.mark.django_db
+
+SMALL = {
+    "days": 3,
+    "triggers_per_day": 40,
+    "customers": 20,
+    "ledger_rows": 10,
+    "ledger_incidents": 2,
+    "storm_occurrences": 30,
+    "no_analyze": True,
+}
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="the SQLite answer")
+def test_seed_history_needs_postgresql():
+    with pytest.raises(CommandError, match="PostgreSQL"):
+        call_command("seed_history", **SMALL)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL bulk paths")
+def test_seeded_history_holds_together():
+    call_command("seed_history", **SMALL)
+    seeded = Incident.objects.filter(action__code__startswith="S")
+    assert seeded.count() == 3 * 8 + 1
+    # Every occurrence is one report of one trigger of its incident.
+    for incident in seeded:
+        assert Trigger.objects.filter(incident=incident).count() == incident.occurrences
+    assert Report.objects.count() == Trigger.objects.count()
+    storm = seeded.order_by("-occurrences").first()
+    assert storm.occurrences == 30
+    assert PushRecord.objects.count() == 10
+    assert not Delivery.objects.exclude(status=Delivery.Status.SENT).exists()
+    with pytest.raises(CommandError, match="already"):
+        call_command("seed_history", **SMALL)
