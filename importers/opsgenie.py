@@ -9,7 +9,6 @@ from datetime import datetime, time, timedelta
 
 from importers import specs
 from importers.client import Client
-from importers.overlap import overlapping_layers
 
 API_URL = "https://api.opsgenie.com"
 PAGE = 100
@@ -53,7 +52,16 @@ def read(api: Client) -> dict:
     """Fetch everything the importer needs; raise SourceError when the API says no."""
     users = _all(api, "v2/users", {"limit": PAGE, "offset": 0})
     for user in users:
-        user["contacts"] = api.get(f"v2/users/{user['id']}/contacts").get("data") or []
+        path = f"v2/users/{user['id']}"
+        user["contacts"] = api.get(f"{path}/contacts").get("data") or []
+        # A new alert reaches a person by the steps of their "create-alert" rules, each
+        # after its `sendAfter`; the list leaves the steps out, each rule has them.
+        rules = api.get(f"{path}/notification-rules").get("data") or []
+        user["notificationRules"] = [
+            api.get(f"{path}/notification-rules/{rule['id']}").get("data") or rule
+            for rule in rules
+            if rule.get("actionType") == "create-alert"
+        ]
     teams = [
         api.get(f"v2/teams/{team['id']}").get("data") or team for team in _all(api, "v2/teams")
     ]
@@ -124,16 +132,61 @@ def _person(recipient: dict, by_id: dict, by_name: dict) -> str | None:
     return None
 
 
+def _address(method: str | None, to: str) -> tuple:
+    """Return a contact's (method, address) as comparable: phone numbers by their digits."""
+    to = to.strip()
+    return (method, _phone(to) if method in ("sms", "voice") else to.lower())
+
+
+def _minutes(duration: dict | None) -> int:
+    duration = duration or {}
+    return int(duration.get("timeAmount") or 0) * MINUTES.get(duration.get("timeUnit"), 1)
+
+
+def contact_delays(user: dict, skipped: list) -> dict[tuple, int] | None:
+    """Return {(method, address): minutes} from the user's new-alert rules, or None if unknown.
+
+    A contact in no enabled step of an enabled rule is not used for new alerts.
+    Rules may have conditions and time restrictions; a contact takes its shortest
+    delay among them.
+    """
+    if "notificationRules" not in user:
+        return None
+    rules = [r for r in user["notificationRules"] if r.get("enabled", True)]
+    if not rules:
+        return None
+    if len(rules) > 1 or any(r.get("timeRestriction") for r in rules):
+        skipped.append(
+            f"{user.get('username')}: {len(rules)} new-alert notification rule(s) with "
+            "conditions or time restrictions; cxhub keeps one delay per contact method (the "
+            "shortest)"
+        )
+    delays: dict[tuple, int] = {}
+    for rule in rules:
+        for step in rule.get("steps") or []:
+            if not step.get("enabled", True):
+                continue
+            contact = step.get("contact") or {}
+            key = _address(contact.get("method"), contact.get("to") or "")
+            minutes = _minutes(step.get("sendAfter"))
+            delays[key] = min(minutes, delays.get(key, minutes))
+    return delays
+
+
 def _people(users: list, skipped: list) -> list[specs.Person]:
     people = []
     for user in users:
         email = (user.get("username") or "").strip()
+        delays = contact_delays(user, skipped)
         contacts = []
-        ordered = sorted(
-            enumerate(user.get("contacts") or []),
-            key=lambda pair: (pair[1].get("applyOrder", pair[0]), pair[0]),
-        )
-        for _index, contact in ordered:
+
+        def order(pair, delays=delays):
+            index, contact = pair
+            delay = (delays or {}).get(_address(contact.get("method"), contact.get("to") or ""))
+            unused = delays is not None and delay is None
+            return (unused, delay or 0, contact.get("applyOrder", index), index)
+
+        for _index, contact in sorted(enumerate(user.get("contacts") or []), key=order):
             method, to = contact.get("method"), (contact.get("to") or "").strip()
             if method not in ("email", "sms") or not to:
                 skipped.append(
@@ -141,13 +194,17 @@ def _people(users: list, skipped: list) -> list[specs.Person]:
                     "SMS, e-mail or an Apprise URL)"
                 )
                 continue
+            delay = None if delays is None else delays.get(_address(method, to))
             contacts.append(
                 specs.Contact(
                     external_id=str(contact.get("id") or f"{user['id']}:{method}:{to}"),
                     kind=method,
                     address=_phone(to) if method == "sms" else to,
                     position=len(contacts),
-                    enabled=(contact.get("status") or {}).get("enabled", True),
+                    delay_minutes=delay or 0,
+                    # Opsgenie pages a new alert only by the contacts its rules' steps name.
+                    enabled=(contact.get("status") or {}).get("enabled", True)
+                    and (delays is None or delay is not None),
                 )
             )
         people.append(
@@ -232,16 +289,10 @@ def _team_id(reference: dict | None, teams: list) -> str | None:
 def _tiers(escalation: dict, raw: dict, people: tuple, skipped: list) -> list[specs.Tier]:
     where = f"escalation {escalation['name']}"
     tiers = []
-    rules = sorted(
-        escalation.get("rules") or [],
-        key=lambda r: (
-            (r.get("delay") or {}).get("timeAmount", 0)
-            * MINUTES.get((r.get("delay") or {}).get("timeUnit", "minutes"), 1)
-        ),
-    )
+    # Each rule's delay counts from the alert's creation (not from the rule before).
+    rules = sorted(escalation.get("rules") or [], key=lambda r: _minutes(r.get("delay")))
     for rule in rules:
-        delay = rule.get("delay") or {}
-        minutes = int(delay.get("timeAmount", 0)) * MINUTES.get(delay.get("timeUnit", "minutes"), 1)
+        minutes = _minutes(rule.get("delay"))
         recipient = rule.get("recipient") or {}
         kind = recipient.get("type")
         label = recipient.get("name") or recipient.get("username") or kind or "?"
@@ -324,13 +375,9 @@ def translate(raw: dict, *, now: datetime) -> specs.Snapshot:
             team=_team_id(schedule.get("ownerTeam"), raw["teams"]),
             layers=tuple(layers),
             overrides=tuple(_overrides(schedule, lookup, skipped)),
+            # "All on-call users from different rotations are notified" (Opsgenie's docs).
+            layers_add_up=True,
         )
-        for lower, higher, at in overlapping_layers(found, now):
-            skipped.append(
-                f"schedule {found.name}: rotations {lower} and {higher} both have someone on "
-                f"call at {at:%Y-%m-%d %H:%M %Z}; Opsgenie notifies both, cxhub the later "
-                "rotation (make one a separate schedule to page both)"
-            )
         schedules.append(found)
     policies = [
         specs.Policy(

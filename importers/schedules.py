@@ -116,19 +116,26 @@ def schedules_write(run: Run, schedules, people: dict, teams: dict) -> dict:
                 )
                 continue
             schedule = Schedule.objects.create(
-                name=spec.name[:200], time_zone=spec.time_zone, team=team
+                name=spec.name[:200],
+                time_zone=spec.time_zone,
+                team=team,
+                layers_add_up=spec.layers_add_up,
             )
             run.remember(schedule, spec.external_id)
             run.report.create(f"schedule {schedule.name} ({schedule.time_zone})")
             touched = True
-        elif (schedule.name, schedule.time_zone, schedule.team_id) != (
+        elif (schedule.name, schedule.time_zone, schedule.team_id, schedule.layers_add_up) != (
             spec.name[:200],
             spec.time_zone,
             team.pk if team else None,
+            spec.layers_add_up,
         ):
             schedule.name, schedule.time_zone, schedule.team = spec.name[:200], spec.time_zone, team
-            schedule.save(update_fields=["name", "time_zone", "team", "updated_at"])
-            run.report.change(f"schedule {schedule.name}: name, time zone or team")
+            schedule.layers_add_up = spec.layers_add_up
+            schedule.save(
+                update_fields=["name", "time_zone", "team", "layers_add_up", "updated_at"]
+            )
+            run.report.change(f"schedule {schedule.name}: name, time zone, team or layering")
             touched = True
         wanted = _wanted_layers(run, spec, people)
         if _layer_rows(schedule) != wanted:

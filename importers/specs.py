@@ -75,6 +75,8 @@ class Schedule:
     team: str | None = None  # a team's external id
     layers: tuple[Layer, ...] = ()  # lowest first: a later layer wins where both have someone
     overrides: tuple[Override, ...] = ()
+    # Opsgenie: everyone on call in any rotation is on call (no layer wins).
+    layers_add_up: bool = False
 
 
 @dataclass(frozen=True)

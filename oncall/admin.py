@@ -169,7 +169,7 @@ class ScheduleAdmin(RefreshesShifts, admin.ModelAdmin):
     inlines = [LayerInline, OverrideInline]
     readonly_fields = ["oncall_now", "gaps_ahead", "feed_state", "calendar"]
     fieldsets = [
-        (None, {"fields": ["name", "time_zone", "team"]}),
+        (None, {"fields": ["name", "time_zone", "team", "layers_add_up"]}),
         (_("Who is on call"), {"fields": ["oncall_now", "gaps_ahead"]}),
         (
             _("iCal"),

@@ -1,8 +1,10 @@
 """The final schedule: who is on call when, one pure function of layers and overrides.
 
-PagerDuty's semantics: a schedule's layers are stacked and a higher layer wins
-wherever it has someone; a layer's restrictions leave holes that the layers below
-show through; overrides win over every layer, a later override over an earlier one.
+PagerDuty's semantics by default: a schedule's layers are stacked and a higher
+layer wins wherever it has someone; a layer's restrictions leave holes that the
+layers below show through. Opsgenie's, with `layers_add_up`: everyone on call in
+any layer (rotation) is on call. Either way overrides win over every layer, a
+later override over an earlier one.
 Handoffs happen at the wall-clock time of the schedule's zone: a daily rotation
 at 09:00 in Europe/Berlin hands off at 09:00 before and after the clocks change
 (23 or 25 hours apart in UTC). Hourly rotations and custom lengths that are not
@@ -263,12 +265,14 @@ def final_schedule(
     time_zone: str | ZoneInfo,
     start: datetime,
     end: datetime,
+    layers_add_up: bool = False,
 ) -> list[Interval]:
     """Return who is on call in [start, end), sorted by start.
 
     `layers` are given lowest first (as a schedule lists them: layer 1 at the
     bottom); `overrides` oldest first (the latest wins where two overlap); `feed`
-    is a read-only calendar's shifts, the lowest of all.
+    is a read-only calendar's shifts, the lowest of all. With `layers_add_up` the
+    layers are one tier: where two have someone, both are on call.
     """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("Give aware datetimes.")
@@ -282,11 +286,17 @@ def final_schedule(
         finish = min(override.end.astimezone(UTC), end)
         if begin < finish:
             tiers.append([Interval(override.user, begin, finish, OVERRIDE, override.key)])
+    together: list[Interval] = []
     for layer in reversed(layers):
         turns = rotation(layer, zone, start, end)
         if layer.restrictions and turns:
             turns = _clip(turns, restriction_windows(layer.restrictions, zone, start, end))
-        tiers.append(turns)
+        if layers_add_up:
+            together.extend(turns)
+        else:
+            tiers.append(turns)
+    if layers_add_up:
+        tiers.append(together)
     tiers.append(
         [
             Interval(i.user, max(begin, start), min(finish, end), FEED, i.key)

@@ -119,6 +119,15 @@ class Schedule(models.Model):
         help_text=_("The team whose channels are paged when nobody is on call."),
         verbose_name=_("team"),
     )
+    layers_add_up = models.BooleanField(
+        default=False,
+        help_text=_(
+            "On: everyone on call in any layer is on call, as in Opsgenie's rotations. "
+            "Off: a higher layer replaces the ones below where it has someone, as in "
+            "PagerDuty's layers."
+        ),
+        verbose_name=_("layers add up"),
+    )
     ical_url = models.URLField(
         max_length=1000,
         blank=True,
@@ -172,7 +181,10 @@ class Schedule(models.Model):
 
 
 class Layer(models.Model):
-    """A rotation of participants; a higher `order` wins where both have someone."""
+    """A rotation of participants; a higher `order` wins where both have someone.
+
+    Unless the schedule's layers add up: then both are on call.
+    """
 
     class Rotation(models.TextChoices):
         HOURLY = "hourly", _("Hourly")

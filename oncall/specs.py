@@ -54,4 +54,5 @@ def schedule_final(schedule: Schedule, start: datetime, end: datetime) -> list[f
         time_zone=schedule.time_zone,
         start=start,
         end=end,
+        layers_add_up=schedule.layers_add_up,
     )

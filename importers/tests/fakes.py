@@ -6,11 +6,20 @@ headers, pagination (Opsgenie: offset/limit and `paging.next` links; PagerDuty:
 offset/limit and `more`) and error bodies (Opsgenie: `{"message", "took",
 "requestId"}`; PagerDuty: `{"error": {"message", "code", "errors"}}`). Small pages
 make every list take more than one request.
+
+Run one by hand (Ctrl-C stops it), its account moved to the coming week:
+
+    python -m importers.tests.fakes opsgenie --port 8701
+    python -m importers.tests.fakes pagerduty --port 8702
 """
 
+import argparse
+import copy
 import json
+import re
 import threading
 import uuid
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -20,7 +29,7 @@ class FakeApi:
 
     page_size = 2
 
-    def __init__(self):
+    def __init__(self, port: int = 0):
         self.requests = []
         self.throttle = set()  # paths answered 429 once
         api = self
@@ -41,7 +50,7 @@ class FakeApi:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -59,8 +68,8 @@ class FakeApi:
 class FakeOpsgenie(FakeApi):
     """Opsgenie's REST API v2: `Authorization: GenieKey <key>`."""
 
-    def __init__(self, data: dict, key: str = "og-good-key"):
-        super().__init__()
+    def __init__(self, data: dict, key: str = "og-good-key", port: int = 0):
+        super().__init__(port)
         self.data = data
         self.key = key
 
@@ -81,6 +90,16 @@ class FakeOpsgenie(FakeApi):
             return 200, self._page(path, query, self.data["users"])
         if kind == "users" and rest[1:] == ["contacts"]:
             return 200, self._base(data=self.data["contacts"].get(rest[0], []))
+        if kind == "users" and rest[1:2] == ["notification-rules"]:
+            rules = self.data.get("notification_rules", {}).get(rest[0], [])
+            if len(rest) == 2:
+                # The list has each rule's meta; the steps come with the rule itself.
+                meta = ("id", "name", "actionType", "order", "enabled")
+                return 200, self._base(data=[{k: r[k] for k in meta if k in r} for r in rules])
+            rule = next((r for r in rules if r["id"] == rest[2]), None)
+            if len(rest) != 3 or rule is None:
+                return 404, self._base(message="Notification rule not found.")
+            return 200, self._base(data=rule)
         if kind == "teams" and not rest:
             listed = [{k: t[k] for k in ("id", "name", "description")} for t in self.data["teams"]]
             return 200, self._base(data=listed, expandable=["member"])
@@ -120,8 +139,8 @@ class FakeOpsgenie(FakeApi):
 class FakePagerDuty(FakeApi):
     """PagerDuty's REST API v2: `Authorization: Token token=<key>`, the v2 Accept header."""
 
-    def __init__(self, data: dict, key: str = "pd-good-key"):
-        super().__init__()
+    def __init__(self, data: dict, key: str = "pd-good-key", port: int = 0):
+        super().__init__(port)
         self.data = data
         self.key = key
 
@@ -183,3 +202,66 @@ class FakePagerDuty(FakeApi):
             "more": offset + limit < len(items),
             "total": None,
         }
+
+
+# The accounts' week starts on this Monday.
+ACCOUNT_MONDAY = date(2026, 6, 1)
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def moved(data, by: timedelta):
+    """Return `data` with every ISO 8601 moment in it moved by `by` (same offsets)."""
+    if isinstance(data, dict):
+        return {key: moved(value, by) for key, value in data.items()}
+    if isinstance(data, list):
+        return [moved(value, by) for value in data]
+    if isinstance(data, str) and _MOMENT.match(data):
+        text = (datetime.fromisoformat(data) + by).isoformat()
+        return text.replace("+00:00", "Z") if data.endswith("Z") else text
+    return data
+
+
+def weeks_to_next_monday(today: date) -> int:
+    """Return how many weeks move the accounts' Monday to the first Monday after `today`."""
+    return (today - ACCOUNT_MONDAY).days // 7 + 1
+
+
+def main(argv=None) -> None:
+    from importers.tests.accounts import OPSGENIE, PAGERDUTY
+
+    parser = argparse.ArgumentParser(
+        prog="python -m importers.tests.fakes",
+        description="Serve the test account on 127.0.0.1 as Opsgenie's or PagerDuty's API.",
+    )
+    parser.add_argument("tool", choices=["opsgenie", "pagerduty"])
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
+    parser.add_argument("--key", help="the API key it accepts (default og-good-key/pd-good-key)")
+    parser.add_argument(
+        "--weeks",
+        type=int,
+        help="move the account's dates this many weeks (default: its Monday becomes next Monday)",
+    )
+    args = parser.parse_args(argv)
+    weeks = args.weeks if args.weeks is not None else weeks_to_next_monday(datetime.now(UTC).date())
+    account = OPSGENIE if args.tool == "opsgenie" else PAGERDUTY
+    data = moved(copy.deepcopy(account), timedelta(weeks=weeks))
+    kind, key = (
+        (FakeOpsgenie, "og-good-key") if args.tool == "opsgenie" else (FakePagerDuty, "pd-good-key")
+    )
+    server = kind(data, key=args.key or key, port=args.port)
+    monday = ACCOUNT_MONDAY + timedelta(weeks=weeks)
+    print(
+        f"{args.tool} API on {server.url} (key {server.key}); the account's week starts "
+        f"Monday {monday}. Ctrl-C stops it.",
+        flush=True,
+    )
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    main()

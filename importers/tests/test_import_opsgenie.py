@@ -63,10 +63,13 @@ def test_first_run_creates_people_contacts_teams_schedules_and_tiers(opsgenie, d
     assert (ana.username, ana.first_name, ana.last_name) == ("ana", "Ana", "Souza")
     assert not ana.has_usable_password()
     assert User.objects.filter(email__iexact="dave@bank.test").count() == 1
-    # Opsgenie's applyOrder: e-mail first; voice has no cxhub channel.
-    assert [(m.kind, m.address) for m in ana.contact_methods.all()] == [
-        ("email", "ana@bank.test"),
-        ("sms", "+5511999990001"),
+    # Her new-alert rule: SMS at once, e-mail after 5 minutes; voice has no cxhub channel.
+    assert [
+        (m.position, m.kind, m.address, m.delay_minutes, m.enabled)
+        for m in ana.contact_methods.all()
+    ] == [
+        (0, "sms", "+5511999990001", 0, True),
+        (1, "email", "ana@bank.test", 5, True),
     ]
     assert "ana@bank.test: voice contact 55-11999990001 not imported" in out
     assert set(Team.objects.values_list("name", flat=True)) >= {"N1", "Coordenação"}
@@ -146,6 +149,35 @@ def test_an_override_cancelled_in_opsgenie_is_removed(opsgenie, dave):
     assert [u.username for u in oncall_at(schedule, datetime(2026, 6, 2, 16, tzinfo=UTC))] == [
         "bruno"
     ]
+
+
+def test_overlapping_rotations_put_both_people_on_call_as_in_opsgenie(opsgenie, dave):
+    # A backup rotation, all day, over both "Business hours" and "Nights".
+    opsgenie.data["schedules"][0]["rotations"].append(
+        {
+            "id": "r-backup",
+            "name": "Backup",
+            "startDate": "2026-06-01T00:00:00-03:00",
+            "type": "weekly",
+            "length": 2,
+            "participants": [{"type": "user", "id": "u-dave", "username": "dave@bank.test"}],
+        }
+    )
+
+    out = run("import_opsgenie", opsgenie.url, "og-good-key")
+
+    schedule = Schedule.objects.get(name="N1 on call")
+    assert schedule.layers_add_up
+    assert (schedule.layers.count(), schedule.layers.get(order=3).rotation_length) == (
+        3,
+        timedelta(weeks=2),
+    )
+    for at, rotation in [
+        (datetime(2026, 6, 1, 13, tzinfo=UTC), "ana"),
+        (datetime(2026, 6, 1, 23, tzinfo=UTC), "carla"),
+    ]:
+        assert sorted(u.username for u in oncall_at(schedule, at)) == [rotation, "dave.ops"]
+    assert "both have someone" not in out
 
 
 @pytest.mark.parametrize(

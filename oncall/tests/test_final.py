@@ -249,3 +249,38 @@ def test_sao_paulo_has_no_switch_and_nothing_else_changes():
         ("ana", utc(2026, 1, 1, 11), utc(2026, 1, 2, 11)),
         ("bruno", utc(2026, 1, 2, 11), utc(2026, 1, 3, 11)),
     ]
+
+
+def test_layers_that_add_up_put_everyone_on_call_where_they_overlap():
+    # Opsgenie's rotations: a weekly primary all day, a daily secondary 09:00-18:00.
+    primary = Layer(WEEKLY, berlin(2026, 6, 1, 0), ("ana", "bruno"))
+    secondary = Layer(
+        DAILY,
+        berlin(2026, 6, 1, 9),
+        ("carla", "dave"),
+        restrictions=(Restriction(DAY, time(9), timedelta(hours=9)),),
+    )
+    lunch = Override("erin", berlin(2026, 6, 2, 12), berlin(2026, 6, 2, 13))
+
+    result = final_schedule(
+        layers=[primary, secondary],
+        overrides=[lunch],
+        time_zone=BERLIN,
+        start=berlin(2026, 6, 1, 0),
+        end=berlin(2026, 6, 3, 0),
+        layers_add_up=True,
+    )
+
+    assert on_call_at(result, berlin(2026, 6, 1, 8)) == ["ana"]
+    assert sorted(on_call_at(result, berlin(2026, 6, 1, 10))) == ["ana", "carla"]
+    assert sorted(on_call_at(result, berlin(2026, 6, 2, 10))) == ["ana", "dave"]
+    # An override replaces every rotation.
+    assert on_call_at(result, berlin(2026, 6, 2, 12, 30)) == ["erin"]
+    # Stacked (the default), the higher layer hides the lower one.
+    stacked = final([primary, secondary], [lunch], start=berlin(2026, 6, 1), end=berlin(2026, 6, 3))
+    assert on_call_at(stacked, berlin(2026, 6, 1, 10)) == ["carla"]
+    # Adding up, Ana's turn is cut only by the override.
+    assert [(i.start, i.end) for i in result if i.user == "ana"] == [
+        (utc(2026, 5, 31, 22), utc(2026, 6, 2, 10)),
+        (utc(2026, 6, 2, 11), utc(2026, 6, 2, 22)),
+    ]
