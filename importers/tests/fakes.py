@@ -22,6 +22,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 
 class FakeApi:
@@ -209,15 +210,22 @@ ACCOUNT_MONDAY = date(2026, 6, 1)
 _MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
 
 
-def moved(data, by: timedelta):
-    """Return `data` with every ISO 8601 moment in it moved by `by` (same offsets)."""
+def moved(data, by: timedelta, zone: ZoneInfo):
+    """Return `data` with every ISO 8601 moment moved by `by` at the same wall-clock time.
+
+    Wall-clock in the account's zone: a 09:00 handoff in Berlin stays at 09:00 when
+    the move crosses a change of clocks (its offset changes instead).
+    """
     if isinstance(data, dict):
-        return {key: moved(value, by) for key, value in data.items()}
+        return {key: moved(value, by, zone) for key, value in data.items()}
     if isinstance(data, list):
-        return [moved(value, by) for value in data]
+        return [moved(value, by, zone) for value in data]
     if isinstance(data, str) and _MOMENT.match(data):
-        text = (datetime.fromisoformat(data) + by).isoformat()
-        return text.replace("+00:00", "Z") if data.endswith("Z") else text
+        local = datetime.fromisoformat(data).astimezone(zone).replace(tzinfo=None) + by
+        moment = local.replace(tzinfo=zone)
+        if data.endswith("Z"):
+            return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return moment.isoformat()
     return data
 
 
@@ -244,7 +252,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     weeks = args.weeks if args.weeks is not None else weeks_to_next_monday(datetime.now(UTC).date())
     account = OPSGENIE if args.tool == "opsgenie" else PAGERDUTY
-    data = moved(copy.deepcopy(account), timedelta(weeks=weeks))
+    zone = ZoneInfo(account["schedules"][0].get("timezone") or account["schedules"][0]["time_zone"])
+    data = moved(copy.deepcopy(account), timedelta(weeks=weeks), zone)
     kind, key = (
         (FakeOpsgenie, "og-good-key") if args.tool == "opsgenie" else (FakePagerDuty, "pd-good-key")
     )

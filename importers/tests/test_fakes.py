@@ -1,15 +1,17 @@
 """The fake APIs' by-hand mode: the account moved to the coming week."""
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from importers.tests.fakes import moved, weeks_to_next_monday
 
 
-def test_moments_move_by_whole_weeks_keeping_their_offsets():
-    data = {"a": ["2026-06-01T12:00:00Z", {"b": "2026-06-01T18:00:00-03:00"}], "c": "Nights"}
+def test_moments_move_by_whole_weeks_at_the_same_wall_clock_time():
+    data = {"a": ["2026-06-01T07:00:00Z", {"b": "2026-06-01T09:00:00+02:00"}], "c": "Nights"}
 
-    assert moved(data, timedelta(weeks=2)) == {
-        "a": ["2026-06-15T12:00:00Z", {"b": "2026-06-15T18:00:00-03:00"}],
+    # Berlin: 09:00 in summer (+02:00) is 09:00 in winter (+01:00).
+    assert moved(data, timedelta(weeks=27), ZoneInfo("Europe/Berlin")) == {
+        "a": ["2026-12-07T08:00:00Z", {"b": "2026-12-07T09:00:00+01:00"}],
         "c": "Nights",
     }
 
