@@ -174,7 +174,7 @@ class ScheduleAdmin(RefreshesShifts, admin.ModelAdmin):
         (
             _("iCal"),
             {
-                "fields": ["ical_url", "feed_state", "calendar"],
+                "fields": ["ical_url", "ical_overrides_url", "feed_state", "calendar"],
                 "description": _(
                     "A feed URL replaces the layers: shifts are read from it (read-only). "
                     "The calendar link exports this schedule's shifts to any calendar."
@@ -231,7 +231,7 @@ class ScheduleAdmin(RefreshesShifts, admin.ModelAdmin):
 
     @admin.display(description=_("feed"))
     def feed_state(self, schedule):
-        if not schedule.ical_url:
+        if not schedule.ical_url and not schedule.ical_overrides_url:
             return "-"
         if schedule.feed_error:
             return format_html('<span class="errornote">{}</span>', schedule.feed_error)
@@ -251,7 +251,8 @@ class ScheduleAdmin(RefreshesShifts, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        if obj.ical_url and ("ical_url" in form.changed_data or not obj.feed_checked_at):
+        changed = {"ical_url", "ical_overrides_url"} & set(form.changed_data)
+        if (obj.ical_url or obj.ical_overrides_url) and (changed or not obj.feed_checked_at):
             # Read a new feed now so the page shows its error, if any, at once.
             messages.info(request, _("Reading the iCal feed…"))
             error = services.schedule_feed_refresh(obj.pk)

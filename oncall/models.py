@@ -138,8 +138,21 @@ class Schedule(models.Model):
         ),
         verbose_name=_("iCal feed URL"),
     )
+    ical_overrides_url = models.URLField(
+        max_length=1000,
+        blank=True,
+        help_text=_(
+            "An iCal feed of overrides (read-only, refreshed by the worker): each event puts "
+            "its person on call over the layers or the feed above, as Grafana OnCall's "
+            "override calendar. Overrides made in cxhub win over it."
+        ),
+        verbose_name=_("iCal overrides URL"),
+    )
     feed_ics = models.TextField(
         blank=True, editable=False, help_text=_("The feed's last good calendar.")
+    )
+    feed_overrides_ics = models.TextField(
+        blank=True, editable=False, help_text=_("The overrides feed's last good calendar.")
     )
     feed_error = models.TextField(blank=True, editable=False, verbose_name=_("feed error"))
     feed_checked_at = models.DateTimeField(
@@ -171,13 +184,14 @@ class Schedule(models.Model):
         return self.name
 
     def clean(self):
-        if self.ical_url:
-            from cxhub import outbound
+        from cxhub import outbound
 
-            try:
-                outbound.check_url(self.ical_url)
-            except outbound.OutboundRefused as refused:
-                raise ValidationError({"ical_url": str(refused)}) from None
+        for name in ("ical_url", "ical_overrides_url"):
+            if url := getattr(self, name):
+                try:
+                    outbound.check_url(url)
+                except outbound.OutboundRefused as refused:
+                    raise ValidationError({name: str(refused)}) from None
 
 
 class Layer(models.Model):

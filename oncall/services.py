@@ -54,33 +54,49 @@ def schedule_shifts_refresh(schedule_id, *, now: datetime | None = None) -> int:
     return len(intervals)
 
 
-def schedule_feed_refresh(schedule_id, *, now: datetime | None = None) -> str:
-    """Read a schedule's iCal feed, keep it when valid, then refresh its shifts.
+def _feed_read(url: str, time_zone: str, now: datetime) -> tuple[str | None, str]:
+    """Return (the calendar at `url` or None if it failed, the error or "")."""
+    try:
+        ics = ical.fetch(url)
+        _intervals, unknown = ical.feed_intervals(
+            ics, time_zone, now, now + settings.CXHUB_ONCALL_HORIZON
+        )
+    except ical.FeedError as exc:
+        return None, str(exc)
+    if unknown:
+        return ics, _("Events naming nobody known (by e-mail or username): %(names)s") % {
+            "names": ", ".join(unknown[:10])
+        }
+    return ics, ""
 
-    Return the error ("" when the feed was read). A failing feed keeps its last
+
+def schedule_feed_refresh(schedule_id, *, now: datetime | None = None) -> str:
+    """Read a schedule's iCal feeds (shifts, overrides), keep each when valid, refresh shifts.
+
+    Return the error ("" when the feeds were read). A failing feed keeps its last
     good calendar, so the shifts it gave stay, and the error is kept on the
-    schedule for the admin to show. The network call is outside any transaction.
+    schedule for the admin to show. The network calls are outside any transaction.
     """
     now = now or timezone.now()
     schedule = Schedule.objects.get(pk=schedule_id)
-    if not schedule.ical_url:
+    if not schedule.ical_url and not schedule.ical_overrides_url:
         return ""
-    error, ics = "", None
-    try:
-        ics = ical.fetch(schedule.ical_url)
-        _intervals, unknown = ical.feed_intervals(
-            ics, schedule.time_zone, now, now + settings.CXHUB_ONCALL_HORIZON
-        )
-        if unknown:
-            error = _("Events naming nobody known (by e-mail or username): %(names)s") % {
-                "names": ", ".join(unknown[:10])
-            }
-    except ical.FeedError as exc:
-        error, ics = str(exc), None
-    fields = {"feed_error": error, "feed_checked_at": now}
-    if ics is not None:
-        fields["feed_ics"] = ics
-    Schedule.objects.filter(pk=schedule_id).update(**fields)
+    errors = []
+    fields = {"feed_checked_at": now}
+    if schedule.ical_url:
+        ics, error = _feed_read(schedule.ical_url, schedule.time_zone, now)
+        if ics is not None:
+            fields["feed_ics"] = ics
+        if error:
+            errors.append(error)
+    if schedule.ical_overrides_url:
+        ics, error = _feed_read(schedule.ical_overrides_url, schedule.time_zone, now)
+        if ics is not None:
+            fields["feed_overrides_ics"] = ics
+        if error:
+            errors.append(_("Overrides feed: %(error)s") % {"error": error})
+    error = " ".join(errors)
+    Schedule.objects.filter(pk=schedule_id).update(feed_error=error, **fields)
     if error:
         logger.warning("Schedule %s: %s", schedule.name, error)
     schedule_shifts_refresh(schedule_id, now=now)
@@ -95,9 +111,11 @@ def schedules_refresh(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     Shift.objects.filter(end__lt=now - settings.CXHUB_ONCALL_HISTORY).delete()
     count = 0
-    for schedule_id, url in Schedule.objects.values_list("pk", "ical_url"):
+    for schedule_id, url, overrides_url in Schedule.objects.values_list(
+        "pk", "ical_url", "ical_overrides_url"
+    ):
         try:
-            if url:
+            if url or overrides_url:
                 schedule_feed_refresh(schedule_id, now=now)
             else:
                 schedule_shifts_refresh(schedule_id, now=now)

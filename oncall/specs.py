@@ -31,11 +31,22 @@ def layers_of(schedule: Schedule) -> list[final.Layer]:
 
 
 def overrides_of(schedule: Schedule, start: datetime, end: datetime) -> list[final.Override]:
-    """Return the overrides overlapping [start, end), oldest first (the latest wins)."""
+    """Return the overrides overlapping [start, end), oldest first (the latest wins).
+
+    The overrides feed's events come first: an override made in cxhub wins over them.
+    """
+    fed = []
+    if schedule.ical_overrides_url and schedule.feed_overrides_ics:
+        intervals = ical.feed_intervals(schedule.feed_overrides_ics, schedule.time_zone, start, end)
+        fed = [final.Override(i.user, i.start, i.end) for i in sorted(intervals[0], key=_start)]
     rows = Override.objects.filter(schedule=schedule, end__gt=start, start__lt=end).order_by(
         "created_at", "pk"
     )
-    return [final.Override(o.user_id, o.start, o.end, key=o.pk) for o in rows]
+    return fed + [final.Override(o.user_id, o.start, o.end, key=o.pk) for o in rows]
+
+
+def _start(interval: final.Interval):
+    return (interval.start, interval.end)
 
 
 def schedule_final(schedule: Schedule, start: datetime, end: datetime) -> list[final.Interval]:

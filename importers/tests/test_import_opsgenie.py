@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.core.management.base import CommandError
+from rest_framework.test import APIClient
 
 from actions.models import Action, Tier
 from importers.models import ImportedObject
@@ -184,20 +185,30 @@ def test_overlapping_rotations_put_both_people_on_call_as_in_opsgenie(opsgenie, 
     ("at", "who"),
     [
         # Monday 10:00 in Sao Paulo: the first day of "Business hours" is Ana's.
-        (datetime(2026, 6, 1, 13, tzinfo=UTC), "ana"),
+        ("2026-06-01T10:00:00-03:00", "ana"),
         # Monday 20:00: outside 09:00-18:00; "Nights" (weekly, from Monday 18:00) is Carla's.
-        (datetime(2026, 6, 1, 23, tzinfo=UTC), "carla"),
+        ("2026-06-01T20:00:00-03:00", "carla"),
         # Tuesday 10:00: the daily handoff at 09:00 gave the turn to Bruno.
-        (datetime(2026, 6, 2, 13, tzinfo=UTC), "bruno"),
+        ("2026-06-02T10:00:00-03:00", "bruno"),
         # Tuesday 13:00: Dave's override (12:00-14:00) wins over Bruno's turn.
-        (datetime(2026, 6, 2, 16, tzinfo=UTC), "dave.ops"),
+        ("2026-06-02T13:00:00-03:00", "dave.ops"),
     ],
 )
 def test_who_is_on_call_follows_opsgenie_rotations(opsgenie, dave, at, who):
     run("import_opsgenie", opsgenie.url, "og-good-key")
     schedule = Schedule.objects.get(name="N1 on call")
+    reader = User.objects.create_user("reader")
+    reader.user_permissions.add(
+        Permission.objects.get(content_type__app_label="oncall", codename="view_schedule")
+    )
+    client = APIClient()
+    client.force_login(reader)
 
-    assert [user.username for user in oncall_at(schedule, at)] == [who]
+    response = client.get(f"/api/v1/schedules/{schedule.pk}/oncall", {"at": at})
+
+    assert response.status_code == 200
+    assert [person["username"] for person in response.json()["oncall"]] == [who]
+    assert [user.username for user in oncall_at(schedule, datetime.fromisoformat(at))] == [who]
 
 
 def test_pages_are_followed_to_the_end(opsgenie, dave):

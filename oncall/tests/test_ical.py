@@ -55,6 +55,7 @@ class IcsServer:
         self.body = body.replace("\n", "\r\n").encode()
         self.status = 200
         self.hits = 0
+        self.bodies = {}  # other paths' calendars
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -65,11 +66,12 @@ class IcsServer:
                     self.send_header("Location", "/feed.ics")
                     self.end_headers()
                     return
+                body = server.bodies.get(self.path, server.body)
                 self.send_response(server.status)
                 self.send_header("Content-Type", "text/calendar")
-                self.send_header("Content-Length", str(len(server.body)))
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(server.body)
+                self.wfile.write(body)
 
             def log_message(self, *args):
                 pass
@@ -90,9 +92,9 @@ def ics_server():
     server.close()
 
 
-def berlin_utc(day, hour):
+def berlin_utc(day, hour, minute=0):
     # June: Berlin is UTC+2.
-    return datetime(2026, 6, day, hour - 2, tzinfo=UTC)
+    return datetime(2026, 6, day, hour - 2, minute, tzinfo=UTC)
 
 
 def test_a_schedule_fed_by_ical_follows_its_rrule_and_exdate(people, ics_server):
@@ -125,6 +127,60 @@ def test_a_failing_feed_keeps_its_last_shifts_and_says_why(people, ics_server):
     ics_server.status = 200
     ics_server.body = b"this is not a calendar"
     assert "not a valid iCal" in services.schedule_feed_refresh(schedule.pk)
+
+
+# Bruno covers Ana's Tuesday afternoon, Carla's Thursday noon (Berlin time).
+OVERRIDES = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//test//overrides//EN
+BEGIN:VEVENT
+UID:swap-1@test
+DTSTAMP:20260501T000000Z
+DTSTART;TZID=Europe/Berlin:20260602T140000
+DTEND;TZID=Europe/Berlin:20260602T180000
+SUMMARY:bruno
+END:VEVENT
+BEGIN:VEVENT
+UID:swap-2@test
+DTSTAMP:20260501T000000Z
+DTSTART:20260604T100000Z
+DTEND:20260604T110000Z
+SUMMARY:Override
+ATTENDEE:mailto:carla@bank.test
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_an_overrides_calendar_wins_over_the_feed_and_loses_to_cxhub_overrides(people, ics_server):
+    ics_server.bodies["/overrides.ics"] = OVERRIDES.replace("\n", "\r\n").encode()
+    schedule = Schedule.objects.create(
+        name="Feed",
+        time_zone="Europe/Berlin",
+        ical_url=ics_server.url,
+        ical_overrides_url=ics_server.url.replace("feed.ics", "overrides.ics"),
+    )
+    services.schedule_feed_refresh(schedule.pk)
+    schedule.refresh_from_db()
+    at = selectors.oncall_at
+
+    assert [u.username for u in at(schedule, berlin_utc(2, 12))] == ["ana"]
+    assert [u.username for u in at(schedule, berlin_utc(2, 15))] == ["bruno"]
+    assert [u.username for u in at(schedule, berlin_utc(4, 12, 30))] == ["carla"]
+    services.override_create(
+        schedule=schedule,
+        user=people["ana"],
+        start=berlin_utc(2, 16),
+        end=berlin_utc(2, 17),
+    )
+    assert [u.username for u in at(schedule, berlin_utc(2, 16, 30))] == ["ana"]
+    # A failing overrides feed keeps its last calendar and says which feed failed.
+    ics_server.bodies["/overrides.ics"] = b"broken"
+    error = services.schedule_feed_refresh(schedule.pk)
+    schedule.refresh_from_db()
+    assert "Overrides feed: The feed is not a valid iCal calendar" in error
+    assert schedule.feed_error == error
+    assert [u.username for u in at(schedule, berlin_utc(2, 15))] == ["bruno"]
 
 
 def test_a_feed_redirect_is_followed_and_an_internal_address_refused(people, ics_server, settings):
