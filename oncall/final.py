@@ -238,6 +238,20 @@ def _paint(tiers: Iterable[list[Interval]]) -> list[Interval]:
     return shown
 
 
+def _union_by_user(intervals: list[Interval]) -> list[Interval]:
+    """Merge the overlapping turns of one person (in two layers that add up) into one."""
+    merged: dict[object, list[Interval]] = {}
+    for interval in sorted(intervals, key=lambda i: (i.start, i.end)):
+        spans = merged.setdefault(interval.user, [])
+        if spans and interval.start < spans[-1].end:
+            if interval.end > spans[-1].end:
+                last = spans[-1]
+                spans[-1] = Interval(last.user, last.start, interval.end, last.source, last.key)
+            continue
+        spans.append(interval)
+    return [interval for spans in merged.values() for interval in spans]
+
+
 def _join(intervals: list[Interval]) -> list[Interval]:
     """Join turns of one person from one source that follow each other without a break."""
     intervals = sorted(intervals, key=lambda i: (i.start, i.end))
@@ -296,7 +310,7 @@ def final_schedule(
         else:
             tiers.append(turns)
     if layers_add_up:
-        tiers.append(together)
+        tiers.append(_union_by_user(together))
     tiers.append(
         [
             Interval(i.user, max(begin, start), min(finish, end), FEED, i.key)

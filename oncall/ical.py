@@ -51,6 +51,9 @@ def export(name: str, found: list[CalendarEvent]) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
+    # How often a subscribed client should read the link again (RFC 7986; Outlook's name).
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
     stamp = timezone.now().astimezone(UTC)
     for item in found:
         event = icalendar.Event()

@@ -284,3 +284,28 @@ def test_layers_that_add_up_put_everyone_on_call_where_they_overlap():
         (utc(2026, 5, 31, 22), utc(2026, 6, 2, 10)),
         (utc(2026, 6, 2, 11), utc(2026, 6, 2, 22)),
     ]
+
+
+def test_a_person_in_two_layers_that_add_up_has_one_shift_where_they_overlap():
+    weekly = Layer(WEEKLY, berlin(2026, 6, 1, 0), ("ana",))
+    days = Layer(
+        DAILY,
+        berlin(2026, 6, 1, 9),
+        ("ana", "bruno"),
+        restrictions=(Restriction(DAY, time(9), timedelta(hours=9)),),
+    )
+
+    result = final_schedule(
+        layers=[weekly, days],
+        time_zone=BERLIN,
+        start=berlin(2026, 6, 1, 0),
+        end=berlin(2026, 6, 3, 0),
+        layers_add_up=True,
+    )
+
+    assert spans(i for i in result if i.user == "ana") == [
+        ("ana", utc(2026, 5, 31, 22), utc(2026, 6, 2, 22))
+    ]
+    assert spans(i for i in result if i.user == "bruno") == [
+        ("bruno", utc(2026, 6, 2, 7), utc(2026, 6, 2, 16))
+    ]

@@ -10,7 +10,7 @@ from django.test import Client
 
 from oncall import selectors, services
 from oncall.models import Schedule, Shift
-from oncall.tests.conftest import MONDAY
+from oncall.tests.conftest import MONDAY, daily_schedule
 
 HOUR = timedelta(hours=1)
 
@@ -236,3 +236,28 @@ def test_a_person_calendar_lists_their_shifts_only(schedule, people):
     found = events_of(Client().get(f"/oncall/calendar/{token}.ics").content)
     assert len(found) == 28
     assert found[0] == ("On call: N1", MONDAY + timedelta(days=1), MONDAY + timedelta(days=2))
+
+
+def test_an_export_keeps_rfc_5545s_line_rules_with_long_non_ascii_names(people):
+    ana = people["ana"]
+    ana.first_name, ana.last_name = "Ana Conceição", "Guimarães de Araújo Magalhães"
+    ana.save()
+    name = "Plantão de Atendimento ao Cliente — Coordenação Nacional"
+    schedule = daily_schedule(people, name=name)
+    services.schedule_shifts_refresh(schedule.pk)
+    token = services.calendar_link_rotate(schedule=schedule)
+
+    body = Client().get(f"/oncall/calendar/{token}.ics").content
+
+    lines = body.split(b"\r\n")
+    assert body.count(b"\n") == body.count(b"\r\n")  # CRLF only
+    assert max(len(line) for line in lines) <= 75  # octets, folded
+    assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H" in lines
+    calendar = icalendar.Calendar.from_ical(body)
+    found = calendar.walk("VEVENT")
+    assert str(found[0]["SUMMARY"]).startswith("Ana Conceição Guimarães de Araújo Magalhães · ")
+    uids = [str(event["UID"]) for event in found]
+    assert len(set(uids)) == len(uids)
+    for event in found:
+        assert event.decoded("DTSTART").utcoffset() == timedelta(0)
+        assert "DTSTAMP" in event and "DTEND" in event
