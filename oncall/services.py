@@ -19,12 +19,20 @@ from oncall.models import CalendarToken, ContactMethod, Override, Schedule, Shif
 logger = logging.getLogger("cxhub.oncall")
 
 
+def _key(shift: Shift):
+    """Return the key `oncall.final` gives the interval a shift was made from."""
+    return shift.override_id if shift.source == OVERRIDE else shift.layer_id
+
+
 def schedule_shifts_refresh(schedule_id, *, now: datetime | None = None) -> int:
     """Recompute a schedule's shifts from now to the horizon; return how many were written.
 
-    Shifts that ended stay as the record of who was on call; the one running now
-    is cut at `now` and continued by the new ones. The schedule's row lock keeps
-    two refreshes (a save and the beat task) from interleaving.
+    Shifts that ended stay as the record of who was on call. A shift running now
+    that the new schedule continues (same person, same layer or override) keeps
+    its row and its start, so a calendar keeps one event (its UID holds the
+    start) instead of a new piece at every refresh; one that changes is cut at
+    `now`. The schedule's row lock keeps two refreshes (a save and the beat task)
+    from interleaving.
     """
     now = now or timezone.now()
     until = now + settings.CXHUB_ONCALL_HORIZON
@@ -32,7 +40,16 @@ def schedule_shifts_refresh(schedule_id, *, now: datetime | None = None) -> int:
         schedule = Schedule.objects.select_for_update().get(pk=schedule_id)
         intervals = specs.schedule_final(schedule, now, until)
         Shift.objects.filter(schedule=schedule, start__gte=now).delete()
-        Shift.objects.filter(schedule=schedule, start__lt=now, end__gt=now).update(end=now)
+        for shift in Shift.objects.filter(schedule=schedule, start__lt=now, end__gt=now):
+            same = (shift.user_id, shift.source, _key(shift))
+            going_on = next(
+                (i for i in intervals if i.start == now and (i.user, i.source, i.key) == same),
+                None,
+            )
+            if going_on is not None:
+                intervals.remove(going_on)
+            shift.end = going_on.end if going_on is not None else now
+            shift.save(update_fields=["end"])
         Shift.objects.bulk_create(
             [
                 Shift(

@@ -37,6 +37,28 @@ def test_who_is_on_call_is_one_indexed_query_on_materialized_shifts(schedule, pe
     assert names(selectors.oncall_at(schedule, MONDAY + 26 * HOUR)) == ["bruno"]
 
 
+def test_a_running_shift_stays_one_row_across_refreshes_until_it_changes(schedule, people):
+    refreshed(schedule)
+    for minutes in (5, 20, 60):  # the beat task, every few minutes
+        refreshed(schedule, now=MONDAY + timedelta(minutes=minutes))
+
+    today = Shift.objects.filter(schedule=schedule, start__lte=MONDAY + HOUR, end__gt=MONDAY)
+    assert [(s.user.username, s.start, s.end) for s in today] == [
+        ("ana", MONDAY, MONDAY + timedelta(days=1))
+    ]
+    # An override from now on cuts it: the part before stays as the record.
+    services.override_create(
+        schedule=schedule, user=people["bruno"], start=MONDAY + 2 * HOUR, end=MONDAY + 3 * HOUR
+    )
+    refreshed(schedule, now=MONDAY + 2 * HOUR)
+    rows = Shift.objects.filter(schedule=schedule, start__lt=MONDAY + 4 * HOUR).order_by("start")
+    assert [(s.user.username, s.start, s.end) for s in rows] == [
+        ("ana", MONDAY, MONDAY + 2 * HOUR),
+        ("bruno", MONDAY + 2 * HOUR, MONDAY + 3 * HOUR),
+        ("ana", MONDAY + 3 * HOUR, MONDAY + timedelta(days=1)),
+    ]
+
+
 def test_past_the_horizon_the_final_schedule_is_computed_for_that_instant(schedule):
     schedule = refreshed(schedule)
     far = MONDAY + timedelta(days=365, hours=3)  # 365 turns later: the second person
