@@ -183,7 +183,14 @@ def _window_stages(window: MaintenanceWindow, *, now) -> list[str]:
     """Return which of a window's notices are due now, in order."""
     reminder_at = window.starts_at - timedelta(minutes=settings.CXHUB_STATUS_REMINDER_MINUTES)
     stages = []
-    if window.starts_at > now and window.created_at < window.starts_at:
+    # An occurrence of a recurring window is announced a week ahead, not all at once
+    # when the rule is saved (it writes CXHUB_MAINTENANCE_HORIZON_DAYS of them).
+    announce_from = (
+        window.starts_at - timedelta(days=settings.CXHUB_STATUS_ANNOUNCE_DAYS)
+        if window.recurrence_id
+        else window.created_at
+    )
+    if announce_from <= now < window.starts_at and window.created_at < window.starts_at:
         stages.append("announced")
     # A reminder only for a window announced before its reminder was due.
     if reminder_at <= now < window.starts_at and window.created_at <= reminder_at:

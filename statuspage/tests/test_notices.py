@@ -195,6 +195,40 @@ def test_maintenance_is_announced_recalled_started_and_ended(mailbox, subscriber
     assert set(Notice.objects.filter(maintenance=window).values_list("audience", flat=True)) == {2}
 
 
+def test_each_sunday_of_a_recurring_window_is_announced_a_week_ahead_and_recalled(
+    mailbox, subscribers, visible
+):
+    from datetime import date, time
+
+    from incidents.lifecycle.recurrence import recurrence_saved
+    from incidents.models import RecurringMaintenance
+
+    with time_machine.travel("2026-12-03T12:00:00Z", tick=False):  # a Thursday
+        sundays = RecurringMaintenance.objects.create(
+            service=visible["login"],
+            rule="FREQ=WEEKLY;BYDAY=SU",
+            starts_on=date(2026, 1, 1),
+            start_time=time(2, 0),
+            duration_minutes=120,
+            time_zone="America/Sao_Paulo",
+            reason="internal reason",
+            status_visible=True,
+        )
+        recurrence_saved(sundays)
+        assert MaintenanceWindow.objects.filter(recurrence=sundays).count() >= 5
+        # Only the coming Sunday is announced, not the five Sundays written ahead.
+        (announced,) = maintenance_notices()
+        assert announced.maintenance.starts_at.isoformat() == "2026-12-06T05:00:00+00:00"
+        fan_out_and_send()
+    body = mailbox[0]["bodies"]["login@example.com"]
+    assert "de 06/12/2026 02:00 UTC-0300 a 06/12/2026 04:00 UTC-0300" in body
+    with time_machine.travel("2026-12-06T04:10:00Z", tick=False):  # 01:10 in São Paulo
+        assert [n.kind for n in maintenance_notices()] == ["maint_reminder"]
+    with time_machine.travel("2026-12-06T05:00:00Z", tick=False):  # the next is 7 days away
+        kinds = sorted(n.kind for n in maintenance_notices())
+        assert kinds == ["maint_announced", "maint_started"]
+
+
 def test_a_window_on_a_service_not_on_the_page_says_nothing(mailbox, subscribers):
     hidden = Service.objects.create(slug="batch", name="Batch interno")
     maintenance(hidden, starts_in=timedelta(hours=3))
