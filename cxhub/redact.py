@@ -32,7 +32,7 @@ SECRET_PATHS = [
     re.compile(r"(/api/v1/heartbeats/)(?P<secret>[^/?\s\"]+)"),
     re.compile(r"(/incidents/[0-9a-f-]{36}/acknowledge/)(?P<secret>[^/?\s\"]+)"),
     # Status page links: a confirmation token carries the address it subscribes.
-    re.compile(r"(/status/(?:confirm|unsubscribe)/)(?P<secret>[^/?\s\"]+)"),
+    re.compile(r"(/status/(?:confirm|unsubscribe|manage)/)(?P<secret>[^/?\s\"]+)"),
     # An on-call calendar link (oncall.views.calendar): the token is the whole credential.
     re.compile(r"(/oncall/calendar/)(?P<secret>[^/?\s\"]+)"),
 ]

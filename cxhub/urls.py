@@ -40,7 +40,7 @@ from oncall.api import (
     ScheduleShiftsApi,
 )
 from statuspage.api import StatusApi, StatusHistoryApi
-from statuspage.openfinance import discovery
+from statuspage.discovery_api import discovery
 
 admin.site.site_header = "cxhub"
 admin.site.site_title = "cxhub"

@@ -30,6 +30,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         "secret",
         "email",
         "language",
+        "time_zone",
         "whole_page",
         "services",
         "confirmed_at",

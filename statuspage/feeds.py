@@ -8,14 +8,19 @@ like the page from a per-process snapshot per language.
 from datetime import timedelta
 
 from django.conf import settings
-from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import feedgenerator, timezone, translation
 from django.utils.translation import gettext
-from django.views.decorators.http import require_GET
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer
+from rest_framework.views import APIView
 
 from cxhub.hotcache import TtlCache
 from incidents.models import Incident
+from statuspage.discovery_api import AnyAccept
+from statuspage.http import etag_of, snapshot_response
 from statuspage.models import Language, StatusUpdate
 from statuspage.notice_texts import service_names, when
 from statuspage.notices import incident_service_ids, window_service_ids
@@ -106,14 +111,50 @@ def feed_xml(language: str) -> bytes:
         return feed.writeString("utf-8").encode()
 
 
-@require_GET
-def status_feed(request):
-    """Serve the Atom feed in the language asked (?lang=en), else pt-BR."""
-    asked = request.GET.get("lang", "")
-    language = asked if asked in Language.values else Language.PT_BR
-    response = HttpResponse(
-        feeds.get(language, lambda: feed_xml(language)),
-        content_type="application/atom+xml; charset=utf-8",
+class AtomRenderer(BaseRenderer):
+    """Name the feed's media type, for the schema and for Accept (the body is already bytes)."""
+
+    media_type = "application/atom+xml"
+    charset = "utf-8"
+    format = "atom"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class StatusFeedApi(APIView):
+    """The status page's Atom feed: anonymous, GET and HEAD, with an ETag."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    renderer_classes = [AtomRenderer]
+    content_negotiation_class = AnyAccept
+    http_method_names = ["get", "head"]
+
+    @extend_schema(
+        operation_id="status_feed",
+        tags=["status"],
+        auth=[{}],
+        summary="The status page as an Atom feed: incidents, written updates, maintenance",
+        description="The customer-visible incidents of the last CXHUB_STATUS_PAGE_DAYS, their "
+        "written updates and the maintenance windows of customer-facing services, newest "
+        "first, at most 100 entries (RFC 4287). Served from a snapshot at most "
+        "CXHUB_STATUS_CACHE_SECONDS old, with an ETag; HEAD answers the headers of GET.",
+        parameters=[
+            OpenApiParameter("lang", OpenApiTypes.STR, enum=Language.values, default="pt-br")
+        ],
+        responses={
+            200: OpenApiResponse(OpenApiTypes.STR, description="An Atom 1.0 document."),
+            304: OpenApiResponse(description="Not modified: the If-None-Match ETag is current."),
+        },
     )
-    response["Cache-Control"] = f"public, max-age={int(settings.CXHUB_STATUS_CACHE_SECONDS)}"
-    return response
+    def get(self, request):
+        asked = request.GET.get("lang", "")
+        language = asked if asked in Language.values else Language.PT_BR
+        raw = feeds.get(language, lambda: feed_xml(language))
+        return snapshot_response(
+            request, raw, etag_of(raw), content_type="application/atom+xml; charset=utf-8"
+        )
+
+
+status_feed = StatusFeedApi.as_view()

@@ -42,6 +42,10 @@ def snapshot_response(
     )
     if matched:
         del response["Content-Type"]
+    elif request.method == "HEAD":
+        # The headers GET would send, without the body (not every server strips it).
+        response.content = b""
+        response["Content-Length"] = str(len(raw))
     response["ETag"] = etag
     scope = "public" if public else "private"
     response["Cache-Control"] = f"{scope}, max-age={int(settings.CXHUB_STATUS_CACHE_SECONDS)}"

@@ -24,7 +24,7 @@ from incidents.models import Incident, MaintenanceWindow
 from notifications.deliveries import deliveries_queue
 from notifications.models import Delivery
 from statuspage.models import Notice, Subscriber
-from statuspage.notice_texts import notice_texts
+from statuspage.notice_texts import notice_context, notice_texts
 from statuspage.subscribers import audience
 from statuspage.visibility import incident_customer_visible, visible_maintenance
 
@@ -74,7 +74,7 @@ def notice_create(
     *,
     key: str,
     service_ids: list[int],
-    texts: dict,
+    context: dict,
     threshold: int,
     now,
     requested_by: str = "cxhub",
@@ -82,9 +82,12 @@ def notice_create(
 ) -> Notice | None:
     """Create the notice `key` once and queue its fan-out, or hold it above `threshold`.
 
+    Its texts are rendered now from `context` (times in the bank's zone); the
+    context is kept to write them again in a subscriber's zone when sent.
     Returns the notice when this call created it, None when it existed already.
     """
     size = audience_size(service_ids)
+    texts = notice_texts(kind, service_ids=service_ids, **context)
     held = bool(threshold) and size > threshold
     with transaction.atomic():
         notice, created = Notice.objects.get_or_create(
@@ -93,6 +96,7 @@ def notice_create(
                 "kind": kind,
                 "service_ids": service_ids,
                 "texts": texts,
+                "context": notice_context(**context),
                 "audience": size,
                 "threshold": threshold,
                 "status": Notice.Status.HELD if held else Notice.Status.QUEUED,
@@ -106,8 +110,22 @@ def notice_create(
     return notice if created else None
 
 
+def incident_key(incident: Incident, moment: str) -> str:
+    """Return the key of an incident's notice for its current generation (one per reopen).
+
+    incident:<id>:visible and incident:<id>:resolved, then :g1, :g2 ... after each
+    reopen (Incident.reopens), so a reopen is told once and its resolve once.
+    """
+    suffix = f":g{incident.reopens}" if incident.reopens else ""
+    return f"incident:{incident.pk}:{moment}{suffix}"
+
+
 def incident_notices(incident_id, *, now=None) -> list[Notice]:
-    """Create the notices an incident is due now: it became visible, or it resolved."""
+    """Create the notices an incident is due now: it became visible (again), or it resolved.
+
+    After a reopen, subscribers who heard of the first episode hear "down again":
+    a visible notice of the new generation, with its own resolve.
+    """
     now = now or timezone.now()
     incident = Incident.objects.select_related("action").filter(pk=incident_id).first()
     if incident is None:
@@ -116,21 +134,20 @@ def incident_notices(incident_id, *, now=None) -> list[Notice]:
     if not service_ids:
         return []
     created = []
-    visible_key = f"incident:{incident.pk}:visible"
+    visible_key = incident_key(incident, "visible")
     told = Notice.objects.filter(key=visible_key).exists()
     threshold = approval_threshold(incident)
     if not told and not incident.is_resolved and incident_customer_visible(incident):
+        earlier = Notice.objects.filter(
+            incident=incident, kind__in=[Kind.INCIDENT_VISIBLE, Kind.INCIDENT_REOPENED]
+        ).exists()
+        kind = Kind.INCIDENT_REOPENED if earlier else Kind.INCIDENT_VISIBLE
         created.append(
             notice_create(
-                Kind.INCIDENT_VISIBLE,
+                kind,
                 key=visible_key,
                 service_ids=service_ids,
-                texts=notice_texts(
-                    Kind.INCIDENT_VISIBLE,
-                    service_ids=service_ids,
-                    since=incident.opened_at,
-                    base_url=settings.CXHUB_BASE_URL,
-                ),
+                context={"since": incident_since(incident)},
                 threshold=threshold,
                 now=now,
                 incident=incident,
@@ -140,14 +157,9 @@ def incident_notices(incident_id, *, now=None) -> list[Notice]:
         created.append(
             notice_create(
                 Kind.INCIDENT_RESOLVED,
-                key=f"incident:{incident.pk}:resolved",
+                key=incident_key(incident, "resolved"),
                 service_ids=service_ids,
-                texts=notice_texts(
-                    Kind.INCIDENT_RESOLVED,
-                    service_ids=service_ids,
-                    at=incident.resolved_at or now,
-                    base_url=settings.CXHUB_BASE_URL,
-                ),
+                context={"at": incident.resolved_at or now},
                 threshold=threshold,
                 now=now,
                 incident=incident,
@@ -156,11 +168,29 @@ def incident_notices(incident_id, *, now=None) -> list[Notice]:
     return [notice for notice in created if notice]
 
 
+def incident_since(incident: Incident):
+    """Return when this generation of an incident began: its reopen, else its opening."""
+    if incident.reopens:
+        reopened = (
+            incident.events.filter(kind="reopened").order_by("-at").values_list("at", flat=True)
+        ).first()
+        if reopened:
+            return reopened
+    return incident.opened_at
+
+
 def _window_stages(window: MaintenanceWindow, *, now) -> list[str]:
     """Return which of a window's notices are due now, in order."""
     reminder_at = window.starts_at - timedelta(minutes=settings.CXHUB_STATUS_REMINDER_MINUTES)
     stages = []
-    if window.starts_at > now and window.created_at < window.starts_at:
+    # An occurrence of a recurring window is announced a week ahead, not all at once
+    # when the rule is saved (it writes CXHUB_MAINTENANCE_HORIZON_DAYS of them).
+    announce_from = (
+        window.starts_at - timedelta(days=settings.CXHUB_STATUS_ANNOUNCE_DAYS)
+        if window.recurrence_id
+        else window.created_at
+    )
+    if announce_from <= now < window.starts_at and window.created_at < window.starts_at:
         stages.append("announced")
     # A reminder only for a window announced before its reminder was due.
     if reminder_at <= now < window.starts_at and window.created_at <= reminder_at:
@@ -211,13 +241,7 @@ def maintenance_notices(*, now=None, window_id=None) -> list[Notice]:
                     STAGE_KINDS[stage],
                     key=key,
                     service_ids=service_ids,
-                    texts=notice_texts(
-                        STAGE_KINDS[stage],
-                        service_ids=service_ids,
-                        start=window.starts_at,
-                        end=window.ends_at,
-                        base_url=settings.CXHUB_BASE_URL,
-                    ),
+                    context={"start": window.starts_at, "end": window.ends_at},
                     threshold=settings.CXHUB_PUSH_APPROVAL_THRESHOLD,
                     now=now,
                     maintenance=window,
@@ -233,7 +257,9 @@ def notices_sweep(*, now=None) -> int:
     the last day that were told, and maintenance windows of the last day onwards.
     """
     now = now or timezone.now()
-    told = Notice.objects.filter(kind=Kind.INCIDENT_VISIBLE).values("incident_id")
+    told = Notice.objects.filter(kind__in=[Kind.INCIDENT_VISIBLE, Kind.INCIDENT_REOPENED]).values(
+        "incident_id"
+    )
     incidents = Incident.objects.filter(
         Q(action__status_visible=True) & ~Q(status=Incident.Status.RESOLVED)
         | Q(pk__in=told, resolved_at__gte=now - timedelta(days=1))

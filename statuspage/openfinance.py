@@ -213,14 +213,9 @@ def page_body(feed: str, version: int, page: int, size: int) -> tuple[bytes, byt
     return head, tail, f"W/{etag_of(head + tail)}"
 
 
-def discovery(request, version: str, feed: str):
+def discovery_answer(request, version: int, feed: str) -> HttpResponse:
     """Answer one page of a discovery feed from the snapshot, with a weak ETag."""
     now = timezone.now()
-    if request.method != "GET":
-        response = error_body(405, "METODO_NAO_PERMITIDO", "Use GET.", now)
-        response["Allow"] = "GET"
-        return response
-    version = int(version)
     params = page_params(request.GET)
     if isinstance(params, str):
         return error_body(400, "PARAMETRO_INVALIDO", params, now)

@@ -7,6 +7,7 @@ and send: e-mail through CXHUB_EMAIL_PROVIDER with the one-click unsubscribe
 headers, webhooks as signed JSON through the outbound guard.
 """
 
+from django.conf import settings
 from django.utils import timezone
 
 from notifications.errors import ClaimLost, DeliveryError
@@ -15,9 +16,9 @@ from notifications.ledger import rate_slot_take
 from notifications.models import Delivery
 from notifications.providers.webhook import signed_post
 from statuspage.models import Language, Notice, NoticeRecord, Subscriber
-from statuspage.notice_texts import footer
+from statuspage.notice_texts import footer, notice_texts
 from statuspage.notices import notice_of
-from statuspage.subscribers import absolute, unsubscribe_headers, unsubscribe_url
+from statuspage.subscribers import absolute, manage_url, unsubscribe_headers, unsubscribe_url
 
 # The send-rate limit (CXHUB_PUSH_RATE_LIMITS) of subscriber webhooks.
 WEBHOOK_PROVIDER = "webhook:status"
@@ -25,6 +26,30 @@ WEBHOOK_PROVIDER = "webhook:status"
 
 def _text(notice: Notice, language: str) -> dict:
     return notice.texts.get(language) or notice.texts.get(Language.PT_BR) or {}
+
+
+def texts_in_zones(notice: Notice):
+    """Return a function (language, zone) -> {subject, body}, rendering each pair once.
+
+    The stored texts are in the bank's zone; a subscriber who chose another zone
+    gets them written again from the notice's context (one render per pair and batch).
+    """
+    rendered = {}
+
+    def text(language: str, zone: str) -> dict:
+        if not zone or zone == settings.TIME_ZONE or not notice.context:
+            return _text(notice, language)
+        if (language, zone) not in rendered:
+            rendered[(language, zone)] = notice_texts(
+                notice.kind,
+                service_ids=notice.service_ids,
+                zone=zone,
+                languages=[language],
+                **notice.context,
+            )[language]
+        return rendered[(language, zone)]
+
+    return text
 
 
 def _records_insert(delivery: Delivery, notice: Notice, provider: str, *, now) -> None:
@@ -105,9 +130,10 @@ def notice_batch_send(delivery: Delivery, *, still_claimed=lambda: True) -> str:
 
 def _email_send(delivery: Delivery, notice: Notice, records) -> dict:
     messages = []
+    text_of = texts_in_zones(notice)
     for record in records:
         subscriber = record.subscriber
-        text = _text(notice, record.language)
+        text = text_of(record.language, subscriber.time_zone)
         messages.append(
             FallbackMessage(
                 customer_id=subscriber.pk,
@@ -115,7 +141,12 @@ def _email_send(delivery: Delivery, notice: Notice, records) -> dict:
                 address=subscriber.email,
                 locale=record.language,
                 subject=text.get("subject", delivery.title),
-                body=text.get("body", "") + footer(record.language, unsubscribe_url(subscriber)),
+                body=text.get("body", "")
+                + footer(
+                    record.language,
+                    manage_url=manage_url(subscriber),
+                    unsubscribe_url=unsubscribe_url(subscriber),
+                ),
                 headers=unsubscribe_headers(subscriber),
             )
         )

@@ -24,19 +24,23 @@ from cxhub.ratelimit import over_limit
 from notifications.deliveries import deliveries_queue
 from notifications.models import Delivery
 from statuspage.models import Language, Subscriber
+from statuspage.notice_texts import zone_valid
 
 CONFIRM_SALT = "statuspage.subscribe.confirm"
 UNSUBSCRIBE_SALT = "statuspage.unsubscribe"
+MANAGE_SALT = "statuspage.manage"
 
 
 def absolute(path: str) -> str:
     return f"{settings.CXHUB_BASE_URL}{path}"
 
 
-def confirm_token(*, email: str, language: str, service_ids: list[int] | None, now) -> str:
+def confirm_token(
+    *, email: str, language: str, service_ids: list[int] | None, now, zone: str = ""
+) -> str:
     """Sign a subscribe request; None as services means the whole page."""
     return signing.dumps(
-        {"e": email, "l": language, "s": service_ids, "t": int(now.timestamp())},
+        {"e": email, "l": language, "s": service_ids, "z": zone, "t": int(now.timestamp())},
         salt=CONFIRM_SALT,
         compress=True,
     )
@@ -49,6 +53,47 @@ def unsubscribe_token(subscriber: Subscriber) -> str:
 
 def unsubscribe_url(subscriber: Subscriber) -> str:
     return absolute(reverse("statuspage:unsubscribe", args=[unsubscribe_token(subscriber)]))
+
+
+def manage_token(subscriber: Subscriber) -> str:
+    """Sign a subscriber's id for the page that shows and changes the subscription.
+
+    Its own salt: an unsubscribe link cannot open it, nor it unsubscribe by POST.
+    It does not expire, like the unsubscribe link in the same mail.
+    """
+    return signing.dumps(str(subscriber.pk), salt=MANAGE_SALT)
+
+
+def manage_url(subscriber: Subscriber) -> str:
+    return absolute(reverse("statuspage:manage", args=[manage_token(subscriber)]))
+
+
+def subscriber_of_manage_token(token: str) -> Subscriber | None:
+    try:
+        pk = signing.loads(token, salt=MANAGE_SALT)
+    except signing.BadSignature:
+        return None
+    return Subscriber.objects.filter(pk=pk, kind=Subscriber.Kind.EMAIL).first()
+
+
+def subscription_change(
+    subscriber: Subscriber, *, language: str, zone: str, service_ids: list[int] | None
+) -> Subscriber:
+    """Change what an e-mail subscriber hears: language, time zone, whole page or services.
+
+    An unsubscribed address is not subscribed again here: that takes the
+    double opt-in of the subscribe form.
+    """
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        subscriber.language = language if language in Language.values else Language.PT_BR
+        subscriber.time_zone = zone if zone_valid(zone) else ""
+        subscriber.whole_page = service_ids is None
+        subscriber.save(update_fields=["language", "time_zone", "whole_page"])
+        subscriber.services.set(
+            Service.objects.filter(pk__in=service_ids or [], status_visible=True)
+        )
+    return subscriber
 
 
 def unsubscribe_headers(subscriber: Subscriber) -> dict:
@@ -65,7 +110,13 @@ def address_digest(email: str) -> str:
 
 
 def subscribe_request(
-    *, email: str, language: str, service_ids: list[int] | None, client: str, now=None
+    *,
+    email: str,
+    language: str,
+    service_ids: list[int] | None,
+    client: str,
+    zone: str = "",
+    now=None,
 ) -> bool:
     """Queue the confirmation e-mail for a subscribe request; return False when throttled.
 
@@ -82,7 +133,9 @@ def subscribe_request(
         limit=settings.CXHUB_STATUS_SUBSCRIBE_PER_ADDRESS,
     ):
         return False
-    token = confirm_token(email=email, language=language, service_ids=service_ids, now=now)
+    token = confirm_token(
+        email=email, language=language, service_ids=service_ids, zone=zone, now=now
+    )
     with translation.override(language):
         names = [
             s.name for s in Service.objects.filter(pk__in=service_ids or [], status_visible=True)
@@ -146,6 +199,8 @@ def subscription_confirm(token: str, *, now=None) -> Subscriber | None:
             return None
         subscriber.language = request["l"] if request["l"] in Language.values else Language.PT_BR
         subscriber.whole_page = request["s"] is None
+        zone = request.get("z") or ""
+        subscriber.time_zone = zone if zone_valid(zone) else ""
         subscriber.confirmed_at = subscriber.confirmed_at or now
         subscriber.unsubscribed_at = None
         subscriber.save()

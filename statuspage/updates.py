@@ -5,14 +5,12 @@ the subscribers of the incident's services (held for a second person above the
 approval threshold, like a mass push).
 """
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
 from incidents.lifecycle.approvals import approval_threshold
 from incidents.models import Incident
 from statuspage.models import Language, Notice, Stage, StatusUpdate
-from statuspage.notice_texts import notice_texts
 from statuspage.notices import incident_service_ids, notice_create
 
 # Who may post: the permission Support and CX staff hold (support/roles.py).
@@ -58,13 +56,10 @@ def update_post(
                 Notice.Kind.INCIDENT_UPDATE,
                 key=f"update:{update.pk}",
                 service_ids=service_ids,
-                texts=notice_texts(
-                    Notice.Kind.INCIDENT_UPDATE,
-                    service_ids=service_ids,
-                    stages=stages,
-                    text={Language.PT_BR: text_pt, Language.EN: text_en},
-                    base_url=settings.CXHUB_BASE_URL,
-                ),
+                context={
+                    "stages": stages,
+                    "text": {Language.PT_BR: text_pt, Language.EN: text_en},
+                },
                 threshold=approval_threshold(incident),
                 now=now,
                 requested_by=by,

@@ -10,4 +10,5 @@ urlpatterns = [
     path("subscribe/", subscribe_views.subscribe, name="subscribe"),
     path("confirm/<str:token>/", subscribe_views.confirm, name="confirm"),
     path("unsubscribe/<str:token>/", subscribe_views.unsubscribe, name="unsubscribe"),
+    path("manage/<str:token>/", subscribe_views.manage, name="manage"),
 ]

@@ -6,9 +6,10 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from cxhub.hotcache import TtlCache
+from statuspage.forms import zone_choices
 from statuspage.selectors import (
     page_incidents,
     page_maintenance,
@@ -81,11 +82,13 @@ def page_html(language: str) -> bytes:
                 "language": language,
                 "languages": settings.LANGUAGES,
                 "subscribe_services": [s for s in services if s.get("pk")],
+                "zones": zone_choices(),
+                "bank_zone": settings.TIME_ZONE,
             },
         ).encode()
 
 
-@require_GET
+@require_safe
 def status_page(request):
     """Show the status page in the language asked (?lang=en), else the browser's."""
     asked = request.GET.get("lang", "")

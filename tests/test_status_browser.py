@@ -139,3 +139,89 @@ def screenshot_path(name):
     folder = Path(os.environ.get("CXHUB_SCREENSHOTS") or ARTIFACTS)
     folder.mkdir(parents=True, exist_ok=True)
     return str(folder / f"{name}.png")
+
+
+def test_a_subscriber_confirms_hears_manages_and_leaves_with_one_click(
+    live_server,
+    browser,  # noqa: F811
+    smtp_server,
+    settings,
+):
+    """The essential path in Chromium, every e-mail through a real SMTP server (aiosmtpd)."""
+    import re
+    import urllib.request
+
+    from incidents import services as incidents
+    from incidents.models import Integration
+    from notifications.models import Delivery
+    from notifications.services import delivery_send
+    from notifications.tests.helpers import post
+    from statuspage.models import Subscriber
+    from statuspage.notices import incident_notices, notice_fan_out
+
+    def send_all():
+        pending = Delivery.objects.filter(
+            purpose__in=["status_confirm", "status_notice"], status="pending"
+        )
+        for pk in pending.values_list("pk", flat=True):
+            delivery_send(pk)
+
+    def notices_for(incident_id):
+        for notice in incident_notices(incident_id):
+            notice_fan_out(notice.pk)
+        send_all()
+
+    settings.CXHUB_BASE_URL = live_server.url
+    login = Service.objects.create(slug="login", name="Login no app", status_visible=True)
+    Service.objects.create(slug="pix", name="Pix", status_visible=True)
+    action = Action.objects.create(
+        code="0001", name="MS de Login sem resposta", push_threshold=5, status_visible=True
+    )
+    TriggerRule.objects.create(action=action, service=login, code="503")
+    integration = Integration.objects.create(name="m", token_hash="h")
+    pages.clear()
+    # A reader in Manaus: the browser suggests its zone in the form.
+    page = browser.new_page(locale="pt-BR", timezone_id="America/Manaus")
+    page.goto(f"{live_server.url}/status/?lang=pt-br")
+    form = page.locator("form.subscribe")
+    form.locator("input[name=email]").fill("ana@example.com")
+    form.locator("select[name=language]").select_option("pt-br")
+    assert form.locator("select[name=time_zone]").input_value() == "America/Manaus"
+    form.get_by_label("Login no app").check()
+    form.locator("button[type=submit]").click()
+    assert "link de confirmação está a caminho" in page.locator("main").inner_text()
+    send_all()
+    (confirmation,) = smtp_server.to("ana@example.com")
+    page.goto(re.search(r"http://\S+/status/confirm/\S+/", confirmation.get_content()).group(0))
+    page.get_by_role("button").click()
+    assert "Sua inscrição está confirmada" in page.locator("main").inner_text()
+    subscriber = Subscriber.objects.get()
+    assert (subscriber.time_zone, subscriber.whole_page) == ("America/Manaus", False)
+
+    incident = post(integration)  # the push threshold: customers can see it
+    notices_for(incident.pk)
+    notice = smtp_server.to("ana@example.com")[-1]
+    assert notice["Subject"].strip() == "Login no app indisponível"
+    assert "UTC-0400" in notice.get_content()  # Manaus, with its offset
+    # The e-mail's manage link: the subscription shown and changed.
+    page.goto(re.search(r"http://\S+/status/manage/\S+/", notice.get_content()).group(0))
+    assert page.locator("select[name=time_zone]").input_value() == "America/Manaus"
+    assert page.get_by_label("Login no app").is_checked()
+    page.get_by_label("Pix").check()
+    page.locator("form.manage button[type=submit]").click()
+    assert page.locator(".saved").is_visible()
+    assert sorted(s.slug for s in Subscriber.objects.get().services.all()) == ["login", "pix"]
+
+    # The mail client's one-click button (RFC 8058): a POST, no cookie, no CSRF token.
+    one_click = re.fullmatch(r"<(.+)>", notice["List-Unsubscribe"].strip()).group(1)
+    request = urllib.request.Request(  # noqa: S310 (the live test server's URL)
+        one_click,
+        data=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    with urllib.request.urlopen(request) as answer:  # noqa: S310
+        assert answer.status == 200
+    incidents.incident_resolve(incident_id=incident.pk, by="test")
+    notices_for(incident.pk)
+    assert len(smtp_server.to("ana@example.com")) == 2  # no all-clear after leaving
+    page.close()

@@ -39,6 +39,8 @@ ROOT_PATHS = {
     "/v2/alerts/{identifier}/message",
     "/v2/alerts/{identifier}/description",
 }
+# Public feeds for anyone (readers, regulators): no credential, so no 401/403.
+FEED_PATHS = {"/open-banking/discovery/v{version}/{feed}", "/status/feed.atom"}
 # A heartbeat ping carries its check's token in the path, no header.
 PATH_TOKEN_ONLY = {"/api/v1/heartbeats/{token}"}
 # Endpoints that take a sender's body: they document 413 as well.
@@ -61,7 +63,7 @@ def schema(db, tmp_path):
 
 
 def test_schema_validates_and_documents_every_endpoint(schema):
-    assert set(schema["paths"]) == API_PATHS | ROOT_PATHS
+    assert set(schema["paths"]) == API_PATHS | ROOT_PATHS | FEED_PATHS
     routes = {
         "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(p.pattern).replace("pk>", "id>"))
         for p in get_resolver().url_patterns
@@ -82,6 +84,9 @@ def test_every_operation_documents_its_errors_and_auth(schema):
     for path, item in schema["paths"].items():
         for method, operation in item.items():
             codes = set(operation["responses"])
+            if path in FEED_PATHS:
+                assert operation["security"] == [{}] and "304" in codes, (method, path)
+                continue
             assert {"401", "403"} <= codes, (method, path)
             assert operation.get("security") or path in PATH_TOKEN_ONLY, (method, path)
             if method in ("post", "put") and path not in PATH_TOKEN_ONLY:

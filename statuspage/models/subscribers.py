@@ -46,6 +46,13 @@ class Subscriber(models.Model):
     language = models.CharField(
         max_length=10, choices=Language.choices, default=Language.PT_BR, verbose_name=_("language")
     )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text=_("Times in notices are written in this zone; empty: the bank's (TIME_ZONE)."),
+        verbose_name=_("time zone"),
+    )
     whole_page = models.BooleanField(
         default=True,
         help_text=_("Every service on the page; otherwise only the services chosen."),
@@ -154,6 +161,7 @@ class Notice(models.Model):
 
     class Kind(models.TextChoices):
         INCIDENT_VISIBLE = "incident_visible", _("Incident shown")
+        INCIDENT_REOPENED = "incident_reopened", _("Incident down again")
         INCIDENT_UPDATE = "incident_update", _("Written update")
         INCIDENT_RESOLVED = "incident_resolved", _("Incident resolved")
         MAINTENANCE_ANNOUNCED = "maint_announced", _("Maintenance announced")
@@ -200,6 +208,12 @@ class Notice(models.Model):
         default=dict,
         help_text=_("Subject and body per language, rendered when the notice was created."),
         verbose_name=_("texts"),
+    )
+    context = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_("What the texts were rendered from: written again in a subscriber's zone."),
+        verbose_name=_("context"),
     )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status")

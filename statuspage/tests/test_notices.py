@@ -95,6 +95,7 @@ def test_subscribers_of_the_service_hear_when_the_incident_shows_and_ends(
     assert headers["List-Unsubscribe"].startswith("<http://127.0.0.1:8000/status/unsubscribe/")
     body = mail["bodies"]["login@example.com"]
     assert "Login no app está indisponível desde" in body and "Cancelar inscrição:" in body
+    assert "/status/manage/" in body
     assert sorted(NoticeRecord.objects.values_list("subscriber__email", "status")) == [
         ("login@example.com", "sent"),
         ("page@example.com", "sent"),
@@ -192,6 +193,40 @@ def test_maintenance_is_announced_recalled_started_and_ended(mailbox, subscriber
     assert Notice.objects.filter(maintenance=window).count() == 4
     # Only the subscribers of the window's service hear of it.
     assert set(Notice.objects.filter(maintenance=window).values_list("audience", flat=True)) == {2}
+
+
+def test_each_sunday_of_a_recurring_window_is_announced_a_week_ahead_and_recalled(
+    mailbox, subscribers, visible
+):
+    from datetime import date, time
+
+    from incidents.lifecycle.recurrence import recurrence_saved
+    from incidents.models import RecurringMaintenance
+
+    with time_machine.travel("2026-12-03T12:00:00Z", tick=False):  # a Thursday
+        sundays = RecurringMaintenance.objects.create(
+            service=visible["login"],
+            rule="FREQ=WEEKLY;BYDAY=SU",
+            starts_on=date(2026, 1, 1),
+            start_time=time(2, 0),
+            duration_minutes=120,
+            time_zone="America/Sao_Paulo",
+            reason="internal reason",
+            status_visible=True,
+        )
+        recurrence_saved(sundays)
+        assert MaintenanceWindow.objects.filter(recurrence=sundays).count() >= 5
+        # Only the coming Sunday is announced, not the five Sundays written ahead.
+        (announced,) = maintenance_notices()
+        assert announced.maintenance.starts_at.isoformat() == "2026-12-06T05:00:00+00:00"
+        fan_out_and_send()
+    body = mailbox[0]["bodies"]["login@example.com"]
+    assert "de 06/12/2026 02:00 UTC-0300 a 06/12/2026 04:00 UTC-0300" in body
+    with time_machine.travel("2026-12-06T04:10:00Z", tick=False):  # 01:10 in São Paulo
+        assert [n.kind for n in maintenance_notices()] == ["maint_reminder"]
+    with time_machine.travel("2026-12-06T05:00:00Z", tick=False):  # the next is 7 days away
+        kinds = sorted(n.kind for n in maintenance_notices())
+        assert kinds == ["maint_announced", "maint_started"]
 
 
 def test_a_window_on_a_service_not_on_the_page_says_nothing(mailbox, subscribers):
@@ -296,3 +331,55 @@ def test_a_held_notice_is_approved_from_the_admin(admin_client, mailbox, subscri
     )
     notice.refresh_from_db()
     assert (notice.status, notice.decided_by) == ("queued", "admin")
+
+
+def test_a_reopen_is_told_once_as_down_again_and_its_resolve_once(
+    mailbox, subscribers, integration, visible
+):
+    visible["action"].flap_minutes = 30
+    visible["action"].save()
+    incident = post(integration)
+    incident_notices(incident.pk)
+    incidents.incident_resolve(incident_id=incident.pk, by="test")
+    incident_notices(incident.pk)
+    fan_out_and_send()
+    mailbox.clear()
+    reopened = post(integration, times=1)  # inside the flap window: the same incident
+    assert reopened.pk == incident.pk and reopened.reopens == 1
+    (again,) = incident_notices(incident.pk)
+    assert again.kind == "incident_reopened" and again.key == f"incident:{incident.pk}:visible:g1"
+    assert incident_notices(incident.pk) == [] and notices_sweep() == 0  # once per generation
+    fan_out_and_send()
+    assert received(mailbox) == [
+        ("login@example.com", "Login no app indisponível novamente"),
+        ("page@example.com", "Login no app unavailable again"),
+    ]
+    assert "is unavailable again since" in mailbox[0]["bodies"]["page@example.com"]
+    mailbox.clear()
+    incidents.incident_resolve(incident_id=incident.pk, by="test")
+    (over,) = incident_notices(incident.pk)
+    assert over.kind == "incident_resolved" and over.key.endswith(":resolved:g1")
+    fan_out_and_send()
+    assert [subject for _address, subject in received(mailbox)] == [
+        "Login no app voltou a funcionar",
+        "Login no app working again",
+    ]
+
+
+def test_times_are_written_in_the_subscribers_zone_with_the_offset(
+    mailbox, subscribers, integration, settings
+):
+    subscribers["page"].time_zone = "Asia/Tokyo"
+    subscribers["page"].save()
+    with time_machine.travel("2026-12-03T11:12:00Z", tick=False):
+        incident = post(integration)
+        incident_notices(incident.pk)
+        fan_out_and_send()
+    bodies = mailbox[0]["bodies"]
+    # The bank's zone by default, in the subscriber's language: pt-BR, São Paulo.
+    assert "desde 03/12/2026 08:12 UTC-0300." in bodies["login@example.com"]
+    assert "since 2026-12-03 20:12 UTC+0900." in bodies["page@example.com"]
+    notice = Notice.objects.get()
+    assert notice.context == {"since": "2026-12-03T11:12:00+00:00"}
+    # What the admin and webhooks show: the bank's zone.
+    assert "2026-12-03 08:12 UTC-0300" in notice.texts["en"]["body"]

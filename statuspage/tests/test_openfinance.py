@@ -164,10 +164,11 @@ def test_bad_paging_is_refused_with_the_specifications_error(feed, client, query
     jsonschema.validate(response.json(), ERROR)
 
 
-def test_only_get(feed, client):
-    response = client.post("/open-banking/discovery/v1/status")
-    assert response.status_code == 405 and response["Allow"] == "GET"
-    jsonschema.validate(response.json(), ERROR)
+def test_only_get_and_head(feed, client):
+    for method in (client.post, client.put, client.delete, client.options):
+        response = method("/open-banking/discovery/v1/status")
+        assert response.status_code == 405 and response["Allow"] == "GET, HEAD"
+        jsonschema.validate(response.json(), ERROR)
     assert client.get("/open-banking/discovery/v3/status").status_code == 404
 
 
@@ -194,3 +195,28 @@ def test_iso_durations():
     assert iso_duration(timedelta(seconds=45)) == "PT45S"
     assert iso_duration(timedelta(days=2)) == "P2D"
     assert iso_duration(timedelta(0)) == "PT0S"
+
+
+@pytest.mark.parametrize("feed_name", ["status", "outages"])
+def test_head_answers_the_headers_of_get_without_a_body(feed, client, feed_name):
+    url = f"/open-banking/discovery/v2/{feed_name}"
+    got = client.get(url)
+    head = client.head(url)
+    assert head.status_code == 200 and head.content == b""
+    assert head["ETag"] == got["ETag"] and head["Content-Type"] == got["Content-Type"]
+    assert int(head["Content-Length"]) == len(got.content)
+    assert client.head(url, HTTP_IF_NONE_MATCH=got["ETag"]).status_code == 304
+
+
+def test_the_feeds_are_in_the_openapi_schema(db, client):
+    paths = client.get("/api/schema/", {"format": "json"}).json()["paths"]
+    discovery = paths["/open-banking/discovery/v{version}/{feed}"]["get"]
+    shapes = discovery["responses"]["200"]["content"]["application/json"]["schema"]["oneOf"]
+    assert [s["description"].split()[0] for s in shapes] == [
+        "ResponseDiscoveryStatusList",
+        "ResponseOutageList",
+    ]
+    assert discovery["security"] == [{}]  # anonymous
+    atom = paths["/status/feed.atom"]["get"]["responses"]["200"]["content"]
+    assert "application/atom+xml" in atom
+    assert "/api/v1/status/history" in paths

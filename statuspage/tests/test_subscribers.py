@@ -13,7 +13,7 @@ from notifications import fallback
 from notifications.models import Delivery
 from notifications.services import delivery_send
 from statuspage.models import Subscriber
-from statuspage.subscribers import unsubscribe_url
+from statuspage.subscribers import manage_url, unsubscribe_url
 
 
 @pytest.fixture
@@ -151,5 +151,57 @@ def test_status_links_stay_out_of_logs():
     for path in (
         "/status/confirm/eyJlIjoiYW5hQGV4YW1wbGUuY29tIn0:1x:abc/",
         "/status/unsubscribe/Ij:x/",
+        "/status/manage/Ij:x/",
     ):
         assert "[redacted]" in redact.url(path) and "eyJ" not in redact.url(path)
+
+
+def test_the_manage_link_shows_and_changes_services_language_and_zone(db, visible):
+    login = visible["login"]
+    subscriber = active(language="pt-br")
+    browserless = Client(enforce_csrf_checks=True)
+    path = urlsplit(manage_url(subscriber)).path
+    page = browserless.get(path)
+    html = page.content.decode()
+    assert page.status_code == 200 and page["Cache-Control"] == "no-store"
+    assert "ana@example.com" in html and "Login no app" in html
+    assert '<option value="America/Sao_Paulo" selected>' in html  # the bank's zone by default
+    response = browserless.post(
+        path, {"language": "en", "time_zone": "Europe/Lisbon", "services": [login.pk]}
+    )
+    assert response.status_code == 200 and "Saved." in response.content.decode()
+    subscriber.refresh_from_db()
+    assert (subscriber.language, subscriber.time_zone) == ("en", "Europe/Lisbon")
+    assert not subscriber.whole_page and list(subscriber.services.all()) == [login]
+    assert '<option value="Europe/Lisbon" selected>' in browserless.get(path).content.decode()
+    refused = browserless.post(path, {"language": "en", "time_zone": "Mars/Olympus"})
+    assert refused.status_code == 400
+    subscriber.refresh_from_db()
+    assert subscriber.time_zone == "Europe/Lisbon"
+    browserless.post(path, {"language": "pt-br", "time_zone": ""})  # nothing chosen: whole page
+    subscriber.refresh_from_db()
+    assert subscriber.whole_page and subscriber.time_zone == ""
+
+
+def test_the_manage_page_unsubscribes_and_its_link_is_no_unsubscribe_link(db):
+    subscriber = active()
+    browserless = Client(enforce_csrf_checks=True)
+    manage = urlsplit(manage_url(subscriber)).path
+    unsubscribe = urlsplit(unsubscribe_url(subscriber)).path
+    assert f'action="{unsubscribe}"' in browserless.get(manage).content.decode()
+    # Each token has its own salt: one cannot stand for the other.
+    assert browserless.get(manage.replace("/manage/", "/unsubscribe/")).status_code == 404
+    assert browserless.get(unsubscribe.replace("/unsubscribe/", "/manage/")).status_code == 404
+    browserless.post(unsubscribe)
+    html = browserless.get(manage).content.decode()
+    assert "não está inscrito" in html and "<select" not in html
+    browserless.post(manage, {"language": "en"})  # an unsubscribed address stays so
+    assert not Subscriber.objects.get().active
+
+
+def test_the_zone_asked_when_subscribing_is_kept(client, mailbox):
+    subscribe(client, time_zone="America/Manaus")
+    send_confirmations()
+    client.post(confirm_path(mailbox, "ana@example.com"))
+    assert Subscriber.objects.get().time_zone == "America/Manaus"
+    assert subscribe(client, email="bo@example.com", time_zone="Nowhere/City").status_code == 400

@@ -128,3 +128,16 @@ def test_the_feed_lists_maintenance_of_customer_facing_services(client, visible)
     titles = [e.find(f"{ATOM}title").text for e in root.iter(f"{ATOM}entry")]
     assert titles == ["Manutenção programada: Login no app"]
     assert b"db upgrade" not in client.get("/status/feed.atom").content
+
+
+def test_the_feed_and_the_page_answer_head_like_get_without_a_body(client, visible):
+    feeds.clear()
+    got = client.get("/status/feed.atom")
+    head = client.head("/status/feed.atom")
+    assert head.status_code == 200 and head.content == b""
+    assert head["ETag"] == got["ETag"] and int(head["Content-Length"]) == len(got.content)
+    assert head["Content-Type"] == got["Content-Type"] == "application/atom+xml; charset=utf-8"
+    assert client.get("/status/feed.atom", HTTP_IF_NONE_MATCH=got["ETag"]).status_code == 304
+    assert client.post("/status/feed.atom").status_code == 405
+    page = client.head("/status/?lang=en")
+    assert page.status_code == 200 and page.content == b""
