@@ -26,8 +26,12 @@ class EstimatedCountPaginator(Paginator):
             connection = connections[queryset.db]
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
+                    # A partitioned table (reports, triggers) keeps its statistics on
+                    # its partitions: add up the leaves (a plain table is its own leaf).
                     cursor.execute(
-                        "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                        "SELECT sum(greatest(c.reltuples, 0))::bigint FROM pg_class c "
+                        "JOIN pg_partition_tree(%s::regclass) t ON t.relid = c.oid "
+                        "WHERE t.isleaf",
                         [queryset.model._meta.db_table],
                     )
                     row = cursor.fetchone()
