@@ -28,11 +28,13 @@ class EstimatedCountPaginator(Paginator):
                 with connection.cursor() as cursor:
                     # A partitioned table (reports, triggers) keeps its statistics on
                     # its partitions: add up the leaves (a plain table is its own leaf).
+                    table = queryset.model._meta.db_table
                     cursor.execute(
-                        "SELECT sum(greatest(c.reltuples, 0))::bigint FROM pg_class c "
+                        "SELECT coalesce((SELECT sum(greatest(c.reltuples, 0)) FROM pg_class c "
                         "JOIN pg_partition_tree(%s::regclass) t ON t.relid = c.oid "
-                        "WHERE t.isleaf",
-                        [queryset.model._meta.db_table],
+                        "WHERE t.isleaf), (SELECT reltuples FROM pg_class "
+                        "WHERE oid = %s::regclass))::bigint",
+                        [table, table],
                     )
                     row = cursor.fetchone()
                 if row and row[0] > ESTIMATE_ABOVE:
