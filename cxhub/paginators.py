@@ -26,9 +26,15 @@ class EstimatedCountPaginator(Paginator):
             connection = connections[queryset.db]
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
+                    # A partitioned table (reports, triggers) keeps its statistics on
+                    # its partitions: add up the leaves (a plain table is its own leaf).
+                    table = queryset.model._meta.db_table
                     cursor.execute(
-                        "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                        [queryset.model._meta.db_table],
+                        "SELECT coalesce((SELECT sum(greatest(c.reltuples, 0)) FROM pg_class c "
+                        "JOIN pg_partition_tree(%s::regclass) t ON t.relid = c.oid "
+                        "WHERE t.isleaf), (SELECT reltuples FROM pg_class "
+                        "WHERE oid = %s::regclass))::bigint",
+                        [table, table],
                     )
                     row = cursor.fetchone()
                 if row and row[0] > ESTIMATE_ABOVE:

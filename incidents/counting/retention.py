@@ -1,12 +1,14 @@
 """Retention: prune old triggers and delivery details; incidents and timelines stay."""
 
 import logging
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from incidents.counting.partitions import is_partitioned, partitions_maintain, partitions_retire
 from incidents.models import Report, Trigger
 from notifications.models import Delivery
 
@@ -30,7 +32,10 @@ def retention_prune(*, now=None, trigger_days=None, delivery_days=None) -> dict:
     trigger_days = settings.CXHUB_RETENTION_DAYS if trigger_days is None else trigger_days
     delivery_days = settings.CXHUB_RETENTION_DAYS if delivery_days is None else delivery_days
     cutoff = now - timezone.timedelta(days=trigger_days)
-    if connections[router.db_for_write(Report)].vendor == "postgresql":
+    alias = router.db_for_write(Report)
+    if is_partitioned(alias):
+        reports = _reports_retire_days(cutoff, now=now, alias=alias)
+    elif connections[alias].vendor == "postgresql":
         reports = _reports_delete_by_time(cutoff)
     else:
         reports = _reports_delete_by_id(cutoff)
@@ -57,7 +62,23 @@ def _reports_delete_by_id(cutoff) -> int:
     return removed
 
 
-def _reports_delete_by_time(cutoff) -> int:
+def _reports_retire_days(cutoff, *, now, alias) -> int:
+    """Retire whole UTC days by dropping their partitions (PostgreSQL, partitioned tables).
+
+    A report goes with its day once the whole day is past the retention period, so
+    it lives between N and N+1 days. The manager first creates the days ahead and
+    moves rows out of the default partition. What no DROP can take (a day that keeps
+    an unprocessed report, rows left in the default partition) goes by the DELETE,
+    which finds only those rows: the dropped days are no longer there to scan.
+    """
+    day = cutoff.astimezone(UTC)
+    day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    partitions_maintain(now=now, alias=alias)
+    retired = partitions_retire(day_start, alias=alias)
+    return retired + _reports_delete_by_time(day_start, partitioned=True)
+
+
+def _reports_delete_by_time(cutoff, *, partitioned=False) -> int:
     """Delete processed reports received before `cutoff` and their triggers, oldest first.
 
     Each statement takes the next SLICE_ROWS reports in `report_received` order and
@@ -66,20 +87,24 @@ def _reports_delete_by_time(cutoff) -> int:
     references a report or a trigger, so the two DELETEs are the whole job.
     """
     connection = connections[router.db_for_write(Report)]
+    # Partitioned: a trigger lies in its report's day (same received_at), and saying so
+    # lets PostgreSQL look only at the days before the cutoff.
+    same_days = "received_at < %s AND" if partitioned else ""
     sql = f"""
         WITH doomed AS (
             SELECT id FROM {Report._meta.db_table}
             WHERE received_at < %s AND processed_at IS NOT NULL
             ORDER BY received_at LIMIT %s
         ), triggers AS (
-            DELETE FROM {Trigger._meta.db_table} WHERE report_id IN (SELECT id FROM doomed)
+            DELETE FROM {Trigger._meta.db_table}
+            WHERE {same_days} report_id IN (SELECT id FROM doomed)
         )
-        DELETE FROM {Report._meta.db_table} WHERE id IN (SELECT id FROM doomed)
+        DELETE FROM {Report._meta.db_table} WHERE {same_days} id IN (SELECT id FROM doomed)
     """  # noqa: S608 (table names from the models, values as parameters)
     removed = 0
     while True:
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-            cursor.execute(sql, [cutoff, SLICE_ROWS])
+            cursor.execute(sql, [cutoff, SLICE_ROWS] + ([cutoff, cutoff] if partitioned else []))
             done = cursor.rowcount
         removed += done
         if done < SLICE_ROWS:

@@ -60,8 +60,16 @@ class Trigger(models.Model):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         RESOLVED = "resolved", _("Resolved")
 
+    # No database constraint: on PostgreSQL reports are partitioned by day, and a
+    # foreign key into a partitioned table must name its whole key (id, received_at).
+    # A trigger lives in its report's day and goes with it (incidents.counting.partitions);
+    # Django still cascades a report's deletion to its triggers.
     report = models.ForeignKey(
-        Report, on_delete=models.CASCADE, related_name="triggers", verbose_name=_("report")
+        Report,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="triggers",
+        verbose_name=_("report"),
     )
     service = models.CharField(max_length=100, verbose_name=_("service"))
     code = models.CharField(max_length=64, verbose_name=_("code"))

@@ -31,6 +31,8 @@ def test_prune_drops_old_triggers_and_delivery_details_but_keeps_incidents(
     # Age everything past the retention period, then add one fresh report.
     long_ago = timezone.now() - timedelta(days=31)
     Report.objects.update(received_at=long_ago)
+    # A trigger's received_at is always its report's (on PostgreSQL it lies in its day).
+    Trigger.objects.update(received_at=long_ago)
     Delivery.objects.update(created_at=long_ago)
     ingest(ingest_client, django_capture_on_commit_callbacks, 1)
     # Created after the last processing batch, so it is still waiting.
@@ -68,7 +70,9 @@ def test_prune_command_takes_a_days_override(capsys, db):
 
 def test_prune_retires_every_slice_and_keeps_what_is_newer_or_uncounted(db, monkeypatch):
     monkeypatch.setattr(retention, "SLICE_ROWS", 3)
-    now = timezone.now()
+    # One hour past midnight UTC: on PostgreSQL retention retires whole days, and every
+    # row below lies on a day that ends before the cutoff.
+    now = timezone.now().replace(hour=1, minute=0, second=0, microsecond=0)
     cutoff = now - timedelta(days=30)
 
     def report(at, processed=True):
@@ -78,7 +82,7 @@ def test_prune_retires_every_slice_and_keeps_what_is_newer_or_uncounted(db, monk
         Trigger.objects.create(report=r, service="login", code="503", received_at=at, matched=True)
         return r
 
-    for hours in (1, 2, 7, 30):
+    for hours in (2, 3, 7, 30):
         report(cutoff - timedelta(hours=hours, minutes=5))
     kept = {report(cutoff + timedelta(minutes=1)).id, report(cutoff - timedelta(hours=3), False).id}
 
