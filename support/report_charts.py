@@ -96,11 +96,22 @@ class ColumnChart:
         return format_html_join(
             "",
             '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {}</title></rect>',
-            (
-                (s.x, s.y, s.width, s.height, s.color, s.series, s.count)
-                for s in self.segments
-            ),
+            ((s.x, s.y, s.width, s.height, s.color, s.series, s.count) for s in self.segments),
         )
+
+    def axis_svg(self) -> str:
+        """Return each column's total (when not zero) and its label under the axis."""
+        totals = format_html_join(
+            "",
+            '<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>',
+            ((x, y, n) for x, y, n in self.totals if n),
+        )
+        labels = format_html_join(
+            "",
+            '<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>',
+            ((x, self.bottom + 16, label) for x, label in self.x_labels),
+        )
+        return totals + labels
 
 
 def column_chart(
