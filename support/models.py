@@ -112,3 +112,76 @@ class DailySends(models.Model):
 
     def __str__(self):
         return f"{self.day} ({self.zone}): {self.pages} pages, {self.pushes} pushes"
+
+
+class ResponseDay(models.Model):
+    """A closed day of the reports (in one time zone): its incidents, all resolved.
+
+    Its rows hold the day's response sums (support/report_days.py). The fingerprint
+    (incidents, reopens, latest resolution) is what the day's incidents looked like
+    when counted; a report serves the rows only while the incidents still match it.
+    """
+
+    zone = models.CharField(max_length=64, verbose_name=_("time zone"))
+    day = models.DateField(verbose_name=_("day"))
+    incidents = models.PositiveIntegerField(verbose_name=_("incidents"))
+    reopens = models.PositiveIntegerField(verbose_name=_("reopens"))
+    last_resolved_at = models.DateTimeField(verbose_name=_("last resolved at"))
+
+    class Meta:
+        verbose_name = _("response day")
+        verbose_name_plural = _("response days")
+        constraints = [
+            models.UniqueConstraint(fields=["zone", "day"], name="one_response_day_per_zone_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} ({self.zone}): {self.incidents} incidents"
+
+
+class ResponseDayRow(models.Model):
+    """One action's, team's or service's sums of a closed day: counts and summed durations."""
+
+    class Kind(models.TextChoices):
+        ACTION = "action", _("action")
+        TEAM = "team", _("team")
+        SERVICE = "service", _("service")
+
+    # The unique constraint below leads with the day: it is the foreign key's index.
+    response_day = models.ForeignKey(
+        ResponseDay,
+        on_delete=models.CASCADE,
+        related_name="rows",
+        db_index=False,
+        verbose_name=_("day"),
+    )
+    # The day's Monday: the per-service chart sums weeks in the database.
+    week = models.DateField(verbose_name=_("week"))
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
+    key = models.CharField(
+        max_length=100,
+        help_text=_("The action's or team's id, or the service's slug."),
+        verbose_name=_("key"),
+    )
+    incidents = models.PositiveIntegerField(verbose_name=_("incidents"))
+    acknowledged = models.PositiveIntegerField(verbose_name=_("acknowledged"))
+    ack_us = models.BigIntegerField(
+        help_text=_("Summed times to acknowledge, in microseconds."),
+        verbose_name=_("acknowledge time"),
+    )
+    resolved = models.PositiveIntegerField(verbose_name=_("resolved"))
+    resolve_us = models.BigIntegerField(
+        help_text=_("Summed times to resolve, in microseconds."), verbose_name=_("resolve time")
+    )
+
+    class Meta:
+        verbose_name = _("response day row")
+        verbose_name_plural = _("response day rows")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response_day", "kind", "key"], name="one_response_row_per_day_kind_key"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.response_day_id} {self.kind} {self.key}"

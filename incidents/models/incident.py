@@ -117,6 +117,9 @@ class Incident(models.Model):
             ),
         ]
         indexes = [
+            # The reports' period (incidents opened between two days, grouped per day) and
+            # the lists newest first (support, API, admin: ORDER BY opened_at DESC LIMIT n).
+            models.Index(fields=["opened_at"], name="incident_opened"),
             # The sweep: Incident.objects.filter(next_check_at__lte=now) over unresolved ones.
             models.Index(
                 fields=["next_check_at"],
