@@ -19,9 +19,11 @@ By hand (root, `ip`, PostgreSQL server binaries, redis-server):
 """
 
 import argparse
+import itertools
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -317,12 +319,14 @@ class Post:
 
 @dataclass
 class Storm:
-    """Posts from THREADS_PER_HOST threads per host until stopped or `max_posts` are made."""
+    """Post `rate` triggers a second to each host (THREADS_PER_HOST threads each) until
+    stopped or `max_posts` are made; a post that waits longer than POST_TIMEOUT fails."""
 
     hosts: dict[str, str]  # name -> base URL
     token: str
     probes: list[str]
     max_posts: int
+    rate: float
     posts: list[Post] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
     retired: set = field(default_factory=set)
@@ -347,11 +351,15 @@ class Storm:
             "Host": "localhost",  # the hosts' ALLOWED_HOSTS are the local default
         }
         url = f"{self.hosts[host]}/api/v1/triggers"
+        interval = THREADS_PER_HOST / self.rate
+        due = time.monotonic()
         while not self.stop.is_set() and host not in self.retired:
             work = self._next()
             if work is None:
                 return
             body, probe = work
+            due = max(due + interval, time.monotonic())  # a slow answer is not made up for
+            time.sleep(max(0.0, due - time.monotonic()))
             sent = time.monotonic()
             try:
                 response = http.post(url, data=body, headers=headers, timeout=POST_TIMEOUT)
@@ -373,6 +381,10 @@ class Storm:
         for thread in self.threads:
             thread.start()
         return self
+
+    def accepted(self, host: str) -> list[Post]:
+        with self.lock:
+            return [p for p in self.posts if p.host == host and p.status == 202]
 
     def end(self):
         self.stop.set()
@@ -427,6 +439,8 @@ class Result:
     pushes: list  # Received, path /push
     db: dict
     fronts: dict[str, str]  # host -> front address (the address its sends come from)
+    links: tuple[int, list[str]]  # acknowledge links of host b's pages opened on host a
+    exited: list[str]  # host a's processes that ended on their own, with their log's tail
     figures: dict = field(default_factory=dict)
 
     def accepted(self, host: str | None = None) -> list[Post]:
@@ -511,6 +525,11 @@ class Result:
         if not alone or any(p.status != 202 for p in alone):
             bad = sum(1 for p in alone if p.status != 202)
             found.append(f"host a answered {bad} of {len(alone)} posts without 202 after the kill")
+        tried, refused = self.links
+        if not tried or refused:
+            found.append(f"{len(refused)} of {tried} acknowledge links refused: {refused[:3]}")
+        for process in self.exited:
+            found.append(f"host a's {process}")
         if self.figures.get("a_pages_again") is None:
             found.append("host a never sent a page after the cut healed")
         return found
@@ -536,6 +555,11 @@ class Result:
             for sent in [self.probe_sent.get(page.path.rsplit("/", 1)[-1])]
             if sent is not None and page.at >= sent
         ]
+        arrivals = sorted(page.at for page in self.pages if page.at <= self.storm_end)
+        gap, gap_end = max(
+            ((later - earlier, later) for earlier, later in itertools.pairwise(arrivals)),
+            default=(None, None),
+        )
         self.figures = {
             "posts": len(self.posts),
             "accepted": len(self.accepted()),
@@ -546,6 +570,7 @@ class Result:
             "b_slowest_during_cut": max((p.answered - p.sent for p in b_during), default=None),
             "a_202_again": min(a_back, default=None),
             "a_pages_again": min(a_pages, default=None),
+            "acknowledge_links_checked": self.links[0],
             "pages": len(self.pages),
             "page_paths": len({page.path for page in self.pages}),
             "probe_page_p95": percentile(probe_latency, 0.95),
@@ -567,6 +592,9 @@ class Result:
                     ("after_kill", self.killed_at, self.storm_end),
                 )
             },
+            # The longest silence at the receiver during the storm, and when it ended.
+            "longest_page_gap": gap,
+            "longest_gap_ended_after_heal": gap_end - self.healed_at if gap else None,
             "settled": self.settled,
             "occurrences": max((row[1] for row in self.db["incidents"]), default=0),
         }
@@ -621,6 +649,35 @@ def read_database(db: DatabaseHost) -> dict:
     }
 
 
+ACKNOWLEDGE_LINK = re.compile(r"/incidents/[0-9a-f-]{36}/acknowledge/[^\s\"'<>\\]+")
+
+
+def acknowledge_links(pages: list, web_url: str) -> tuple[int, list[str]]:
+    """Open each page's acknowledge link on `web_url`; return how many, and those refused.
+
+    The link is signed by the host whose worker wrote the page; another host's web
+    accepts it only if both have the same SECRET_KEY (valid: a redirect to the login
+    page; a bad signature: 404).
+    """
+    refused, tried = [], 0
+    http = requests.Session()
+    for page in pages:
+        found = ACKNOWLEDGE_LINK.search(page.body.decode(errors="replace"))
+        if not found:
+            refused.append(f"{page.path}: no acknowledge link in the page")
+            continue
+        tried += 1
+        response = http.get(
+            f"{web_url}{found.group()}",
+            headers={"Host": "localhost"},
+            allow_redirects=False,
+            timeout=POST_TIMEOUT,
+        )
+        if response.status_code != 302:
+            refused.append(f"{page.path}: {response.status_code}")
+    return tried, refused
+
+
 def settled(db: DatabaseHost) -> bool:
     [(unprocessed, unsent)] = db.sql(
         "select (select count(*) from incidents_report where processed_at is null),"
@@ -633,11 +690,12 @@ def run(
     tmp: Path,
     *,
     cut: float = 30.0,
-    warm: float = 4.0,
+    warm: int = 20,
     kill_after: float = 4.0,
     alone: float = 8.0,
     probes: int = 400,
     max_posts: int = 8000,
+    rate: float = 10.0,
     log=print,
 ) -> Result:
     """Run the drill in `tmp`; return what happened. Everything made is undone on return."""
@@ -698,8 +756,16 @@ def run(
             seed["token"],
             list(reversed(seed["probes"])),
             max_posts,
+            rate,
         ).start()
-        time.sleep(warm)
+        # The storm is on before the cut: each host has answered `warm` posts (the first
+        # requests load the application in each gunicorn worker).
+        wait_for(
+            lambda: all(len(storm.accepted(name)) >= warm for name in hosts),
+            timeout=120,
+            interval=0.2,
+            message=f"{warm} posts accepted by each host",
+        )
         cut_at = time.monotonic()
         network.cut("a", up=False)
         log(f"host a cut from the database host for {cut:.0f}s")
@@ -719,6 +785,13 @@ def run(
         wait_for(lambda: settled(db), timeout=120, interval=0.5, message="every row settled")
         settled_in = time.monotonic() - storm_end
         time.sleep(2)  # a late duplicate, if any, would arrive now
+        # Pages host b wrote, opened on host a's web: one SECRET_KEY across hosts.
+        from_b = [
+            page
+            for page in receiver.to("/probe")
+            if page.extra["client"] == hosts["b"].front and page.at < killed_at
+        ]
+        links = acknowledge_links(from_b, hosts["a"].url)
         result = Result(
             cut=cut,
             posts=list(storm.posts),
@@ -731,6 +804,12 @@ def run(
             pushes=receiver.to("/push"),
             db=read_database(db),
             fronts={name: host.front for name, host in hosts.items()},
+            links=links,
+            exited=[
+                f"{process.name} ({process.process.returncode}):\n{process.output()[-1500:]}"
+                for process in hosts["a"].processes
+                if process.process.poll() is not None
+            ],
         )
         result.measure()
         return result
@@ -753,13 +832,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cut", type=float, default=30.0, help="seconds host a is cut off")
     parser.add_argument("--alone", type=float, default=15.0, help="seconds host a runs alone")
+    parser.add_argument("--rate", type=float, default=10.0, help="posts a second to each host")
     args = parser.parse_args(argv)
     if reason := missing_requirements():
         print(f"cannot run: {reason}", file=sys.stderr)
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="cxhub-hosts-"))
     try:
-        result = run(tmp, cut=args.cut, alone=args.alone)
+        result = run(tmp, cut=args.cut, alone=args.alone, rate=args.rate)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     for name, value in result.figures.items():
