@@ -15,7 +15,7 @@ until then. What must hold is read from the database and the receiver afterwards
 By hand (root, `ip`, PostgreSQL server binaries, redis-server):
 
     python -m tests.drill_hosts            # the long form: a 30 s cut
-    python -m tests.drill_hosts --cut 10   # the short form CI runs
+    python -m tests.drill_hosts --cut 20   # the short form CI runs
 """
 
 import argparse
@@ -493,18 +493,18 @@ class Result:
         if twice:
             found.append(f"{len(twice)} page(s) with more than one delivery row: {twice[:5]}")
         received: dict[str, set] = {}
-        copies: dict[str, int] = {}
         for page in self.pages:
             received.setdefault(page.path, set()).add(page.idempotency_key())
-            copies[page.path] = copies.get(page.path, 0) + 1
         if set(received) != due:
             found.append(f"pages received for {sorted(set(received) ^ due)[:5]} differ from due")
         for path, keys in received.items():
             if len(keys) > 1 or "" in keys:
                 found.append(f"{path} reached the receiver as {len(keys)} distinct page(s)")
-        duplicated = {path: n for path, n in copies.items() if n > 1}
-        if duplicated:
-            found.append(f"pages reached the receiver more than once: {duplicated}")
+        # A copy with the page's own Idempotency-Key is the documented exception: a
+        # host cut off after the receiver answered but before it recorded "sent" (its
+        # front link still up) cannot tell, and the lease hands the page to another
+        # host; the receiver drops the copy by its key (docs/operations.md). The
+        # figures count such copies.
         # Pushes: the storm's push delivery once, each device once.
         devices = [
             recipient["device"] for push in self.pushes for recipient in push.json()["recipients"]
@@ -528,6 +528,12 @@ class Result:
         tried, refused = self.links
         if not tried or refused:
             found.append(f"{len(refused)} of {tried} acknowledge links refused: {refused[:3]}")
+        # Host a's transactions stay open on the server while it is cut off; what they
+        # locked (the storm's incident row) stalls every host until the server drops
+        # them (CXHUB_DB_DEAD_PEER_SECONDS), not until the cut heals.
+        gap = self.figures.get("longest_page_gap")
+        if gap is None or gap >= self.cut:
+            found.append(f"no page reached the receiver for {gap} s (the cut lasted {self.cut} s)")
         for process in self.exited:
             found.append(f"host a's {process}")
         if self.figures.get("a_pages_again") is None:
@@ -572,7 +578,7 @@ class Result:
             "a_pages_again": min(a_pages, default=None),
             "acknowledge_links_checked": self.links[0],
             "pages": len(self.pages),
-            "page_paths": len({page.path for page in self.pages}),
+            "page_copies_dropped_by_key": len(self.pages) - len({p.path for p in self.pages}),
             "probe_page_p95": percentile(probe_latency, 0.95),
             "probe_page_max": max(probe_latency, default=None),
             **{
@@ -832,6 +838,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cut", type=float, default=30.0, help="seconds host a is cut off")
     parser.add_argument("--alone", type=float, default=15.0, help="seconds host a runs alone")
+    parser.add_argument("--keep", action="store_true", help="keep the hosts' logs")
     parser.add_argument("--rate", type=float, default=10.0, help="posts a second to each host")
     args = parser.parse_args(argv)
     if reason := missing_requirements():
@@ -841,7 +848,10 @@ def main(argv=None) -> int:
     try:
         result = run(tmp, cut=args.cut, alone=args.alone, rate=args.rate)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep:
+            print(f"logs kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
     for name, value in result.figures.items():
         print(f"{name}: {round(value, 2) if isinstance(value, float) else value}")
     problems = result.problems()

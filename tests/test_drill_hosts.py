@@ -1,4 +1,4 @@
-"""The drill across hosts, short form: a 10 s cut (`python -m tests.drill_hosts` runs 30 s).
+"""The drill across hosts, short form: a 20 s cut (`python -m tests.drill_hosts` runs 30 s).
 
 Three network namespaces, a throwaway PostgreSQL and Redis on one, the Procfile's
 web, worker, pages and beat on each of the other two (see tests/drill_hosts.py).
@@ -25,10 +25,10 @@ def postgresql_and_redis() -> bool:
 
 
 def test_cut_host_and_killed_host_lose_no_trigger_and_page_once(tmp_path):
-    """Cut host a from PostgreSQL and Redis for 10 s, then SIGKILL host b, under a storm."""
+    """Cut host a from PostgreSQL and Redis for 20 s, then SIGKILL host b, under a storm."""
     if reason := missing_requirements():
         pytest.skip(reason)
-    result = run(tmp_path, cut=10, alone=8)
+    result = run(tmp_path, cut=20, alone=8)
     figures = result.figures
     print(figures)
     assert figures["accepted_a"] and figures["accepted_b"], "the storm did not reach both hosts"
