@@ -702,6 +702,7 @@ def run(
     probes: int = 400,
     max_posts: int = 8000,
     rate: float = 10.0,
+    settings: dict | None = None,
     log=print,
 ) -> Result:
     """Run the drill in `tmp`; return what happened. Everything made is undone on return."""
@@ -735,6 +736,7 @@ def run(
             "CXHUB_PUSH_PROVIDER": "webhook",
             "CXHUB_PUSH_WEBHOOK_URL": f"{receiver.url}/push",
             "CXHUB_PUSH_WEBHOOK_SECRET": "drill",
+            **(settings or {}),
         }
         on_a = ["ip", "netns", "exec", network.ns["a"]]  # a host that reaches the database
         started = time.monotonic()
@@ -838,6 +840,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cut", type=float, default=30.0, help="seconds host a is cut off")
     parser.add_argument("--alone", type=float, default=15.0, help="seconds host a runs alone")
+    parser.add_argument(
+        "--dead-peer", help="CXHUB_DB_DEAD_PEER_SECONDS for the hosts (0: the server's own)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the hosts' logs")
     parser.add_argument("--rate", type=float, default=10.0, help="posts a second to each host")
     args = parser.parse_args(argv)
@@ -846,7 +851,8 @@ def main(argv=None) -> int:
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="cxhub-hosts-"))
     try:
-        result = run(tmp, cut=args.cut, alone=args.alone, rate=args.rate)
+        settings = {} if args.dead_peer is None else {"CXHUB_DB_DEAD_PEER_SECONDS": args.dead_peer}
+        result = run(tmp, cut=args.cut, alone=args.alone, rate=args.rate, settings=settings)
     finally:
         if args.keep:
             print(f"logs kept in {tmp}")
