@@ -170,7 +170,12 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and CXHUB_DB_DEAD_PEER_
     _idle = CXHUB_DB_DEAD_PEER_SECONDS - 3 * _probe
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options.update(
-        keepalives=1, keepalives_idle=_idle, keepalives_interval=_probe, keepalives_count=3
+        keepalives=1,
+        keepalives_idle=_idle,
+        keepalives_interval=_probe,
+        keepalives_count=3,
+        tcp_user_timeout=CXHUB_DB_DEAD_PEER_SECONDS * 1000,
+        connect_timeout=CXHUB_DB_DEAD_PEER_SECONDS,
     )
     _options["options"] = " ".join(
         [
@@ -190,6 +195,11 @@ if CXHUB_PRODUCTION and CACHES["default"]["BACKEND"].endswith(("LocMemCache", "D
         "Production needs a shared cache for the failed-authentication limit: set CACHE_URL "
         "to Redis (rediscache://host:6379/1); local memory counts per process."
     )
+if CACHES["default"]["BACKEND"].endswith(".RedisCache"):
+    # An unreachable Redis (down, or this host cut off) must cost a request a moment,
+    # not a TCP timeout: the limiter then lets it through uncounted (cxhub.ratelimit).
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("socket_connect_timeout", 0.5)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 0.5)
 # Signed-in sessions end after this long without a page view (cxhub.middleware), and
 # in any case after CXHUB_SESSION_HOURS.
 CXHUB_SESSION_IDLE_MINUTES = env.int("CXHUB_SESSION_IDLE_MINUTES", default=30)

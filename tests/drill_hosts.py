@@ -522,9 +522,12 @@ class Result:
             found.append(f"host b answered {len(refused)} of {len(during)} posts during the cut")
         # The cut host, alone after the kill, answers every post.
         alone = [p for p in self.posts if p.host == "a" and p.sent >= self.killed_at]
-        if not alone or any(p.status != 202 for p in alone):
-            bad = sum(1 for p in alone if p.status != 202)
-            found.append(f"host a answered {bad} of {len(alone)} posts without 202 after the kill")
+        bad = [(p.status, round(p.answered - p.sent, 2)) for p in alone if p.status != 202]
+        if not alone or bad:
+            found.append(
+                f"host a answered {len(bad)} of {len(alone)} posts after the kill without 202"
+                f" (status, seconds; 0: no answer in {POST_TIMEOUT} s): {bad[:5]}"
+            )
         tried, refused = self.links
         if not tried or refused:
             found.append(f"{len(refused)} of {tried} acknowledge links refused: {refused[:3]}")
