@@ -35,5 +35,5 @@ def test_cut_host_and_killed_host_lose_no_trigger_and_page_once(tmp_path):
     assert figures["b_during_cut"] >= 10, "too few posts to host b during the cut to judge it"
     assert result.problems() == []
     # Loose bounds for a loaded 2-core machine; the measured figures go in benchmarks.md.
-    assert figures["a_202_again"] < 15, "the cut host answered 202 late after the heal"
-    assert figures["a_pages_again"] < 20, "the cut host paged late after the heal"
+    assert (figures["a_202_again"] or 99) < 15, "the cut host answered 202 late after the heal"
+    assert (figures["a_pages_again"] or 99) < 20, "the cut host paged late after the heal"
