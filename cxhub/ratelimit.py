@@ -1,5 +1,6 @@
 """One limiter of failed authentications, shared by every authentication path and process."""
 
+import logging
 import math
 import time
 
@@ -8,6 +9,22 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
+
+logger = logging.getLogger("cxhub.ratelimit")
+
+
+def _counted(call, default):
+    """Return call(), or `default` when the cache cannot be reached.
+
+    The limit keeps scanners off the database; it is no reason to refuse a request.
+    With the shared cache down (Redis stopped, this host cut off from it) requests
+    go through uncounted instead of answering 500.
+    """
+    try:
+        return call()
+    except Exception as error:  # each cache backend has its own errors, with no common base
+        logger.warning("failed-authentication counts unavailable: %s", error)
+        return default
 
 
 def too_many() -> str:
@@ -39,7 +56,7 @@ class FailedAuthLimit:
     def exceeded(self) -> float | None:
         """Return the seconds to wait when the address is over the limit, else None."""
         limit = settings.CXHUB_AUTH_FAILURES_PER_MINUTE
-        if limit and cache.get(self.key, 0) >= limit:
+        if limit and _counted(lambda: cache.get(self.key, 0), 0) >= limit:
             return 60 - time.time() % 60
         return None
 
@@ -59,6 +76,9 @@ class FailedAuthLimit:
         return response
 
     def failed(self):
+        _counted(self._count, None)
+
+    def _count(self):
         if cache.add(self.key, 1, timeout=120):
             return
         try:
@@ -76,7 +96,12 @@ def over_limit(scope: str, who: str, *, limit: int, seconds: int = 3600) -> bool
     """
     if not limit:
         return False
-    key = f"cxhub:{scope}:{who}:{int(time.time() // seconds)}"
+    return _counted(
+        lambda: _hit(f"cxhub:{scope}:{who}:{int(time.time() // seconds)}", seconds, limit), False
+    )
+
+
+def _hit(key: str, seconds: int, limit: int) -> bool:
     if cache.add(key, 1, timeout=seconds * 2):
         return limit < 1
     try:

@@ -155,6 +155,35 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A host cut off in the middle of a transaction (a network partition, a power cut)
+# keeps its locks, e.g. on the storm's incident row, until PostgreSQL notices that the
+# client is gone: after two hours of TCP keepalive by default, while every other
+# host's counting waits on that row (tests/drill_hosts.py). These session settings
+# have the server probe a silent client and drop it, rolling its claims back, after
+# about this many seconds; libpq does the same on the client's side. 0 leaves the
+# server's own settings (e.g. behind PgBouncer, which refuses the `options` parameter).
+CXHUB_DB_DEAD_PEER_SECONDS = env.int("CXHUB_DB_DEAD_PEER_SECONDS", default=10)
+if CXHUB_DB_DEAD_PEER_SECONDS < 0 or 0 < CXHUB_DB_DEAD_PEER_SECONDS < 4:
+    raise ImproperlyConfigured("CXHUB_DB_DEAD_PEER_SECONDS must be 0 (off) or at least 4.")
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and CXHUB_DB_DEAD_PEER_SECONDS:
+    _probe = max(1, CXHUB_DB_DEAD_PEER_SECONDS // 5)  # three probes, then the peer is dead
+    _idle = CXHUB_DB_DEAD_PEER_SECONDS - 3 * _probe
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.update(
+        keepalives=1,
+        keepalives_idle=_idle,
+        keepalives_interval=_probe,
+        keepalives_count=3,
+        tcp_user_timeout=CXHUB_DB_DEAD_PEER_SECONDS * 1000,
+        connect_timeout=CXHUB_DB_DEAD_PEER_SECONDS,
+    )
+    _options["options"] = " ".join(
+        [
+            _options.get("options", ""),
+            f"-c tcp_keepalives_idle={_idle} -c tcp_keepalives_interval={_probe}",
+            f"-c tcp_keepalives_count=3 -c tcp_user_timeout={CXHUB_DB_DEAD_PEER_SECONDS * 1000}",
+        ]
+    ).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Failed-authentication counts (cxhub.ratelimit.FailedAuthLimit) live in this cache.
 # Local memory (one process) is only the local default: production points it at
@@ -166,6 +195,11 @@ if CXHUB_PRODUCTION and CACHES["default"]["BACKEND"].endswith(("LocMemCache", "D
         "Production needs a shared cache for the failed-authentication limit: set CACHE_URL "
         "to Redis (rediscache://host:6379/1); local memory counts per process."
     )
+if CACHES["default"]["BACKEND"].endswith(".RedisCache"):
+    # An unreachable Redis (down, or this host cut off) must cost a request a moment,
+    # not a TCP timeout: the limiter then lets it through uncounted (cxhub.ratelimit).
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("socket_connect_timeout", 0.5)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 0.5)
 # Signed-in sessions end after this long without a page view (cxhub.middleware), and
 # in any case after CXHUB_SESSION_HOURS.
 CXHUB_SESSION_IDLE_MINUTES = env.int("CXHUB_SESSION_IDLE_MINUTES", default=30)

@@ -61,7 +61,13 @@ class Receiver:
     to a path until `release()` (a sender frozen mid-send).
     """
 
-    def __init__(self, *, delays: dict[str, float] | None = None, hold: str | None = None):
+    def __init__(
+        self,
+        *,
+        delays: dict[str, float] | None = None,
+        hold: str | None = None,
+        host: str = "127.0.0.1",
+    ):
         self.delays = delays or {}
         self.hold = hold
         self.held = threading.Event()
@@ -76,6 +82,7 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 got = Received(time.monotonic(), self.path, dict(self.headers.items()), body)
+                got.extra["client"] = self.client_address[0]
                 with receiver.lock:
                     receiver.requests.append(got)
                     hold = receiver.hold and self.path.startswith(receiver.hold)
@@ -96,8 +103,8 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = QuietServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.server = QuietServer((host, 0), Handler)
+        self.url = f"http://{host}:{self.server.server_port}"
         self.apprise = self.url.replace("http://", "json://")
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

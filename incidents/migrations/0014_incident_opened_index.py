@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('actions', '0009_issue18_tier_oncall'),
-        ('incidents', '0012_history_indexes'),
+        ('incidents', '0013_partitioned_history'),
     ]
 
     operations = [
