@@ -319,3 +319,21 @@ def test_the_support_page_shows_the_gap_when_nobody_is_on_call(
     assert (
         "Tier 1 (Analista N1) paged through 1 channel(s)" in dict(timeline(incident))["tier_paged"]
     )
+
+
+def test_a_reopen_names_the_person_on_call_paged_again(oncall, scenario, clock):
+    from incidents.services import incident_resolve
+
+    scenario["action"].flap_minutes = 5
+    scenario["action"].save()
+    post_original(10)
+    incident = Incident.objects.get()
+    incident_resolve(incident_id=incident.pk, by="ana")
+    clock.shift(timedelta(minutes=1))
+    post_original(1)  # within the flap window: the same incident reopens
+    lines = dict(timeline(incident))
+    assert lines["reopen_paged"] == (
+        "Reopened (1): the tiers paged before (Analista N1) paged again: Ana Souza on call, "
+        "and 0 channel(s)"
+    )
+    assert pages(person__isnull=False, key__endswith=":o1").count() == 2  # SMS, then e-mail
