@@ -31,9 +31,6 @@ class Paged:
     channels: int = 0
     people: tuple[str, ...] = ()
 
-    def __bool__(self):
-        return bool(self.channels or self.people)
-
 
 def person_name(user) -> str:
     """Return how a timeline line names a person: their full name, else their username."""
