@@ -56,3 +56,39 @@ def test_demo_is_idempotent_and_uses_the_given_token_and_password(
     # The Open Finance discovery feed knows which endpoints login carries (once, however often).
     assert action.rules.first().service.open_finance_endpoints.count() == 3
     assert Integration.objects.get(name="demo").token_hash == hash_token("demo-token-for-tests")
+
+
+def test_demo_puts_an_analyst_on_call_for_tier_one_by_sms_then_e_mail(
+    db, capsys, settings, tmp_path
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from oncall.models import ContactMethod, Override, Schedule
+    from oncall.selectors import oncall_at
+
+    settings.VAR_DIR = tmp_path
+    call_command("demo")
+    call_command("demo")  # a rerun adds no second override, method or participant
+    out = capsys.readouterr().out
+    schedule = Schedule.objects.get(name="Plantão N1")
+    assert schedule.team.slug == "n1" and schedule.time_zone == "America/Sao_Paulo"
+    [layer] = schedule.layers.all()
+    assert layer.rotation_type == "weekly"
+    assert [m.user.username for m in layer.members.all()] == ["ana", "bruno", "carla"]
+    [override] = Override.objects.filter(schedule=schedule)
+    [now_on_call] = oncall_at(schedule, timezone.now())
+    assert f"{now_on_call.username} now" in out
+    # The override puts someone else on call for its hours.
+    assert oncall_at(schedule, override.start + timedelta(minutes=1)) == [override.user]
+    assert override.user not in oncall_at(schedule, override.start - timedelta(minutes=1))
+    # Everyone on the rotation is reachable: SMS at once, e-mail five minutes later.
+    for user in User.objects.filter(username__in=["ana", "bruno", "carla"]):
+        methods = [(m.kind, m.delay_minutes) for m in ContactMethod.objects.filter(user=user)]
+        assert methods == [("sms", 0), ("email", 5)]
+        assert user.has_perm("incidents.change_incident")  # Support: may acknowledge
+        password = (tmp_path / f"demo_{user.username}_password").read_text().strip()
+        assert f"login {user.username} / {password}" in out
+    tier = Action.objects.get(code="0001").tiers.get(level=1)
+    assert (tier.target, tier.schedule, tier.team.slug) == ("oncall", schedule, "n1")

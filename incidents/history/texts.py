@@ -3,10 +3,11 @@
 A detail is stored twice: `params` ({"m": key, ...values}) for rendering in any
 language, and `detail`, the English text, for rows written before this existed,
 for the API's plain `detail` and for logs. Parameter values are plain JSON;
-three shapes are rendered specially:
+four shapes are rendered specially:
 - {"t": "<ISO time>"}: a moment, in the current time zone with its offset;
 - {"c": "<choices name>", "v": "<value>"}: a choice's label (a delivery purpose);
-- {"m": "<key>", ...}: a nested detail (what failed, inside "failed: ...").
+- {"m": "<key>", ...}: a nested detail (what failed, inside "failed: ...");
+- a list of any of these: rendered one after another, separated by commas.
 """
 
 from dataclasses import dataclass, field
@@ -50,6 +51,30 @@ MESSAGES = {
         "Tier %(level)s (%(name)s): %(people)s, on call in %(schedule)s, paged in "
         "%(steps)s step(s), one contact method after another until acknowledged"
     ),
+    "oncall_paging": (
+        "Tier %(level)s (%(name)s) at %(occurrences)s occurrences: paging %(people)s, on "
+        "call in %(schedule)s, by %(steps)s, one after another until acknowledged",
+        "Tier %(level)s (%(name)s) at %(occurrences)s occurrences: paging %(count)s people "
+        "on call in %(schedule)s (%(people)s), each by %(steps)s, one after another until "
+        "acknowledged",
+        "count",
+    ),
+    "step_now": gettext_noop("%(method)s now"),
+    "step_after": gettext_noop("%(method)s after %(minutes)s min"),
+    "person_paged": gettext_noop("Paged %(person)s by %(method)s (tier %(level)s)"),
+    "person_told": gettext_noop("%(purpose)s to %(person)s by %(method)s"),
+    "told_person": gettext_noop("%(person)s by %(method)s"),
+    "told_channel": gettext_noop("%(team)s via %(channel)s"),
+    "paged_told_acknowledged": (
+        "%(count)s paged person or channel told it was acknowledged by %(actor)s: %(whom)s",
+        "%(count)s paged people and channels told it was acknowledged by %(actor)s: %(whom)s",
+        "count",
+    ),
+    "paged_told_resolved": (
+        "%(count)s paged person or channel told it was resolved by %(actor)s: %(whom)s",
+        "%(count)s paged people and channels told it was resolved by %(actor)s: %(whom)s",
+        "count",
+    ),
     "oncall_gap": gettext_noop(
         "Tier %(level)s (%(name)s): nobody on call in %(schedule)s can be paged "
         "(on call: %(people)s); the team's channels are paged instead"
@@ -79,6 +104,10 @@ MESSAGES = {
     "reopen_paged": gettext_noop(
         "Reopened (%(generation)s): the tiers paged before (%(tiers)s) paged again "
         "through %(channels)s channel(s)"
+    ),
+    "reopen_paged_people": gettext_noop(
+        "Reopened (%(generation)s): the tiers paged before (%(tiers)s) paged again: "
+        "%(people)s on call, and %(channels)s channel(s)"
     ),
     "reopen_pushed": gettext_noop(
         "Reopened (%(generation)s): the customers who got the all-clear are told it is "
@@ -213,12 +242,16 @@ def choice(name: str, value: str) -> dict:
 def _param(value):
     if isinstance(value, Detail):
         return value.as_json()
+    if isinstance(value, list | tuple):
+        return [_param(v) for v in value]
     if isinstance(value, datetime):
         return moment(value)
     return value
 
 
 def _value(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(_value(v) for v in value)
     if isinstance(value, dict):
         if "m" in value:
             return render_params(value)

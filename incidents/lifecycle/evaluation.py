@@ -149,20 +149,22 @@ def repeat_if_due(incident: Incident, *, hold: Hold, now) -> bool:
     ):
         return False
     incident.repeats, incident.last_paged_at = number, now
-    channels = page_tier(incident, tier, now=now, repeat=number)
-    event_add(
-        incident,
-        Kind.REPEAT_PAGED,
-        detail(
-            "repeat_paged",
-            level=tier.level,
-            name=tier.name,
-            repeat=number,
-            channels=channels,
-            occurrences=incident.occurrences,
-        ),
-        at=now,
-    )
+    paged = page_tier(incident, tier, now=now, repeat=number)
+    # People paged have their own line (who, by what); this one counts channels.
+    if paged.channels or not paged.people:
+        event_add(
+            incident,
+            Kind.REPEAT_PAGED,
+            detail(
+                "repeat_paged",
+                level=tier.level,
+                name=tier.name,
+                repeat=number,
+                channels=paged.channels,
+                occurrences=incident.occurrences,
+            ),
+            at=now,
+        )
     return True
 
 
@@ -201,19 +203,20 @@ def incident_evaluate(incident: Incident, *, now) -> None:
         if mine.filter(escalation_level__lt=top).update(escalation_level=top, last_paged_at=now):
             incident.escalation_level, incident.last_paged_at = top, now
             for tier in due.tiers:
-                channels = page_tier(incident, tier, now=now)
-                event_add(
-                    incident,
-                    Kind.TIER_PAGED,
-                    detail(
-                        "tier_paged",
-                        level=tier.level,
-                        name=tier.name,
-                        channels=channels,
-                        occurrences=incident.occurrences,
-                    ),
-                    at=now,
-                )
+                paged = page_tier(incident, tier, now=now)
+                if paged.channels or not paged.people:
+                    event_add(
+                        incident,
+                        Kind.TIER_PAGED,
+                        detail(
+                            "tier_paged",
+                            level=tier.level,
+                            name=tier.name,
+                            channels=paged.channels,
+                            occurrences=incident.occurrences,
+                        ),
+                        at=now,
+                    )
     repeat_if_due(incident, hold=hold, now=now)
     next_check_at = next_check(incident, tiers_next=due.next_check_at, hold=hold, now=now)
     if incident.next_check_at != next_check_at:

@@ -1,9 +1,11 @@
 """What an incident pages, to whom and in which words: tier pages, notices, triage."""
 
 import logging
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from incidents.history.texts import detail
@@ -13,7 +15,7 @@ from incidents.models.policy import Tier
 from incidents.outreach.links import acknowledge_url
 from notifications.deliveries import channel_deliveries, deliveries_queue, person_deliveries
 from notifications.models import Channel, Delivery, Team
-from oncall.models import Schedule
+from oncall.models import ContactMethod, Schedule
 from oncall.selectors import contact_methods_of, oncall_at
 
 logger = logging.getLogger("cxhub.incidents")
@@ -22,22 +24,35 @@ TRIAGE_LINES = 20
 Kind = TimelineEvent.Kind
 
 
+@dataclass(frozen=True)
+class Paged:
+    """What a tier's page reached: how many team channels, and which people on call."""
+
+    channels: int = 0
+    people: tuple[str, ...] = ()
+
+
+def person_name(user) -> str:
+    """Return how a timeline line names a person: their full name, else their username."""
+    return user.get_full_name() or user.get_username()
+
+
 def incident_link(incident) -> str:
     """Return the incident's support page: its story, chart and acknowledge button."""
     path = reverse("support:incident", args=[incident.pk])
     return f"{settings.CXHUB_BASE_URL}{path}"
 
 
-def page_tier(incident, tier: Tier, *, now, repeat: int = 0, resolved_at=None) -> int:
+def page_tier(incident, tier: Tier, *, now, repeat: int = 0, resolved_at=None) -> Paged:
     """Queue a tier's pages: its team's channels, its schedule's on-call people, or both.
 
-    Return how many channels were paged. A person on call is paged by each of
-    their contact methods in order, each step due after its delay, until someone
-    acknowledges (acknowledging cancels the steps still pending). When nobody on
-    call can be reached the team's channels are paged instead and the gap is on
-    the timeline. Repeat number `repeat` (1, 2 ...) of a tier is a page of its
-    own, with its own keys; so is the page saying the incident resolved at
-    `resolved_at` reopened, once per reopen generation.
+    Return how many channels and which people were paged. A person on call is
+    paged by each of their contact methods in order, each step due after its
+    delay, until someone acknowledges (acknowledging cancels the steps still
+    pending). When nobody on call can be reached the team's channels are paged
+    instead and the gap is on the timeline. Repeat number `repeat` (1, 2 ...) of a
+    tier is a page of its own, with its own keys; so is the page saying the
+    incident resolved at `resolved_at` reopened, once per reopen generation.
     """
     action = incident.action
     again = f", repeat {repeat}" if repeat else ""
@@ -49,13 +64,13 @@ def page_tier(incident, tier: Tier, *, now, repeat: int = 0, resolved_at=None) -
     if resolved_at is not None:
         suffix += f":o{incident.reopens}"
     target = tier.target or "team"
-    people_paged = 0
+    people = ()
     if target != "team" and tier.schedule_id:
-        people_paged = _page_oncall(
+        people = _page_oncall(
             incident, tier, title=title, key=key, suffix=suffix, now=now, resolved_at=resolved_at
         )
-    if target == "oncall" and people_paged:
-        return 0
+    if target == "oncall" and people:
+        return Paged(people=people)
     channels = list(Channel.objects.filter(team_id=tier.team_id, enabled=True))
     deliveries_queue(
         channel_deliveries(
@@ -72,7 +87,7 @@ def page_tier(incident, tier: Tier, *, now, repeat: int = 0, resolved_at=None) -
         ),
         now=now,
     )
-    return len(channels)
+    return Paged(channels=len(channels), people=people)
 
 
 def _page_body(incident, tier: Tier, acknowledge: str, resolved_at=None) -> str:
@@ -93,11 +108,12 @@ def _page_body(incident, tier: Tier, acknowledge: str, resolved_at=None) -> str:
 
 def _page_oncall(
     incident, tier: Tier, *, title: str, key: str, suffix: str, now, resolved_at=None
-) -> int:
-    """Page the people on call in the tier's schedule, step by step; return how many steps.
+) -> tuple[str, ...]:
+    """Page the people on call in the tier's schedule, step by step; return their names.
 
-    Each person's page carries an acknowledge link naming them. Nobody on call,
-    or nobody with an enabled contact method, is a gap: 0, noted on the timeline.
+    Each person's page carries an acknowledge link naming them; the timeline says
+    who is paged and by what, in which order. Nobody on call, or nobody with an
+    enabled contact method, is a gap: no one, noted on the timeline.
     """
     schedule = Schedule.objects.filter(pk=tier.schedule_id).first()
     people = oncall_at(schedule, now) if schedule is not None else []
@@ -112,11 +128,11 @@ def _page_oncall(
                 level=tier.level,
                 name=tier.name,
                 schedule=schedule_name,
-                people=", ".join(p.get_username() for p in people) or "nobody",
+                people=", ".join(person_name(p) for p in people) or "nobody",
             ),
             at=now,
         )
-        return 0
+        return ()
     steps = []
     for person in people:
         mine = [m for m in methods if m.user_id == person.pk]
@@ -133,22 +149,30 @@ def _page_oncall(
             message=_page_body(incident, tier, acknowledge_url(incident, person), resolved_at),
         )
     deliveries_queue(steps, now=now)
+    paged = [p for p in people if any(m.user_id == p.pk for m in methods)]
+    # The order of the steps, said once for everyone paged: "SMS now, E-mail after 5 min".
+    order = sorted({(m.delay_minutes, m.get_kind_display()) for m in methods})
     event_add(
         incident,
         Kind.TIER_PAGED,
         detail(
-            "oncall_paged",
+            "oncall_paging",
             level=tier.level,
             name=tier.name,
+            occurrences=incident.occurrences,
             schedule=schedule_name,
-            people=", ".join(
-                p.get_username() for p in people if any(m.user_id == p.pk for m in methods)
-            ),
-            steps=len(steps),
+            people=", ".join(person_name(p) for p in paged),
+            count=len(paged),
+            steps=[
+                detail("step_after", method=label, minutes=delay)
+                if delay
+                else detail("step_now", method=label)
+                for delay, label in order
+            ],
         ),
         at=now,
     )
-    return len(steps)
+    return tuple(person_name(p) for p in paged)
 
 
 def pages_cancel(incident, *, reason: str) -> int:
@@ -232,10 +256,48 @@ def teams_tell(incident, event: TimelineEvent, *, now) -> int:
         event_add(
             incident,
             Kind.TEAMS_TOLD,
-            detail(f"teams_told_{verb}", count=len(notices), actor=event.actor),
+            detail(
+                f"paged_told_{verb}",
+                count=len(notices),
+                actor=event.actor,
+                whom=_told(notices),
+            ),
             at=now,
         )
     return len(notices)
+
+
+def _told(notices) -> list:
+    """Name who a notice goes to: each person by the method that reached them, each channel."""
+    users = get_user_model().objects.in_bulk({n.person_id for n in notices if n.person_id})
+    methods = ContactMethod.objects.in_bulk(
+        {n.contact_method_id for n in notices if n.contact_method_id}
+    )
+    channels = Channel.objects.select_related("team").in_bulk(
+        {n.channel_id for n in notices if n.channel_id}
+    )
+    whom = []
+    for notice in notices:
+        if notice.person_id:
+            method = methods.get(notice.contact_method_id)
+            user = users.get(notice.person_id)
+            whom.append(
+                detail(
+                    "told_person",
+                    person=person_name(user) if user else "?",
+                    method=method.get_kind_display() if method else "?",
+                )
+            )
+        else:
+            channel = channels.get(notice.channel_id)
+            whom.append(
+                detail(
+                    "told_channel",
+                    team=str(channel.team) if channel else "?",
+                    channel=channel.kind if channel else "?",
+                )
+            )
+    return whom
 
 
 def triage_create_url(service: str, code: str) -> str:

@@ -5,6 +5,7 @@ from django.db import models
 from incidents.history.texts import Detail, choice, detail
 from incidents.history.timeline import event_add
 from incidents.models import TimelineEvent
+from incidents.outreach.paging import person_name
 from incidents.outreach.pushes import action_push_stopped, all_clear_if_resolved, fallback_if_failed
 from notifications.models import Delivery, PushRecord
 
@@ -41,6 +42,8 @@ def delivery_detail(delivery, outcome: str, error: str) -> Detail:
                 customers=devices,
                 **_counts(records),
             )
+    elif delivery.person_id:
+        what = _person_detail(delivery, purpose)
     elif not push:
         channel = delivery.channel.kind if delivery.channel else "?"
         what = detail("page_sent", purpose=purpose, team=str(delivery.team), channel=channel)
@@ -64,6 +67,15 @@ def delivery_detail(delivery, outcome: str, error: str) -> Detail:
     if outcome == "sent":
         return what
     return detail("delivery_error", what=what, error=error, attempt=delivery.attempts)
+
+
+def _person_detail(delivery, purpose) -> Detail:
+    """Name the person a page (or a notice) went to, and by which contact method."""
+    person = person_name(delivery.person)
+    method = delivery.contact_method.get_kind_display() if delivery.contact_method else "?"
+    if delivery.purpose == Delivery.Purpose.PAGE and delivery.tier_level:
+        return detail("person_paged", person=person, method=method, level=delivery.tier_level)
+    return detail("person_told", purpose=purpose, person=person, method=method)
 
 
 def _counts(records) -> dict:

@@ -41,25 +41,25 @@ def incident_reopen_tell(incident: Incident, *, resolved_at, now) -> None:
     held = incident.maintenance_until is not None and incident.maintenance_until > now
     silenced = incident.silenced_until is not None and incident.silenced_until > now
     if not (held or silenced):
-        paged = 0
         tiers = [
             t
             for t in Policy.from_json(incident.policy).tiers
             if t.level <= incident.escalation_level
         ]
-        for tier in tiers:
-            paged += page_tier(incident, tier, now=now, resolved_at=resolved_at)
+        paged = [page_tier(incident, tier, now=now, resolved_at=resolved_at) for tier in tiers]
         if tiers:
             Incident.objects.filter(pk=incident.pk).update(last_paged_at=now)
             incident.last_paged_at = now
+            people = [name for p in paged for name in p.people]
             event_add(
                 incident,
                 Kind.REOPEN_PAGED,
                 detail(
-                    "reopen_paged",
+                    "reopen_paged_people" if people else "reopen_paged",
                     tiers=", ".join(t.name for t in tiers),
-                    channels=paged,
+                    channels=sum(p.channels for p in paged),
                     generation=incident.reopens,
+                    **({"people": ", ".join(dict.fromkeys(people))} if people else {}),
                 ),
                 at=now,
             )

@@ -2,16 +2,22 @@
 
 import os
 import secrets
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from actions.models import Action, PushTemplate, Service, Tier, TriggerRule
 from incidents.models import Integration, hash_token, ingest_kinds
 from notifications.models import Channel, Customer, Device, Team
+from oncall import services as oncall
+from oncall.models import ContactMethod, Layer, LayerParticipant, Override, Schedule
+from oncall.selectors import oncall_at
 from statuspage.models import OpenFinanceEndpoint
 from support.roles import CX_STAFF, SUPPORT, groups_ensure
 
@@ -38,6 +44,36 @@ OPEN_FINANCE_LOGIN = [
     "/open-banking/accounts/v2/accounts",
     "/open-banking/accounts/v2/accounts/{accountId}/balances",
 ]
+# The N1 analysts on call for tier 1 (docs/oncall.md): (username, first name, last name,
+# password environment variable, file under var/, SMS number). Each is woken by SMS at
+# once and, if nobody has acknowledged, by e-mail five minutes later.
+RESPONDERS = [
+    ("ana", "Ana", "Souza", "CXHUB_DEMO_ANA_PASSWORD", "demo_ana_password", "+5511990000001"),
+    (
+        "bruno",
+        "Bruno",
+        "Lima",
+        "CXHUB_DEMO_BRUNO_PASSWORD",
+        "demo_bruno_password",
+        "+5511990000002",
+    ),
+    (
+        "carla",
+        "Carla",
+        "Dias",
+        "CXHUB_DEMO_CARLA_PASSWORD",
+        "demo_carla_password",
+        "+5511990000003",
+    ),
+]
+RESPONDER_EMAIL_DOMAIN = "bank.example"
+EMAIL_AFTER_MINUTES = 5
+SCHEDULE_NAME = "Plantão N1"
+SCHEDULE_ZONE = "America/Sao_Paulo"
+# The rotation's first handoff: a Monday at 09:00 in the schedule's zone; a week each.
+ROTATION_START = (date(2026, 1, 5), time(9))
+# The demo override: from 18:00 tomorrow to 08:00 the day after, in the schedule's zone.
+OVERRIDE_FROM, OVERRIDE_HOURS = time(18), 14
 PUSH_MESSAGE = "Infelizmente nosso app está indisponível, avisaremos quando voltar"
 # Customers whose locale is en get these; everyone else the action's pt-BR texts.
 ENGLISH = {
@@ -107,7 +143,11 @@ class Command(BaseCommand):
             PushTemplate.objects.update_or_create(
                 action=action, purpose=purpose, locale="en", defaults={"text": text}
             )
+        groups_ensure()
+        responder_passwords, schedule = self._oncall(teams["n1"])
         for level, name, team, occurrences, minutes in TIERS:
+            # Tier 1 pages the N1 analyst on call; nobody on call falls back to n1's channels.
+            target = {"target": Tier.Target.ONCALL, "schedule": schedule} if level == 1 else {}
             Tier.objects.update_or_create(
                 action=action,
                 level=level,
@@ -116,6 +156,7 @@ class Command(BaseCommand):
                     "team": teams[team],
                     "after_occurrences": occurrences,
                     "after_minutes": minutes,
+                    **target,
                 },
             )
         customers = [(e, loc, {}, d) for e, loc, d in CUSTOMERS] + SAFEGUARD_CUSTOMERS
@@ -145,7 +186,6 @@ class Command(BaseCommand):
             env=None,
         )
         password = self._user("admin", "CXHUB_DEMO_PASSWORD", "demo_password", superuser=True)
-        groups_ensure()
         role_passwords = {
             username: self._user(username, env_name, file_name, role=role)
             for username, role, env_name, file_name in DEMO_ROLE_USERS
@@ -161,6 +201,15 @@ class Command(BaseCommand):
         self.stdout.write(f"  Status page: {base}/status/  in-app status: {base}/api/v1/status")
         for username, role, *_ in DEMO_ROLE_USERS:
             self.stdout.write(f"  {role}: login {username} / {role_passwords[username]}")
+        now = timezone.now()
+        on_call = ", ".join(p.get_username() for p in oncall_at(schedule, now)) or "nobody"
+        self.stdout.write(
+            f"  On call: schedule '{SCHEDULE_NAME}' (weekly, with an override), {on_call} now; "
+            f"tier 1 pages them by SMS, then e-mail after {EMAIL_AFTER_MINUTES} min "
+            f"({base}/oncall/):"
+        )
+        for username, *_ in RESPONDERS:
+            self.stdout.write(f"    login {username} / {responder_passwords[username]}")
         self.stdout.write("  Credentials, each for one thing only:")
         self.stdout.write(f"  Token:  {token}  (cxhub triggers: POST /api/v1/triggers)")
         self.stdout.write(
@@ -188,6 +237,64 @@ class Command(BaseCommand):
             "integrations and customers; Support read incidents and acknowledge, resolve, "
             "silence (docs/security.md)."
         )
+
+    def _oncall(self, team):
+        """Create the N1 responders, their contact methods and their weekly schedule.
+
+        Return their passwords and the schedule. An override (another analyst
+        covering tomorrow night) is added when none lies ahead, so a rerun adds
+        nothing while the last one is still to come.
+        """
+        passwords, people = {}, []
+        for position, (username, first, last, env_name, file_name, phone) in enumerate(RESPONDERS):
+            passwords[username] = self._user(username, env_name, file_name, role=SUPPORT)
+            user = get_user_model().objects.get(username=username)
+            email = f"{username}@{RESPONDER_EMAIL_DOMAIN}"
+            if (user.first_name, user.last_name, user.email) != (first, last, email):
+                user.first_name, user.last_name, user.email = first, last, email
+                user.save(update_fields=["first_name", "last_name", "email"])
+            for order, (kind, address, delay) in enumerate(
+                [("sms", phone, 0), ("email", email, EMAIL_AFTER_MINUTES)]
+            ):
+                method = ContactMethod.objects.filter(user=user, kind=kind).first()
+                method = method or ContactMethod(user=user, kind=kind)
+                method.address, method.position, method.delay_minutes = address, order, delay
+                method.enabled = True
+                oncall.contact_method_save(method)
+            people.append((position, user))
+        zone = ZoneInfo(SCHEDULE_ZONE)
+        schedule, _ = Schedule.objects.update_or_create(
+            name=SCHEDULE_NAME, defaults={"time_zone": SCHEDULE_ZONE, "team": team}
+        )
+        day, handoff = ROTATION_START
+        layer, _ = Layer.objects.update_or_create(
+            schedule=schedule,
+            order=1,
+            defaults={
+                "name": "N1",
+                "rotation_type": Layer.Rotation.WEEKLY,
+                "start": datetime.combine(day, handoff, tzinfo=zone),
+                "end": None,
+            },
+        )
+        for position, user in people:
+            LayerParticipant.objects.update_or_create(
+                layer=layer, user=user, defaults={"position": position}
+            )
+        now = timezone.now()
+        oncall.schedule_shifts_refresh(schedule.pk, now=now)
+        if not Override.objects.filter(schedule=schedule, end__gt=now).exists():
+            tomorrow = timezone.localtime(now, zone).date() + timedelta(days=1)
+            start = datetime.combine(tomorrow, OVERRIDE_FROM, tzinfo=zone)
+            on_duty = oncall_at(schedule, start)
+            cover = next(user for _, user in people if user not in on_duty)
+            oncall.override_create(
+                schedule=schedule,
+                user=cover,
+                start=start,
+                end=start + timedelta(hours=OVERRIDE_HOURS),
+            )
+        return passwords, schedule
 
     def _integration_token(
         self,

@@ -43,8 +43,11 @@ def sms_gateway(settings):
     gateway.close()
 
 
-def person(name):
-    user = User.objects.create_user(name, email=f"{name}@bank.test", is_staff=True)
+def person(name, full_name=""):
+    first, _sep, last = full_name.partition(" ")
+    user = User.objects.create_user(
+        name, email=f"{name}@bank.test", is_staff=True, first_name=first, last_name=last
+    )
     user.groups.add(Group.objects.get(name=SUPPORT))
     ContactMethod.objects.create(
         user=user, kind="sms", address="+55119999900" + str(user.pk).zfill(2)
@@ -58,7 +61,7 @@ def person(name):
 @pytest.fixture
 def oncall(scenario, clock):
     """Ana on call in "N1 on call" (a daily layer of one); tier 1 pages it."""
-    ana = person("ana")
+    ana = person("ana", "Ana Souza")
     schedule = Schedule.objects.create(name="N1 on call", time_zone="America/Sao_Paulo")
     layer = Layer.objects.create(
         schedule=schedule, rotation_type="daily", start=START - timedelta(days=1)
@@ -103,7 +106,7 @@ def test_the_person_on_call_gets_the_sms_now_and_the_e_mail_five_minutes_later(
     assert sweep()["deliveries"] == 1  # the sweep publishes the step now due
     send_due()
     assert [m["to"] for m in fallback.outbox] == [["ana@bank.test"]]
-    assert incident.events.filter(kind="tier_paged", detail__contains="ana, on call").exists()
+    assert incident.events.filter(kind="tier_paged", detail__contains="Ana Souza, on call").exists()
 
 
 def test_acknowledging_from_the_person_s_link_stops_the_next_steps_and_says_who(
@@ -185,7 +188,7 @@ def test_the_admin_shows_who_is_on_call_per_tier(oncall, admin_client):
     post_original(10)
     incident = Incident.objects.get()
     page = admin_client.get(f"/admin/incidents/incident/{incident.pk}/change/").content.decode()
-    assert "Tier 1 (Analista N1): ana" in page
+    assert "Tier 1 (Analista N1): Ana Souza" in page
 
 
 def test_a_locmem_page_to_person_is_a_real_delivery(oncall, settings):
@@ -203,3 +206,134 @@ def test_the_action_s_tiers_show_who_is_on_call_now(oncall, admin_client, scenar
     text = page.content.decode()
     cells = [text[i : i + 80] for i in range(len(text)) if text.startswith("field-oncall_now", i)]
     assert any("ana" in c for c in cells), cells
+
+
+def timeline(incident, language="en"):
+    from django.utils import translation
+
+    from incidents.history.texts import event_text
+
+    with translation.override(language):
+        return [(e.kind, event_text(e)) for e in incident.events.order_by("at", "pk")]
+
+
+def test_the_timeline_names_each_person_paged_and_by_what(oncall, sms_gateway, clock):
+    post_original(10)
+    incident = Incident.objects.get()
+    send_due()
+    clock.shift(timedelta(minutes=5))
+    sweep()
+    send_due()
+    lines = timeline(incident)
+    paging = [text for kind, text in lines if kind == "tier_paged"]
+    assert paging == [
+        "Tier 1 (Analista N1) at 10 occurrences: paging Ana Souza, on call in N1 on call, "
+        "by SMS now, E-mail after 5 min, one after another until acknowledged"
+    ]  # and no "paged through 0 channel(s)" line: no channel was paged
+    sent = [text for kind, text in lines if kind == "delivery_sent" and "push" not in text]
+    assert sent == ["Paged Ana Souza by SMS (tier 1)", "Paged Ana Souza by E-mail (tier 1)"]
+    portuguese = dict(timeline(incident, "pt-br"))
+    assert portuguese["tier_paged"] == (
+        "Nível 1 (Analista N1) em 10 ocorrências: acionando Ana Souza, de plantão em N1 on "
+        "call, por SMS agora, E-mail após 5 min, um depois do outro até alguém reconhecer"
+    )
+    assert "Ana Souza acionado(a) por E-mail (nível 1)" in dict(
+        (t, k) for k, t in timeline(incident, "pt-br")
+    )
+
+
+def test_several_people_paged_at_once_are_counted_in_the_plural():
+    from django.utils import translation
+
+    from incidents.history.texts import detail
+
+    line = detail(
+        "oncall_paging",
+        level=1,
+        name="Analista N1",
+        occurrences=10,
+        schedule="N1",
+        people="Ana Souza, Bruno Lima",
+        count=2,
+        steps=[detail("step_now", method="SMS"), detail("step_after", method="E-mail", minutes=5)],
+    )
+    assert str(line) == (
+        "Tier 1 (Analista N1) at 10 occurrences: paging 2 people on call in N1 (Ana Souza, "
+        "Bruno Lima), each by SMS now, E-mail after 5 min, one after another until acknowledged"
+    )
+    from incidents.history.texts import render_params
+
+    with translation.override("pt-br"):
+        assert render_params(line.as_json()) == (
+            "Nível 1 (Analista N1) em 10 ocorrências: acionando 2 pessoas de plantão em N1 "
+            "(Ana Souza, Bruno Lima), cada uma por SMS agora, E-mail após 5 min, um depois do "
+            "outro até alguém reconhecer"
+        )
+
+
+def test_the_people_told_of_the_acknowledgement_are_named(oncall, sms_gateway, client):
+    post_original(10)
+    incident = Incident.objects.get()
+    send_due()
+    client.force_login(oncall["ana"])
+    client.post(f"/support/incidents/{incident.pk}/acknowledge/")
+    told = dict(timeline(incident))["teams_told"]
+    assert told == "1 paged person or channel told it was acknowledged by ana: Ana Souza by SMS"
+    assert dict(timeline(incident, "pt-br"))["teams_told"] == (
+        "1 pessoa ou canal acionado avisado de que ana reconheceu: Ana Souza por SMS"
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "kind_label", "gap_text", "oncall_line"),
+    [
+        (
+            "en",
+            "Nobody on call",
+            "Tier 1 (Analista N1): nobody on call in N1 on call can be paged",
+            "nobody: the team",
+        ),
+        (
+            "pt-br",
+            "Ninguém de plantão",
+            "Nível 1 (Analista N1): ninguém de plantão em N1 on call pode ser acionado",
+            "ninguém",
+        ),
+    ],
+)
+def test_the_support_page_shows_the_gap_when_nobody_is_on_call(
+    oncall, clock, client, language, kind_label, gap_text, oncall_line
+):
+    Layer.objects.update(end=START - timedelta(hours=1))
+    oncall_services.schedule_shifts_refresh(oncall["schedule"].pk)
+    post_original(10)
+    incident = Incident.objects.get()
+    client.force_login(oncall["ana"])
+    page = client.get(
+        f"/support/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    assert kind_label in page
+    assert gap_text in page
+    assert oncall_line in page
+    # The page went to the team's channels instead, and the timeline counts them.
+    assert (
+        "Tier 1 (Analista N1) paged through 1 channel(s)" in dict(timeline(incident))["tier_paged"]
+    )
+
+
+def test_a_reopen_names_the_person_on_call_paged_again(oncall, scenario, clock):
+    from incidents.services import incident_resolve
+
+    scenario["action"].flap_minutes = 5
+    scenario["action"].save()
+    post_original(10)
+    incident = Incident.objects.get()
+    incident_resolve(incident_id=incident.pk, by="ana")
+    clock.shift(timedelta(minutes=1))
+    post_original(1)  # within the flap window: the same incident reopens
+    lines = dict(timeline(incident))
+    assert lines["reopen_paged"] == (
+        "Reopened (1): the tiers paged before (Analista N1) paged again: Ana Souza on call, "
+        "and 0 channel(s)"
+    )
+    assert pages(person__isnull=False, key__endswith=":o1").count() == 2  # SMS, then e-mail
