@@ -127,7 +127,7 @@ def main():
         for n in range(args.rounds):
             for key in ("empty", "full") if n % 2 == 0 else ("full", "empty"):
                 answer = sides[key].ask(reports=args.reports)
-                if answer["counted"] != args.reports:
+                if answer["counted"] < args.reports:
                     raise SystemExit(f"{key}: counted {answer['counted']} of {args.reports}")
                 rounds[key].append(answer)
                 print(key, json.dumps(answer), flush=True)
@@ -136,12 +136,14 @@ def main():
             side.close()
     summary = {}
     for key, answers in rounds.items():
-        drain = [(a["drain"]["cpu"] + a["drain"]["db_cpu"]) / args.reports for a in answers]
+        # A drain also counts what an earlier round left for later (a stateful sender's
+        # ordered reports): the cost is per report it counted.
+        drain = [(a["drain"]["cpu"] + a["drain"]["db_cpu"]) / a["counted"] for a in answers]
         sweep = [a["sweep"]["cpu"] + a["sweep"]["db_cpu"] for a in answers]
         summary[key] = {
             "drain_cpu_ms_per_trigger": statistics.median(drain) * 1000,
             "drain_wall_ms_per_trigger": statistics.median(
-                a["drain"]["wall"] / args.reports for a in answers
+                a["drain"]["wall"] / a["counted"] for a in answers
             )
             * 1000,
             "drain_db_share": statistics.median(

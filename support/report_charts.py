@@ -5,7 +5,8 @@ Pure functions, drawn by templates as inline SVG (no JavaScript library, no CDN)
 
 from dataclasses import dataclass, field
 
-from django.utils.html import format_html_join
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 # Colours of stacked series, in order; the CSS draws nothing of its own here.
 PALETTE = ["#5b8def", "#d9480f", "#7b3fc4", "#2f855a", "#b7791f", "#c0392b", "#667085"]
@@ -90,28 +91,32 @@ class ColumnChart:
         """Return the segments as SVG rectangles.
 
         A year's chart is 53 weeks of up to 20 services, a thousand segments: drawn by
-        a template loop they cost more than every query of the page (0.4 s on the
-        seeded year), built here a few milliseconds.
+        a template loop (or `format_html_join`, an escape per number) they cost more
+        than every query of the page; numbers need no escaping, a series name is
+        escaped once.
         """
-        return format_html_join(
-            "",
-            '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {}</title></rect>',
-            ((s.x, s.y, s.width, s.height, s.color, s.series, s.count) for s in self.segments),
+        names = {s.series: escape(s.series) for s in self.segments}
+        return mark_safe(  # noqa: S308 (numbers, and names escaped above)
+            "".join(
+                f'<rect x="{s.x}" y="{s.y}" width="{s.width}" height="{s.height}" '
+                f'fill="{s.color}"><title>{names[s.series]}: {s.count}</title></rect>'
+                for s in self.segments
+            )
         )
 
     def axis_svg(self) -> str:
         """Return each column's total (when not zero) and its label under the axis."""
-        totals = format_html_join(
-            "",
-            '<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>',
-            ((x, y, n) for x, y, n in self.totals if n),
+        below = self.bottom + 16
+        totals = "".join(
+            f'<text class="axis" x="{x}" y="{y}" text-anchor="middle">{n}</text>'
+            for x, y, n in self.totals
+            if n
         )
-        labels = format_html_join(
-            "",
-            '<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>',
-            ((x, self.bottom + 16, label) for x, label in self.x_labels),
+        labels = "".join(
+            f'<text class="axis" x="{x}" y="{below}" text-anchor="middle">{escape(label)}</text>'
+            for x, label in self.x_labels
         )
-        return totals + labels
+        return mark_safe(totals + labels)  # noqa: S308 (numbers, and labels escaped)
 
 
 def column_chart(
