@@ -174,6 +174,26 @@ def test_chart_coordinates_stay_numbers_in_portuguese(client, support_user, inci
     assert "Ocorrências ao longo do tempo" in html
 
 
+def test_chart_legend_names_every_mark_kind_in_portuguese(client, support_user, incident):
+    client.force_login(support_user)
+    html = client.get(
+        reverse("support:incident", args=[incident.pk]), HTTP_ACCEPT_LANGUAGE="pt-BR"
+    ).content.decode()
+    legend = html[html.index("<figcaption>", html.index('id="chart"')) :]
+    legend = legend[: legend.index("</figcaption>")]
+    keys = re.findall(r'<span class="key ([a-z_]+)"></span>\s*([^<]+?)\s*(?=<|$)', legend)
+    assert dict(keys) == {
+        "bar": "ocorrências por intervalo",
+        "push": "push aos clientes",
+        "page": "acionamento de nível",
+        "acknowledged": "reconhecido",
+        "ack_expired": "reconhecimento expirou",
+        "silenced": "silenciado",
+        "resolved": "resolvido",
+        "reopened": "reaberto",
+    }
+
+
 def test_list_pages_keep_their_filters(client, support_user, scenario):
     now = timezone.now()
     for minutes in range(30):
