@@ -29,6 +29,21 @@ class RedactFilter(logging.Filter):
         return True
 
 
+class ClientErrorFilter(logging.Filter):
+    """Log a refused request (a 4xx) as its one line, without the exception's traceback.
+
+    Django attaches the PermissionDenied or SuspiciousOperation it turned into the 403
+    or 400 to the record; its traceback says nothing the line does not, and buries
+    the lines that matter. A 5xx keeps its traceback.
+    """
+
+    def filter(self, record):
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 500:
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """Format a record as `{"time", "level", "logger", "message", ...}` on one line."""
 

@@ -3,6 +3,7 @@
 import io
 import logging
 import re
+import sys
 
 import pytest
 
@@ -67,3 +68,42 @@ def test_beat_routine_is_summed_up_once_a_minute_and_what_did_something_shows(ro
     emit("celery.beat", "Scheduler: Sending due task %s (%s)", ("sweep", SWEEP))
     summary = stream.getvalue().splitlines()[-1]
     assert summary.startswith("Routine: 25 scheduled task line(s) in the last 61 s")
+
+
+@pytest.fixture
+def console():
+    """The console handler the settings configure, writing to a string for the test."""
+    [handler] = [h for h in logging.getLogger().handlers if h.name == "console"]
+    request_logger = logging.getLogger("django.request")
+    disabled, request_logger.disabled = request_logger.disabled, False
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
+    request_logger.disabled = disabled
+
+
+def test_a_forbidden_page_is_one_warning_line_without_a_traceback(
+    client, django_user_model, console
+):
+    outsider = django_user_model.objects.create_user("outsider", password="x", is_staff=True)
+    client.force_login(outsider)
+    assert client.get("/support/reports/").status_code == 403
+    lines = console.getvalue().splitlines()
+    assert len(lines) == 1, lines
+    assert re.fullmatch(
+        rf"{ISO} WARNING django.request Forbidden \(Permission denied\): /support/reports/",
+        lines[0],
+    )
+
+
+def test_a_server_error_keeps_its_traceback():
+    error = record("django.request", "Internal Server Error: %s", ("/x",), logging.ERROR)
+    error.status_code = 500
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        error.exc_info = sys.exc_info()
+    [handler] = [h for h in logging.getLogger().handlers if h.name == "console"]
+    assert all(f.filter(error) for f in handler.filters)
+    assert "Traceback" in handler.format(error)
