@@ -38,6 +38,36 @@ def test_support_pages_need_a_login(client, incident):
         assert "next=" in response["Location"]
 
 
+def test_a_logged_out_form_post_returns_to_the_incident_page_after_the_login(
+    client, support_user, incident
+):
+    from urllib.parse import parse_qs, urlsplit
+
+    page = reverse("support:incident", args=[incident.pk])
+    for url in (
+        reverse("support:incident-operate", args=[incident.pk, "acknowledge"]),
+        reverse("support:incident-status-update", args=[incident.pk]),
+    ):
+        response = client.post(url, {"note": "on it"})
+        assert response.status_code == 302, url
+        login = urlsplit(response["Location"])
+        assert login.path == reverse("admin:login")
+        assert parse_qs(login.query)["next"] == [page]
+    support_user.set_password("pw-for-tests")
+    support_user.save()
+    logged_in = client.post(
+        response["Location"],
+        {"username": support_user.username, "password": "pw-for-tests", "next": page},
+        follow=True,
+    )
+    assert logged_in.redirect_chain[-1][0] == page
+    assert logged_in.status_code == 200
+    # The page holds the button the POST came from.
+    acknowledge = reverse("support:incident-operate", args=[incident.pk, "acknowledge"])
+    assert f'action="{acknowledge}"' in logged_in.content.decode()
+    Incident.objects.filter(pk=incident.pk, acknowledged_at=None).get()  # nothing ran
+
+
 def test_forbidden_page_says_why_in_the_readers_language(client, django_user_model):
     outsider = django_user_model.objects.create_user("outsider", password="x", is_staff=True)
     client.force_login(outsider)
