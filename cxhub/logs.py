@@ -29,6 +29,21 @@ class RedactFilter(logging.Filter):
         return True
 
 
+class ClientErrorFilter(logging.Filter):
+    """Log a refused request (a 4xx) as its one line, without the exception's traceback.
+
+    Django attaches the PermissionDenied or SuspiciousOperation it turned into the 403
+    or 400 to the record; its traceback says nothing the line does not, and buries
+    the lines that matter. A 5xx keeps its traceback.
+    """
+
+    def filter(self, record):
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 500:
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """Format a record as `{"time", "level", "logger", "message", ...}` on one line."""
 
@@ -87,13 +102,14 @@ def routine_task_names() -> set[str]:
 
 
 class RoutineFilter(logging.Filter):
-    """Keep beat's routine bookkeeping at DEBUG: at most one INFO line a minute about it.
+    """Keep Celery's bookkeeping at DEBUG: at most one INFO line a minute about it.
 
-    A scheduled task's "sending", "received" and "succeeded" lines (with nothing done)
-    are counted instead of logged; the first routine line of each minute becomes a
-    summary of what was counted. A run that did something, a failure, and every line
-    a task logs itself (PUSH, PAGE, ...) pass untouched. With LOG_LEVEL=DEBUG every
-    line passes, as DEBUG.
+    A task's "received" and "succeeded" lines are bookkeeping: a task that did
+    something says so in its own lines (PUSH, PAGE, ...). Those of the tasks beat
+    schedules are counted, and beat's first line of each minute becomes a summary
+    of what it counted (only beat's: a worker's pool processes would each add one).
+    A scheduled run that did something, a retry, a failure and every line a task
+    logs itself pass untouched. With LOG_LEVEL=DEBUG every line passes, as DEBUG.
     """
 
     interval = 60.0
@@ -106,20 +122,33 @@ class RoutineFilter(logging.Filter):
     def filter(self, record):
         if record.levelno != logging.INFO or record.name not in ROUTINE_LOGGERS:
             return True
-        if not self._routine(record):
+        routine = self._routine(record)
+        if not (routine or self._bookkeeping(record)):
             return True
         record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         if logging.getLogger().isEnabledFor(logging.DEBUG):
             return True
+        if not routine:
+            return False
         self.counted += 1
         now = time.monotonic()
-        if now - self.last_summary < self.interval:
+        if record.name != "celery.beat" or now - self.last_summary < self.interval:
             return False
         record.levelno, record.levelname = logging.INFO, "INFO"
         record.msg = "Routine: %s scheduled task line(s) in the last %s s, nothing to report"
         record.args = (self.counted, round(now - self.last_summary))
         self.counted, self.last_summary = 0, now
         return True
+
+    @staticmethod
+    def _bookkeeping(record) -> bool:
+        """Say whether a worker line only says an unscheduled task arrived or finished."""
+        context = record.args if isinstance(record.args, dict) else {}
+        if context.get("name") in routine_task_names():
+            return False  # a scheduled run that did something
+        if record.name == "celery.worker.strategy":
+            return "name" in context
+        return record.name == "celery.app.trace" and "return_value" in context
 
     @staticmethod
     def _routine(record) -> bool:

@@ -670,6 +670,8 @@ LOGGING = {
     # Tokens sent in a URL path must not reach the log (cxhub.gunicorn does the access log).
     "filters": {
         "redact": {"()": "cxhub.logs.RedactFilter"},
+        # A 403 or 400 is one WARNING line, not a traceback.
+        "client_error": {"()": "cxhub.logs.ClientErrorFilter"},
         # Beat's bookkeeping (every few seconds) at DEBUG, so PUSH and PAGE lines show.
         "routine": {"()": "cxhub.logs.RoutineFilter"},
     },
@@ -677,7 +679,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": CXHUB_LOG_FORMAT,
-            "filters": ["redact", "routine"],
+            "filters": ["redact", "client_error", "routine"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -5,7 +5,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -28,11 +28,17 @@ CALENDAR_PAST = timedelta(days=14)
 
 
 def responder_required(view):
-    """Send the anonymous to the login page; refuse a logged-in person without a role."""
+    """Send the anonymous to the login page; refuse a logged-in person without a role.
 
-    @login_required
+    After the login, a POST's sender lands on "My on-call", which holds every form
+    here: back at the POST's own URL the browser would GET it and meet a 405.
+    """
+
     @wraps(view)
     def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            back = reverse("oncall:mine") if request.method == "POST" else None
+            return redirect_to_login(back or request.get_full_path())
         if not request.user.has_perm(RESPONDER):
             raise PermissionDenied
         return view(request, *args, **kwargs)

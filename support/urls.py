@@ -16,7 +16,7 @@ urlpatterns = [
     # Before the operations' pattern, which would take "status-update" for one.
     path(
         "incidents/<uuid:pk>/status-update/",
-        update_views.incident_update_post,
+        views.login_then_incident(update_views.incident_update_post),
         name="incident-status-update",
     ),
     path(

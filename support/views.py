@@ -1,12 +1,14 @@
 """Support pages: incident history and one incident's story, for logged-in staff."""
 
 from dataclasses import asdict
+from functools import wraps
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -147,8 +149,24 @@ class IncidentDetailView(PermissionRequiredMixin, DetailView):
         return context
 
 
+def login_then_incident(view):
+    """Send the logged-out to the login, then back to the incident page that holds the form.
+
+    An operation's URL answers only POST: sent back to it after the login, the
+    browser would GET it and meet a 405. The incident page holds the same button.
+    """
+
+    @wraps(view)
+    def wrapped(request, pk, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(reverse("support:incident", args=[pk]))
+        return view(request, pk, *args, **kwargs)
+
+    return wrapped
+
+
+@login_then_incident
 @require_POST
-@login_required
 def incident_operate(request, pk, operation):
     """Run one operation (acknowledge, resolve, ...) on an incident, if allowed."""
     op = OPERATIONS.get(operation)

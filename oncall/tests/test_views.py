@@ -41,6 +41,9 @@ def test_nobody_without_a_role_sees_it_and_the_anonymous_are_sent_to_log_in(peop
     plain = User.objects.create_user("plain", is_staff=True)
     assert client_of(plain).get("/oncall/").status_code == 403
     assert Client().get("/oncall/")["Location"].startswith("/admin/login/")
+    # A form sent logged out comes back to the page that holds it, not to a POST-only URL.
+    sent = Client().post("/oncall/test-page/")
+    assert sent["Location"] == "/admin/login/?next=/oncall/"
 
 
 def test_handing_my_shift_to_a_colleague_makes_them_on_call(ready, people):

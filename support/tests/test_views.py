@@ -38,6 +38,36 @@ def test_support_pages_need_a_login(client, incident):
         assert "next=" in response["Location"]
 
 
+def test_a_logged_out_form_post_returns_to_the_incident_page_after_the_login(
+    client, support_user, incident
+):
+    from urllib.parse import parse_qs, urlsplit
+
+    page = reverse("support:incident", args=[incident.pk])
+    for url in (
+        reverse("support:incident-operate", args=[incident.pk, "acknowledge"]),
+        reverse("support:incident-status-update", args=[incident.pk]),
+    ):
+        response = client.post(url, {"note": "on it"})
+        assert response.status_code == 302, url
+        login = urlsplit(response["Location"])
+        assert login.path == reverse("admin:login")
+        assert parse_qs(login.query)["next"] == [page]
+    support_user.set_password("pw-for-tests")
+    support_user.save()
+    logged_in = client.post(
+        response["Location"],
+        {"username": support_user.username, "password": "pw-for-tests", "next": page},
+        follow=True,
+    )
+    assert logged_in.redirect_chain[-1][0] == page
+    assert logged_in.status_code == 200
+    # The page holds the button the POST came from.
+    acknowledge = reverse("support:incident-operate", args=[incident.pk, "acknowledge"])
+    assert f'action="{acknowledge}"' in logged_in.content.decode()
+    Incident.objects.filter(pk=incident.pk, acknowledged_at=None).get()  # nothing ran
+
+
 def test_forbidden_page_says_why_in_the_readers_language(client, django_user_model):
     outsider = django_user_model.objects.create_user("outsider", password="x", is_staff=True)
     client.force_login(outsider)
@@ -172,6 +202,26 @@ def test_chart_coordinates_stay_numbers_in_portuguese(client, support_user, inci
     svg = html[html.index("<svg") : html.index("</svg>")]
     assert re.findall(r'(?:x|y|width|height)="[^"]*,', svg) == []
     assert "Ocorrências ao longo do tempo" in html
+
+
+def test_chart_legend_names_every_mark_kind_in_portuguese(client, support_user, incident):
+    client.force_login(support_user)
+    html = client.get(
+        reverse("support:incident", args=[incident.pk]), HTTP_ACCEPT_LANGUAGE="pt-BR"
+    ).content.decode()
+    legend = html[html.index("<figcaption>", html.index('id="chart"')) :]
+    legend = legend[: legend.index("</figcaption>")]
+    keys = re.findall(r'<span class="key ([a-z_]+)"></span>\s*([^<]+?)\s*(?=<|$)', legend)
+    assert dict(keys) == {
+        "bar": "ocorrências por intervalo",
+        "push": "push aos clientes",
+        "page": "acionamento de nível",
+        "acknowledged": "reconhecido",
+        "ack_expired": "reconhecimento expirou",
+        "silenced": "silenciado",
+        "resolved": "resolvido",
+        "reopened": "reaberto",
+    }
 
 
 def test_list_pages_keep_their_filters(client, support_user, scenario):
