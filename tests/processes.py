@@ -180,6 +180,9 @@ class Gunicorn(LoggedProcess):
                 "-m",
                 "gunicorn",
                 self.app,
+                # Every gunicorn 27 shares one control socket under $HOME by default, and
+                # stopping one deletes it for the others: none of these needs it.
+                "--no-control-socket",
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
