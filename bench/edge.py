@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,14 +64,23 @@ class Line:
                 self.process.wait()
 
 
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback)
+            return response.status == 200
+    except OSError:
+        return False
+
+
 def measure(tree: Path, env: dict, tmp: Path, token: str, seconds: int) -> dict:
     port = free_port()
     env = {**env, "CXHUB_WEB_BIND": f"127.0.0.1:{port}", "CXHUB_BEHIND_PROXY": "false"}
     web = Line(tree, "web", env, tmp / f"web-{tree.name}.log")
     worker = Line(tree, "worker", env, tmp / f"worker-{tree.name}.log")
     try:
-        wait_for(lambda: port_open(port), timeout=90, message="web up")
         base = f"http://127.0.0.1:{port}"
+        # The master listens before its workers have imported Django: wait for answers.
+        wait_for(lambda: port_open(port) and answers(f"{base}/healthz"), timeout=120, message="web")
         wrk(f"{base}/healthz", seconds=1, tmp=tmp)  # warm every gunicorn worker
         wrk(f"{base}/api/v1/triggers", seconds=1, tmp=tmp, body=ONE_TRIGGER, token=token)
         health, _, health_p50, _ = wrk(f"{base}/healthz", seconds=seconds, tmp=tmp)
@@ -79,6 +89,9 @@ def measure(tree: Path, env: dict, tmp: Path, token: str, seconds: int) -> dict:
             f"{base}/api/v1/triggers", seconds=seconds, tmp=tmp, body=ONE_TRIGGER, token=token
         )
         cpu = cpu_seconds(web.process.pid) - cpu
+        if not health or not ingest:
+            log = (tmp / f"web-{tree.name}.log").read_text()[-3000:]
+            raise SystemExit(f"{tree.name}: no 2xx answers ({errors} others); its log:\n{log}")
     finally:
         web.stop()
         worker.stop()
