@@ -10,15 +10,23 @@ triggers spread over 50 actions, 50 incidents) and each process count, it record
 starts that many processes at the same instant, each running the worker's drain
 (`reports_drain`, what the `reports` queue's task does) until nothing is waiting.
 The rate is reports counted / (last `processed_at` - start), from the rows. Between
-runs the incidents are resolved, so each run opens fresh ones. It purges the broker
-database it published to (the sends the pages queued) at the end.
+runs the incidents are resolved, so each run opens fresh ones, and the tables the
+drain touches are `VACUUM ANALYZE`d (a server with autovacuum off keeps every dead
+row otherwise). While the processes run, `pg_stat_activity` is sampled every 20 ms:
+the share of their samples waiting on a lock (and on which statement) says how much
+of the time a process queued behind another. `--trees A,B` runs the drain of other
+checkouts of this repository too (e.g. main's), each on the same storm, so a change
+is measured against the code before it in one run. It purges the broker database it
+published to (the sends the pages queued) at the end.
 """
 
 import argparse
 import os
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,10 +44,23 @@ django.setup()
 from django.db import connection
 from incidents.tasks import reports_drain
 connection.ensure_connection()
+with connection.cursor() as cursor:
+    cursor.execute("SELECT pg_backend_pid()")
+    print(cursor.fetchone()[0], flush=True)
 start = {start}
 time.sleep(max(0.0, start - time.time()))
 print(reports_drain(until=0.0), flush=True)
 """
+
+
+# What a drain reads and writes (autovacuum may be off: dead rows stay until vacuumed).
+VACUUMED = (
+    "incidents_report",
+    "incidents_trigger",
+    "incidents_incident",
+    "incidents_integration",
+    "incidents_timelineevent",
+)
 
 
 def backlog(shape: str, reports: int):
@@ -74,28 +95,77 @@ def backlog(shape: str, reports: int):
         )
 
 
-def run(processes: int, reports: int) -> tuple[float, float]:
+class WaitSampler(threading.Thread):
+    """Sample what the drain processes' backends wait on every 20 ms (a connection of its own)."""
+
+    def __init__(self, pids):
+        super().__init__(daemon=True)
+        self.pids, self.samples, self.done = set(pids), Counter(), threading.Event()
+
+    def run(self):
+        from django.db import connections
+
+        connection = connections.create_connection("default")
+        try:
+            with connection.cursor() as cursor:
+                while not self.done.wait(0.02):
+                    cursor.execute(
+                        "SELECT pid, state, wait_event_type, wait_event, left(query, 40) "
+                        "FROM pg_stat_activity WHERE datname = current_database()"
+                    )
+                    for pid, state, kind, event, query in cursor.fetchall():
+                        if pid in self.pids:
+                            self.samples[_what(state, kind, event, query)] += 1
+        finally:
+            connection.close()
+
+    def shares(self) -> str:
+        total = sum(self.samples.values()) or 1
+        return ", ".join(f"{what} {n / total:.0%}" for what, n in self.samples.most_common(4))
+
+
+def _what(state, kind, event, query) -> str:
+    if kind == "Lock":
+        table = query.split('"')[1] if '"' in query else query
+        return f"lock wait ({query.split()[0]} {table})"
+    if state == "active":
+        return "working in PostgreSQL"
+    if state and state.startswith("idle in transaction"):
+        return "in Python, transaction open"
+    return "in Python, no transaction"
+
+
+def run(processes: int, reports: int, tree: Path) -> tuple[float, float, str]:
     from django.db.models import Max
 
     from incidents.models import Report
 
     start = time.time() + 4.0  # every process imports Django first
-    code = WORKER.format(root=str(ROOT), start=start)
+    code = WORKER.format(root=str(tree), start=start)
     children = [
         subprocess.Popen(  # noqa: S603 (this interpreter, this script's own code)
-            [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", code],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=tree,
+            env={**os.environ, "PYTHONPATH": str(tree)},
         )
         for _ in range(processes)
     ]
+    pids = [int(child.stdout.readline()) for child in children]
+    sampler = WaitSampler(pids)
+    sampler.start()
     counted = []
     for child in children:
-        out, _ = child.communicate(timeout=600)
+        out, _ = child.communicate(timeout=900)
         counted.append(int(out.strip().splitlines()[-1]))
+    sampler.done.set()
+    sampler.join()
     waiting = Report.objects.filter(processed_at__isnull=True).count()
     if waiting or sum(counted) != reports:
         sys.exit(f"{waiting} reports left uncounted; the processes counted {counted}")
     last = Report.objects.aggregate(last=Max("processed_at"))["last"].timestamp()
-    return reports / (last - start), last - start
+    return reports / (last - start), last - start, sampler.shares()
 
 
 def main():
@@ -103,6 +173,12 @@ def main():
     parser.add_argument("--reports", type=int, default=4000)
     parser.add_argument("--processes", default="1,2,4")
     parser.add_argument("--shapes", default="one,fifty")
+    parser.add_argument(
+        "--fifty-reports", type=int, default=2000, help="reports of the 50-action storm"
+    )
+    parser.add_argument(
+        "--trees", default=".", help="checkouts whose drain to run, comma-separated (. is this one)"
+    )
     args = parser.parse_args()
     import django
 
@@ -117,19 +193,24 @@ def main():
         sys.exit("bench/workers.py measures PostgreSQL row locks: set DATABASE_URL.")
     call_command("migrate", verbosity=0)
     call_command("demo", quiet=True)
-    reports = max(100, min(args.reports, 50_000))
+    trees = [ROOT if t == "." else Path(t).resolve() for t in args.trees.split(",")]
     for shape in args.shapes.split(","):
+        reports = args.reports if shape == "one" else args.fifty_reports
+        reports = max(100, min(reports, 50_000))
         for processes in [int(p) for p in args.processes.split(",")]:
-            backlog(shape, reports)
-            with connection.cursor() as cursor:
-                cursor.execute("VACUUM ANALYZE incidents_report")
-            rate, took = run(processes, reports)
-            incidents = Incident.objects.exclude(status=Incident.Status.RESOLVED).count()
-            print(
-                f"{shape:>5} action(s), {processes} process(es): {reports:,} reports in "
-                f"{took:.2f} s = {rate:,.0f} reports/s ({incidents} open incident(s))",
-                flush=True,
-            )
+            for tree in trees:
+                backlog(shape, reports)
+                with connection.cursor() as cursor:
+                    for table in VACUUMED:
+                        cursor.execute(f"VACUUM ANALYZE {table}")
+                rate, took, waits = run(processes, reports, tree)
+                incidents = Incident.objects.exclude(status=Incident.Status.RESOLVED).count()
+                print(
+                    f"{shape:>5} action(s), {processes} process(es), {tree.name}: "
+                    f"{reports:,} reports in {took:.2f} s = {rate:,.0f} reports/s "
+                    f"({incidents} open incident(s)); samples: {waits}",
+                    flush=True,
+                )
     app.control.purge()
 
 

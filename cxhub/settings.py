@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise (static files keep their long cache): everything else no-store.
     "cxhub.middleware.NoStoreMiddleware",
+    # Valid trigger posts (the storm) are answered here, before what people's requests need.
+    "incidents.api.fastpath.FastIngestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -34,7 +34,6 @@ from cxhub.schema import (
     UNAUTHORIZED,
 )
 from incidents import services
-from incidents.api.fastpath import with_fast_path
 from incidents.api.serializers import (
     IncidentDetailSerializer,
     IncidentNoteSerializer,
@@ -52,17 +51,15 @@ _DAY = timedelta(days=1)
 
 
 class TriggerIngestApi(APIView):
-    """Record a batch of triggers from monitoring; processing happens in the worker."""
+    """Record a batch of triggers from monitoring; processing happens in the worker.
+
+    The storm's common case is answered before it gets here (`fastpath.FastIngestMiddleware`).
+    """
 
     authentication_classes = [IntegrationTokenAuthentication]
     # Only cxhub-JSON tokens: an Alertmanager token sends to its own endpoint.
     permission_classes = [integration_of_kind(Integration.Kind.CXHUB)]
     parser_classes = [LimitedJSONParser]
-
-    @classmethod
-    def as_view(cls, **initkwargs):
-        # The storm's common case skips DRF (api.fastpath); the rest comes here.
-        return with_fast_path(super().as_view(**initkwargs))
 
     @extend_schema(
         operation_id="triggers_create",

@@ -87,10 +87,11 @@ def _plain_batch_count(*, now, only=None) -> int:
             return 0
         Report.objects.filter(id__in=ids, processed_at__isnull=True).update(processed_at=now)
         # What this call stamped, whatever a concurrent claim took (SQLite has no row locks).
+        # Plain reports are counted from their triggers: the payload stays unread.
         reports = {
             r.id: r
-            for r in Report.objects.filter(id__in=ids, processed_at=now).select_related(
-                "integration"
+            for r in Report.objects.filter(id__in=ids, processed_at=now).only(
+                "id", "integration_id", "received_at"
             )
         }
         entries = {report_id: Entry(report=r, triggers=[]) for report_id, r in reports.items()}

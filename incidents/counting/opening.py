@@ -1,7 +1,8 @@
 """Occurrences: add them to the action's unresolved incident, opening or reopening one."""
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F
+from django.db.models.sql import UpdateQuery
 
 from actions.models import Action
 from incidents.history.texts import detail
@@ -15,11 +16,14 @@ from notifications.models import Delivery
 Kind = TimelineEvent.Kind
 
 
-def incident_count_occurrence(*, action_id, at, count=1, first_at=None) -> Incident:
+def incident_count_occurrence(
+    *, action_id, at, count=1, first_at=None, seen: Incident | None = None
+) -> Incident:
     """Add occurrences (one unless told) to the action's unresolved incident, opening one if needed.
 
     `at` is when the latest of them arrived, `first_at` the earliest (a new
-    incident opens then; default `at`).
+    incident opens then; default `at`). `seen` is the action's unresolved
+    incident as read before (with its action), if the caller looked.
 
     The F() update takes the incident's row lock until commit, so concurrent
     reports are counted one after the other; the partial unique constraint makes a
@@ -28,6 +32,9 @@ def incident_count_occurrence(*, action_id, at, count=1, first_at=None) -> Incid
     unresolved = Incident.objects.filter(action_id=action_id).exclude(
         status=Incident.Status.RESOLVED
     )
+    if seen is not None and (incident := _count_returning(seen, at=at, count=count)):
+        occurrence_milestone(incident, added=count)
+        return incident
     if unresolved.update(occurrences=F("occurrences") + count, last_occurrence_at=at):
         incident = unresolved.select_related("action").get()
         occurrence_milestone(incident, added=count)
@@ -52,6 +59,27 @@ def incident_count_occurrence(*, action_id, at, count=1, first_at=None) -> Incid
     event_add(incident, Kind.OPENED, detail("opened", action=str(action)), at=first_at)
     occurrence_milestone(incident, added=count)  # a batch may open it past 10 already
     return incident
+
+
+def _count_returning(seen: Incident, *, at, count) -> Incident | None:
+    """Count into `seen` if still unresolved and return it as the UPDATE left it, else None.
+
+    One statement (the ORM's UPDATE with RETURNING) where a count and a re-read
+    were two: the row lock it takes lasts until commit, so the shorter the better.
+    """
+    mine = Incident.objects.filter(pk=seen.pk).exclude(status=Incident.Status.RESOLVED)
+    query = mine.query.chain(UpdateQuery)
+    query.add_update_values({"occurrences": F("occurrences") + count, "last_occurrence_at": at})
+    compiler = query.get_compiler(mine.db)
+    compiler.pre_sql_setup()
+    sql, params = compiler.as_sql()
+    quote = connections[mine.db].ops.quote_name
+    columns = ", ".join(quote(f.column) for f in Incident._meta.concrete_fields)
+    counted = list(Incident.objects.raw(f"{sql} RETURNING {columns}", params))
+    if not counted:
+        return None
+    counted[0].action = seen.action
+    return counted[0]
 
 
 def occurrence_milestone(incident: Incident, *, added: int = 1) -> None:

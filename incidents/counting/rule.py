@@ -9,11 +9,13 @@ through `occurrences_count`.
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from actions.selectors import actions_matching
 from incidents.counting.alerts import alert_detail, alerts_record
 from incidents.counting.opening import incident_count_occurrence
 from incidents.lifecycle.evaluation import incident_evaluate
-from incidents.models import AlertInstance, Report, TimelineEvent, Trigger
+from incidents.models import AlertInstance, Incident, Report, TimelineEvent, Trigger
 
 
 @dataclass
@@ -43,6 +45,11 @@ def occurrences_count(entries, *, now, only_actions=None, counted=None) -> Count
     before, so its triggers join that incident without counting again. Incidents
     are counted in a fixed order, so two batches touching the same actions cannot
     deadlock; each opens at its earliest report.
+
+    An incident's row is the one every worker counting its action needs, and its
+    lock lasts until the caller commits; so everything that can be done without it
+    (matching, linking the triggers to the incident that is open now) is done
+    first, and the locked part is one UPDATE and the evaluation per incident.
     """
     entries = list(entries)
     matches = actions_matching((t.service, t.code) for e in entries for t in e.triggers)
@@ -73,20 +80,47 @@ def occurrences_count(entries, *, now, only_actions=None, counted=None) -> Count
                     reports[action_id].add(report.id)
     for incident_id, ids in joined.items():
         Trigger.objects.filter(id__in=ids, incident=None).update(incident=incident_id)
-    for action_id in sorted(trigger_ids, key=str):
+    order = sorted(trigger_ids, key=str)
+    owned = _owners(order, trigger_ids)
+    # Before any incident row is locked: the triggers join the incident open now.
+    seen = {
+        incident.action_id: incident
+        for incident in Incident.objects.filter(action_id__in=order)
+        .exclude(status=Incident.Status.RESOLVED)
+        .select_related("action")
+    }
+    for action_id in order:
+        if owned[action_id] and action_id in seen:
+            Trigger.objects.filter(id__in=owned[action_id], incident=None).update(
+                incident=seen[action_id]
+            )
+    for action_id in order:
         incident = incident_count_occurrence(
             action_id=action_id,
             at=max(times[action_id]),
             first_at=min(times[action_id]),
             count=len(reports[action_id]) + len(alerts[action_id]),
+            seen=seen.get(action_id),
         )
-        Trigger.objects.filter(id__in=trigger_ids[action_id], incident=None).update(
-            incident=incident
-        )
+        if owned[action_id] and (action_id not in seen or incident.pk != seen[action_id].pk):
+            # Opened, reopened or replaced since the look above: the triggers follow.
+            linked = Q(incident=None)
+            if action_id in seen:
+                linked |= Q(incident=seen[action_id])
+            Trigger.objects.filter(linked, id__in=owned[action_id]).update(incident=incident)
         if alerts[action_id]:
             _alerts_join(incident, alerts[action_id])
         incident_evaluate(incident, now=now)
     return unmatched
+
+
+def _owners(order, trigger_ids) -> dict:
+    """Map each action to the triggers it links: a trigger joins its first action's incident."""
+    owned, seen = {}, set()
+    for action_id in order:
+        owned[action_id] = [t for t in trigger_ids[action_id] if t not in seen]
+        seen.update(owned[action_id])
+    return owned
 
 
 def _alerts_join(incident, alerts) -> None:

@@ -106,6 +106,26 @@ def test_a_valid_request_is_recorded_without_the_drf_view(client, scenario, toke
     assert not report.ordered and report.processed_at is None
 
 
+def test_a_valid_request_skips_the_middleware_people_need(client, scenario, token):
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    with mock.patch.object(SessionMiddleware, "process_request", side_effect=AssertionError):
+        response = post(client, token, ORIGINAL, HTTP_ACCEPT_LANGUAGE="pt-br")
+    assert response.status_code == 202
+    # What the outer middleware adds stays: no-store, the security headers.
+    assert response["Cache-Control"] == "no-store"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Language" not in response  # LocaleMiddleware never ran
+
+
+def test_a_request_the_fast_path_declines_goes_through_every_middleware(client, scenario, token):
+    response = post(client, token, {"gatilhos": []}, HTTP_ACCEPT_LANGUAGE="pt-br")
+    assert response.status_code == 400
+    assert response["Content-Language"] == "pt-br"  # judged by DRF, in the sender's language
+    assert response["X-Frame-Options"] == "DENY"
+    assert not Report.objects.exists()
+
+
 def test_both_paths_answer_the_same(client, scenario, token):
     fast = post(client, token, ORIGINAL)
     with mock.patch.object(fastpath, "_record", return_value=None):
