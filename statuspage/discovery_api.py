@@ -213,6 +213,7 @@ class DiscoveryApi(APIView):
             ),
             304: OpenApiResponse(description="Not modified: the If-None-Match ETag is current."),
             400: OpenApiResponse(DISCOVERY_ERROR, description="A bad page or page-size."),
+            404: OpenApiResponse(description="Another version or feed than those listed."),
             405: OpenApiResponse(DISCOVERY_ERROR, description="A method other than GET or HEAD."),
         },
     )
