@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from actions.models import TriggerRule
 from incidents.models import Incident, TimelineEvent, Trigger
 from incidents.models.policy import Policy
+from incidents.outreach.paging import page_cancel_reason
 from incidents.selectors import incidents_filter
 from notifications.models import Delivery
 from support.chart import Chart, occurrence_chart
@@ -176,7 +177,7 @@ def incident_pages(incident: Incident) -> list[Page]:
             attempts=d.attempts,
             queued_at=d.created_at,
             sent_at=d.sent_at,
-            last_error=d.last_error,
+            last_error=page_cancel_reason(d.last_error),
             person=(d.person.get_full_name() or d.person.get_username()) if d.person else "",
             due_at=d.due_at if d.due_at > d.created_at else None,
             reopened=":o" in d.key,  # page:<incident>:<level>:<channel>[:r<k>]:o<generation>

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop
 
 from incidents.history.texts import detail
 from incidents.history.timeline import event_add, local_time
@@ -22,6 +23,12 @@ logger = logging.getLogger("cxhub.incidents")
 # A digest page lists at most this many pairs (the admin lists them all).
 TRIAGE_LINES = 20
 Kind = TimelineEvent.Kind
+# Why a page step still waiting was cancelled: stored in English (the msgid), shown in
+# the reader's language by the support page (`page_cancel_reason`).
+PAGE_CANCELLED = {
+    Kind.ACKNOWLEDGED: gettext_noop("The incident was acknowledged before it was sent."),
+    Kind.RESOLVED: gettext_noop("The incident was resolved before it was sent."),
+}
 
 
 @dataclass(frozen=True)
@@ -182,6 +189,11 @@ def pages_cancel(incident, *, reason: str) -> int:
     ).update(status=Delivery.Status.CANCELLED, last_error=reason)
 
 
+def page_cancel_reason(text: str) -> str:
+    """Return a page's stored error in the reader's language when it is a known reason."""
+    return gettext(text) if text in PAGE_CANCELLED.values() else text
+
+
 def teams_tell(incident, event: TimelineEvent, *, now) -> int:
     """Tell every channel that paged this incident about an acknowledgement or resolution.
 
@@ -190,7 +202,7 @@ def teams_tell(incident, event: TimelineEvent, *, now) -> int:
     per event and channel.
     """
     verb = {Kind.ACKNOWLEDGED: "acknowledged", Kind.RESOLVED: "resolved"}[event.kind]
-    pages_cancel(incident, reason=f"The incident was {verb} before it was sent.")
+    pages_cancel(incident, reason=PAGE_CANCELLED[event.kind])
     action = incident.action
     note = f" Note: {event.detail}" if event.detail else ""
     paged = (

@@ -337,3 +337,36 @@ def test_a_reopen_names_the_person_on_call_paged_again(oncall, scenario, clock):
         "and 0 channel(s)"
     )
     assert pages(person__isnull=False, key__endswith=":o1").count() == 2  # SMS, then e-mail
+
+
+@pytest.mark.parametrize(
+    ("language", "reason"),
+    [
+        ("en", "The incident was acknowledged before it was sent."),
+        ("pt-br", "O incidente foi reconhecido antes do envio."),
+    ],
+)
+def test_a_cancelled_step_s_reason_is_shown_in_the_reader_s_language(
+    oncall, sms_gateway, client, language, reason
+):
+    post_original(10)
+    incident = Incident.objects.get()
+    send_due()
+    client.force_login(oncall["ana"])
+    client.post(f"/support/incidents/{incident.pk}/acknowledge/")
+    email = pages(contact_method__kind="email").get()
+    # Stored in English, as rows written before were.
+    assert (email.status, email.last_error) == (
+        "cancelled",
+        "The incident was acknowledged before it was sent.",
+    )
+    page = client.get(
+        f"/support/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    assert f'<small class="error">{reason}</small>' in page
+    # An error that is not a known reason is shown as stored.
+    pages(contact_method__kind="email").update(last_error="gateway said 503")
+    page = client.get(
+        f"/support/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    assert '<small class="error">gateway said 503</small>' in page
