@@ -74,7 +74,14 @@ def page_tier(incident, tier: Tier, *, now, repeat: int = 0, resolved_at=None) -
     people = ()
     if target != "team" and tier.schedule_id:
         people = _page_oncall(
-            incident, tier, title=title, key=key, suffix=suffix, now=now, resolved_at=resolved_at
+            incident,
+            tier,
+            title=title,
+            key=key,
+            suffix=suffix,
+            now=now,
+            repeat=repeat,
+            resolved_at=resolved_at,
         )
     if target == "oncall" and people:
         return Paged(people=people)
@@ -114,13 +121,22 @@ def _page_body(incident, tier: Tier, acknowledge: str, resolved_at=None) -> str:
 
 
 def _page_oncall(
-    incident, tier: Tier, *, title: str, key: str, suffix: str, now, resolved_at=None
+    incident,
+    tier: Tier,
+    *,
+    title: str,
+    key: str,
+    suffix: str,
+    now,
+    repeat: int = 0,
+    resolved_at=None,
 ) -> tuple[str, ...]:
     """Page the people on call in the tier's schedule, step by step; return their names.
 
     Each person's page carries an acknowledge link naming them; the timeline says
-    who is paged and by what, in which order. Nobody on call, or nobody with an
-    enabled contact method, is a gap: no one, noted on the timeline.
+    who is paged and by what, in which order, and which repeat it is. Nobody on
+    call, or nobody with an enabled contact method, is a gap: no one, noted on the
+    timeline.
     """
     schedule = Schedule.objects.filter(pk=tier.schedule_id).first()
     people = oncall_at(schedule, now) if schedule is not None else []
@@ -163,13 +179,14 @@ def _page_oncall(
         incident,
         Kind.TIER_PAGED,
         detail(
-            "oncall_paging",
+            "oncall_repaging" if repeat else "oncall_paging",
             level=tier.level,
             name=tier.name,
             occurrences=incident.occurrences,
             schedule=schedule_name,
             people=", ".join(person_name(p) for p in paged),
             count=len(paged),
+            **({"repeat": repeat} if repeat else {}),
             steps=[
                 detail("step_after", method=label, minutes=delay)
                 if delay

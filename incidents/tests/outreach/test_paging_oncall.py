@@ -370,3 +370,25 @@ def test_a_cancelled_step_s_reason_is_shown_in_the_reader_s_language(
         f"/support/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE=language
     ).content.decode()
     assert '<small class="error">gateway said 503</small>' in page
+
+
+def test_a_repeat_that_pages_only_people_on_call_says_which_repeat_it_is(oncall, scenario, clock):
+    scenario["action"].repeat_minutes = 10
+    scenario["action"].save()
+    post_original(10)
+    incident = Incident.objects.get()
+    clock.shift(timedelta(minutes=10))
+    sweep()
+    assert pages(person__isnull=False, key__endswith=":r1").count() == 2
+    assert [t for k, t in timeline(incident) if k in ("tier_paged", "repeat_paged")] == [
+        "Tier 1 (Analista N1) at 10 occurrences: paging Ana Souza, on call in N1 on call, "
+        "by SMS now, E-mail after 5 min, one after another until acknowledged",
+        "Tier 1 (Analista N1) paged again (repeat 1) at 10 occurrences: paging Ana Souza, on "
+        "call in N1 on call, by SMS now, E-mail after 5 min, one after another until "
+        "acknowledged",
+    ]
+    assert [t for k, t in timeline(incident, "pt-br") if k == "tier_paged"][1] == (
+        "Nível 1 (Analista N1) acionado de novo (repetição 1) em 10 ocorrências: acionando "
+        "Ana Souza, de plantão em N1 on call, por SMS agora, E-mail após 5 min, um depois do "
+        "outro até alguém reconhecer"
+    )
