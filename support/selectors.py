@@ -4,6 +4,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -184,6 +185,12 @@ def incident_pages(incident: Incident) -> list[Page]:
         )
         for d in deliveries
     ]
+
+
+def people_names(usernames) -> dict[str, str]:
+    """Return {username: full name} for the people among `usernames` who have a full name."""
+    users = get_user_model().objects.filter(username__in={u for u in usernames if u})
+    return {u.get_username(): u.get_full_name() for u in users if u.get_full_name()}
 
 
 def _by_what(delivery: Delivery) -> str:

@@ -288,12 +288,18 @@ def teams_tell(incident, event: TimelineEvent, *, now) -> int:
             detail(
                 f"paged_told_{verb}",
                 count=len(notices),
-                actor=event.actor,
+                actor=actor_name(event.actor),
                 whom=_told(notices),
             ),
             at=now,
         )
     return len(notices)
+
+
+def actor_name(actor: str) -> str:
+    """Return the full name of the person who acted, by username; else the actor as stored."""
+    user = get_user_model().objects.filter(username=actor).first() if actor else None
+    return person_name(user) if user is not None else actor
 
 
 def _told(notices) -> list:
