@@ -3,7 +3,8 @@
 Support reads (`oncall.view_schedule`); CX staff also add and delete overrides.
 """
 
-from datetime import timedelta
+from datetime import UTC, timedelta
+from datetime import timezone as fixed_offset
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -72,8 +73,19 @@ class ScheduleSerializer(serializers.ModelSerializer):
         return bool(schedule.ical_url)
 
 
+class MomentField(serializers.DateTimeField):
+    """A moment written with the offset it carries (UTC as Z), not in the server's zone."""
+
+    def to_representation(self, value):
+        text = value.isoformat()
+        return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+
+
 class OncallSerializer(serializers.Serializer):
-    at = serializers.DateTimeField()
+    at = MomentField(
+        help_text="The moment asked about, with the offset it was given in (UTC, as Z, when "
+        "it was given without one or not at all)."
+    )
     oncall = PersonSerializer(many=True)
 
 
@@ -160,7 +172,7 @@ class ScheduleListApi(generics.ListAPIView):
             OpenApiParameter(
                 "at",
                 OpenApiTypes.DATETIME,
-                description="ISO 8601; default: now.",
+                description="ISO 8601; default: now. Echoed back with the same offset.",
                 allow_blank=False,
             )
         ],
@@ -173,6 +185,8 @@ class ScheduleOncallApi(ScheduleApi):
     def get(self, request, pk):
         schedule = self.schedule(pk)
         at = moment(request.query_params, "at", default=timezone.now())
+        if not isinstance(at.tzinfo, fixed_offset):
+            at = at.astimezone(UTC)  # given without an offset (read in the server's zone), or now
         people = selectors.oncall_at(schedule, at)
         return Response(OncallSerializer({"at": at, "oncall": people}).data)
 

@@ -4,6 +4,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from actions.models import TriggerRule
 from incidents.models import Incident, TimelineEvent, Trigger
 from incidents.models.policy import Policy
+from incidents.outreach.paging import page_cancel_reason
 from incidents.selectors import incidents_filter
 from notifications.models import Delivery
 from support.chart import Chart, occurrence_chart
@@ -176,13 +178,19 @@ def incident_pages(incident: Incident) -> list[Page]:
             attempts=d.attempts,
             queued_at=d.created_at,
             sent_at=d.sent_at,
-            last_error=d.last_error,
+            last_error=page_cancel_reason(d.last_error),
             person=(d.person.get_full_name() or d.person.get_username()) if d.person else "",
             due_at=d.due_at if d.due_at > d.created_at else None,
             reopened=":o" in d.key,  # page:<incident>:<level>:<channel>[:r<k>]:o<generation>
         )
         for d in deliveries
     ]
+
+
+def people_names(usernames) -> dict[str, str]:
+    """Return {username: full name} for the people among `usernames` who have a full name."""
+    users = get_user_model().objects.filter(username__in={u for u in usernames if u})
+    return {u.get_username(): u.get_full_name() for u in users if u.get_full_name()}
 
 
 def _by_what(delivery: Delivery) -> str:

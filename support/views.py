@@ -146,6 +146,14 @@ class IncidentDetailView(PermissionRequiredMixin, DetailView):
             refresh_version=selectors.incident_version(incident),
             refresh_seconds=_refresh_seconds(),
         )
+        # Who acknowledged, resolved or acted, by full name (the stored username otherwise).
+        context["names"] = selectors.people_names(
+            [
+                incident.acknowledged_by,
+                incident.resolved_by,
+                *(line.actor for line in context["timeline"]),
+            ]
+        )
         return context
 
 

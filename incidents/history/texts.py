@@ -59,6 +59,15 @@ MESSAGES = {
         "acknowledged",
         "count",
     ),
+    "oncall_repaging": (
+        "Tier %(level)s (%(name)s) paged again (repeat %(repeat)s) at %(occurrences)s "
+        "occurrences: paging %(people)s, on call in %(schedule)s, by %(steps)s, one after "
+        "another until acknowledged",
+        "Tier %(level)s (%(name)s) paged again (repeat %(repeat)s) at %(occurrences)s "
+        "occurrences: paging %(count)s people on call in %(schedule)s (%(people)s), each by "
+        "%(steps)s, one after another until acknowledged",
+        "count",
+    ),
     "step_now": gettext_noop("%(method)s now"),
     "step_after": gettext_noop("%(method)s after %(minutes)s min"),
     "person_paged": gettext_noop("Paged %(person)s by %(method)s (tier %(level)s)"),

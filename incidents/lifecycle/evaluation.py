@@ -20,7 +20,7 @@ from incidents.lifecycle.escalation import deadlines, evaluate
 from incidents.lifecycle.resolution import incident_resolve
 from incidents.models import Incident, TimelineEvent
 from incidents.models.policy import Policy
-from incidents.outreach.paging import page_tier
+from incidents.outreach.paging import actor_name, page_tier
 
 QUIET_PERIOD_ACTOR = "cxhub (quiet period)"
 Kind = TimelineEvent.Kind
@@ -76,7 +76,7 @@ def settle(incident: Incident, *, now) -> Hold | None:
                 Kind.ACK_EXPIRED,
                 detail(
                     "ack_expired",
-                    by=incident.acknowledged_by,
+                    by=actor_name(incident.acknowledged_by),
                     at=incident.acknowledged_at,
                     minutes=Policy.from_json(incident.policy).ack_timeout_minutes,
                     level=incident.escalation_level,

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop
 
 from incidents.history.texts import detail
 from incidents.history.timeline import event_add, local_time
@@ -22,6 +23,12 @@ logger = logging.getLogger("cxhub.incidents")
 # A digest page lists at most this many pairs (the admin lists them all).
 TRIAGE_LINES = 20
 Kind = TimelineEvent.Kind
+# Why a page step still waiting was cancelled: stored in English (the msgid), shown in
+# the reader's language by the support page (`page_cancel_reason`).
+PAGE_CANCELLED = {
+    Kind.ACKNOWLEDGED: gettext_noop("The incident was acknowledged before it was sent."),
+    Kind.RESOLVED: gettext_noop("The incident was resolved before it was sent."),
+}
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,14 @@ def page_tier(incident, tier: Tier, *, now, repeat: int = 0, resolved_at=None) -
     people = ()
     if target != "team" and tier.schedule_id:
         people = _page_oncall(
-            incident, tier, title=title, key=key, suffix=suffix, now=now, resolved_at=resolved_at
+            incident,
+            tier,
+            title=title,
+            key=key,
+            suffix=suffix,
+            now=now,
+            repeat=repeat,
+            resolved_at=resolved_at,
         )
     if target == "oncall" and people:
         return Paged(people=people)
@@ -107,13 +121,22 @@ def _page_body(incident, tier: Tier, acknowledge: str, resolved_at=None) -> str:
 
 
 def _page_oncall(
-    incident, tier: Tier, *, title: str, key: str, suffix: str, now, resolved_at=None
+    incident,
+    tier: Tier,
+    *,
+    title: str,
+    key: str,
+    suffix: str,
+    now,
+    repeat: int = 0,
+    resolved_at=None,
 ) -> tuple[str, ...]:
     """Page the people on call in the tier's schedule, step by step; return their names.
 
     Each person's page carries an acknowledge link naming them; the timeline says
-    who is paged and by what, in which order. Nobody on call, or nobody with an
-    enabled contact method, is a gap: no one, noted on the timeline.
+    who is paged and by what, in which order, and which repeat it is. Nobody on
+    call, or nobody with an enabled contact method, is a gap: no one, noted on the
+    timeline.
     """
     schedule = Schedule.objects.filter(pk=tier.schedule_id).first()
     people = oncall_at(schedule, now) if schedule is not None else []
@@ -156,13 +179,14 @@ def _page_oncall(
         incident,
         Kind.TIER_PAGED,
         detail(
-            "oncall_paging",
+            "oncall_repaging" if repeat else "oncall_paging",
             level=tier.level,
             name=tier.name,
             occurrences=incident.occurrences,
             schedule=schedule_name,
             people=", ".join(person_name(p) for p in paged),
             count=len(paged),
+            **({"repeat": repeat} if repeat else {}),
             steps=[
                 detail("step_after", method=label, minutes=delay)
                 if delay
@@ -182,6 +206,11 @@ def pages_cancel(incident, *, reason: str) -> int:
     ).update(status=Delivery.Status.CANCELLED, last_error=reason)
 
 
+def page_cancel_reason(text: str) -> str:
+    """Return a page's stored error in the reader's language when it is a known reason."""
+    return gettext(text) if text in PAGE_CANCELLED.values() else text
+
+
 def teams_tell(incident, event: TimelineEvent, *, now) -> int:
     """Tell every channel that paged this incident about an acknowledgement or resolution.
 
@@ -190,7 +219,7 @@ def teams_tell(incident, event: TimelineEvent, *, now) -> int:
     per event and channel.
     """
     verb = {Kind.ACKNOWLEDGED: "acknowledged", Kind.RESOLVED: "resolved"}[event.kind]
-    pages_cancel(incident, reason=f"The incident was {verb} before it was sent.")
+    pages_cancel(incident, reason=PAGE_CANCELLED[event.kind])
     action = incident.action
     note = f" Note: {event.detail}" if event.detail else ""
     paged = (
@@ -259,12 +288,18 @@ def teams_tell(incident, event: TimelineEvent, *, now) -> int:
             detail(
                 f"paged_told_{verb}",
                 count=len(notices),
-                actor=event.actor,
+                actor=actor_name(event.actor),
                 whom=_told(notices),
             ),
             at=now,
         )
     return len(notices)
+
+
+def actor_name(actor: str) -> str:
+    """Return the full name of the person who acted, by username; else the actor as stored."""
+    user = get_user_model().objects.filter(username=actor).first() if actor else None
+    return person_name(user) if user is not None else actor
 
 
 def _told(notices) -> list:

@@ -38,10 +38,34 @@ def test_who_is_on_call_at_an_iso_moment(ready, people):
     response = client.get(url, {"at": "2026-06-02T07:00:00Z"})
     assert response.status_code == 200
     assert response.json() == {
-        "at": "2026-06-02T04:00:00-03:00",
+        "at": "2026-06-02T07:00:00Z",
         "oncall": [{"username": "bruno", "email": "bruno@bank.test"}],
     }
     assert client.get(url).json()["oncall"] == [{"username": "ana", "email": "ana@bank.test"}]
+
+
+@pytest.mark.parametrize(
+    ("value", "echoed"),
+    [
+        ("2026-06-02T09:00:00+02:00", "2026-06-02T09:00:00+02:00"),
+        ("2026-06-02T04:00:00-03:00", "2026-06-02T04:00:00-03:00"),
+        ("2026-06-02T12:30:00+05:30", "2026-06-02T12:30:00+05:30"),
+        ("2026-06-02T07:00:00Z", "2026-06-02T07:00:00Z"),
+        ("2026-06-02T07:00:00+00:00", "2026-06-02T07:00:00Z"),
+        # Without an offset the moment is read in the server's zone (São Paulo) as before,
+        # and echoed in UTC.
+        ("2026-06-02T04:00:00", "2026-06-02T07:00:00Z"),
+    ],
+)
+def test_the_moment_is_echoed_with_the_caller_s_offset(ready, people, value, echoed):
+    client = client_of(people["ana"])
+    body = client.get(f"/api/v1/schedules/{ready.pk}/oncall", {"at": value}).json()
+    assert body == {"at": echoed, "oncall": [{"username": "bruno", "email": "bruno@bank.test"}]}
+
+
+def test_now_is_echoed_in_utc(ready, people):
+    body = client_of(people["ana"]).get(f"/api/v1/schedules/{ready.pk}/oncall").json()
+    assert body["at"].endswith("Z")
 
 
 @pytest.mark.parametrize("value", ["yesterday", "2026-13-01T00:00:00Z", "2026-06-01T25:00"])
@@ -110,5 +134,8 @@ def test_the_schedule_api_is_in_the_openapi_schema(people):
     paths = schema["paths"]
     assert "/api/v1/schedules/" in paths
     assert "/api/v1/schedules/{id}/oncall" in paths
+    oncall = schema["components"]["schemas"]["Oncall"]["properties"]["at"]
+    assert (oncall["type"], oncall["format"]) == ("string", "date-time")
+    assert "offset" in oncall["description"]
     assert "post" in paths["/api/v1/schedules/{id}/overrides"]
     assert "delete" in paths["/api/v1/schedules/{id}/overrides/{override_id}"]

@@ -47,6 +47,12 @@ def event_text(event) -> str:
 
 
 @register.filter
+def person(username: str, names: dict | None) -> str:
+    """Return the full name of `username` from `names` ({username: full name}), else it."""
+    return (names or {}).get(username) or username
+
+
+@register.filter
 def open_now(user):
     """What is open now for the admin home (support.overview), as far as the user may see."""
     from support.overview import open_now as overview

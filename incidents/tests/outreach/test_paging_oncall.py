@@ -278,9 +278,11 @@ def test_the_people_told_of_the_acknowledgement_are_named(oncall, sms_gateway, c
     client.force_login(oncall["ana"])
     client.post(f"/support/incidents/{incident.pk}/acknowledge/")
     told = dict(timeline(incident))["teams_told"]
-    assert told == "1 paged person or channel told it was acknowledged by ana: Ana Souza by SMS"
+    assert told == (
+        "1 paged person or channel told it was acknowledged by Ana Souza: Ana Souza by SMS"
+    )
     assert dict(timeline(incident, "pt-br"))["teams_told"] == (
-        "1 pessoa ou canal acionado avisado de que ana reconheceu: Ana Souza por SMS"
+        "1 pessoa ou canal acionado avisado de que Ana Souza reconheceu: Ana Souza por SMS"
     )
 
 
@@ -337,3 +339,96 @@ def test_a_reopen_names_the_person_on_call_paged_again(oncall, scenario, clock):
         "and 0 channel(s)"
     )
     assert pages(person__isnull=False, key__endswith=":o1").count() == 2  # SMS, then e-mail
+
+
+@pytest.mark.parametrize(
+    ("language", "reason"),
+    [
+        ("en", "The incident was acknowledged before it was sent."),
+        ("pt-br", "O incidente foi reconhecido antes do envio."),
+    ],
+)
+def test_a_cancelled_step_s_reason_is_shown_in_the_reader_s_language(
+    oncall, sms_gateway, client, language, reason
+):
+    post_original(10)
+    incident = Incident.objects.get()
+    send_due()
+    client.force_login(oncall["ana"])
+    client.post(f"/support/incidents/{incident.pk}/acknowledge/")
+    email = pages(contact_method__kind="email").get()
+    # Stored in English, as rows written before were.
+    assert (email.status, email.last_error) == (
+        "cancelled",
+        "The incident was acknowledged before it was sent.",
+    )
+    page = client.get(
+        f"/support/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    assert f'<small class="error">{reason}</small>' in page
+    # An error that is not a known reason is shown as stored.
+    pages(contact_method__kind="email").update(last_error="gateway said 503")
+    page = client.get(
+        f"/support/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    assert '<small class="error">gateway said 503</small>' in page
+
+
+def test_a_repeat_that_pages_only_people_on_call_says_which_repeat_it_is(oncall, scenario, clock):
+    scenario["action"].repeat_minutes = 10
+    scenario["action"].save()
+    post_original(10)
+    incident = Incident.objects.get()
+    clock.shift(timedelta(minutes=10))
+    sweep()
+    assert pages(person__isnull=False, key__endswith=":r1").count() == 2
+    assert [t for k, t in timeline(incident) if k in ("tier_paged", "repeat_paged")] == [
+        "Tier 1 (Analista N1) at 10 occurrences: paging Ana Souza, on call in N1 on call, "
+        "by SMS now, E-mail after 5 min, one after another until acknowledged",
+        "Tier 1 (Analista N1) paged again (repeat 1) at 10 occurrences: paging Ana Souza, on "
+        "call in N1 on call, by SMS now, E-mail after 5 min, one after another until "
+        "acknowledged",
+    ]
+    assert [t for k, t in timeline(incident, "pt-br") if k == "tier_paged"][1] == (
+        "Nível 1 (Analista N1) acionado de novo (repetição 1) em 10 ocorrências: acionando "
+        "Ana Souza, de plantão em N1 on call, por SMS agora, E-mail após 5 min, um depois do "
+        "outro até alguém reconhecer"
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "acknowledged"), [("en", "Acknowledged"), ("pt-br", "Reconhecido")]
+)
+def test_the_support_page_names_who_acknowledged_by_full_name(
+    oncall, sms_gateway, client, language, acknowledged
+):
+    carla = person("carla", "Carla Dias")
+    nameless = person("zeca")
+    post_original(10)
+    incident = Incident.objects.get()
+    send_due()
+    # Carla answers Ana's page from its signed link: the audit keeps both usernames.
+    path = links.acknowledge_url(incident, oncall["ana"]).replace("http://127.0.0.1:8000", "")
+    client.force_login(carla)
+    assert client.post(path).status_code == 200
+    incident.refresh_from_db()
+    assert incident.acknowledged_by == "carla"
+    event = incident.events.get(kind="acknowledged")
+    assert (event.actor, event.detail) == ("carla", "From the page to ana.")
+    page = client.get(
+        f"/support/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    fact = page.split(f'<span class="label">{acknowledged}</span>')[1].split("</div>")[0]
+    assert fact.endswith(" · Carla Dias</span>")
+    assert '<tr class="k-acknowledged">' in page
+    row = page.split('<tr class="k-acknowledged">')[1].split("</tr>")[0]
+    assert "<td>Carla Dias</td>" in row and "<td>carla</td>" not in row
+    told = page.split('<tr class="k-teams_told">')[1].split("</tr>")[0]
+    assert "Carla Dias" in told
+    # Someone without a full name is named by their username.
+    Incident.objects.filter(pk=incident.pk).update(acknowledged_by=nameless.username)
+    page = client.get(
+        f"/support/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    fact = page.split(f'<span class="label">{acknowledged}</span>')[1].split("</div>")[0]
+    assert fact.endswith(" · zeca</span>")
