@@ -120,9 +120,10 @@ def service_spans(*, start: datetime, end: datetime) -> dict[int, list[tuple]]:
     For the uptime history: each customer-facing service with the incidents that
     made it unavailable between `start` and `end` (open ones have no end).
     """
+    covering = TriggerRule.objects.filter(service__status_visible=True).values("action_id")
     incidents = list(
         customer_visible()
-        .filter(opened_at__lt=end)
+        .filter(opened_at__lt=end, action_id__in=covering)
         .exclude(resolved_at__lt=start)
         .order_by("opened_at")
         .values_list("action_id", "opened_at", "resolved_at")
