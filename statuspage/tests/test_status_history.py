@@ -7,7 +7,7 @@ from urllib.parse import unquote
 from django.utils import timezone
 
 from incidents.models import Incident
-from statuspage.views import PAGE_INCIDENTS
+from statuspage.views import PAGE_INCIDENTS, pages
 
 
 def resolved(visible, opened):
@@ -55,3 +55,5 @@ def test_a_bar_lists_five_incidents_of_its_day_and_links_to_the_rest(visible, cl
     page = client.get(unquote(more.group(1).replace("&amp;", "&"))).content.decode()
     assert len(shown(page)) == 7
     assert client.get("/status/history/?before=not-a-time").status_code == 200
+    pages.clear()
+    assert ">e mais 2<" in client.get("/status/?lang=pt-br").content.decode()
