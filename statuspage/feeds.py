@@ -5,9 +5,11 @@ django.contrib.syndication uses) from the same reads as the page, and served
 like the page from a per-process snapshot per language.
 """
 
+from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import feedgenerator, timezone, translation
 from django.utils.translation import gettext
@@ -17,32 +19,83 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BaseRenderer
 from rest_framework.views import APIView
 
+from actions.models import Service, TriggerRule
 from cxhub.hotcache import TtlCache
 from incidents.models import Incident
 from statuspage.discovery_api import AnyAccept
 from statuspage.http import etag_of, snapshot_response
 from statuspage.models import Language, StatusUpdate
-from statuspage.notice_texts import service_names, when
-from statuspage.notices import incident_service_ids, window_service_ids
+from statuspage.notice_texts import when
 from statuspage.visibility import incident_customer_visible, visible_maintenance
 
 feeds = TtlCache(max_entries=16, ttl_setting="CXHUB_STATUS_CACHE_SECONDS")
 MAX_ENTRIES = 100
 
 
+def _localized_names(service_ids, language: str) -> dict[int, str]:
+    """Return {service id: customer-facing name in `language`} in two queries."""
+    found = {}
+    for service in Service.objects.filter(pk__in=set(service_ids)).prefetch_related("names"):
+        localized = {n.locale.lower(): n.name for n in service.names.all()}
+        found[service.pk] = (
+            localized.get(language) or localized.get(language.split("-")[0]) or service.name
+        )
+    return found
+
+
+def _customer_facing_of_actions(action_ids) -> dict:
+    """Return {action id: {customer-facing service id, ...}} in one query."""
+    found = defaultdict(set)
+    for action_id, service_id in TriggerRule.objects.filter(
+        action_id__in=set(action_ids), service__status_visible=True
+    ).values_list("action_id", "service_id"):
+        found[action_id].add(service_id)
+    return found
+
+
 def _entries(language: str, *, now) -> list[dict]:
+    """Return the feed's entries, newest first, in a number of queries that does not grow."""
     since = now - timedelta(days=settings.CXHUB_STATUS_PAGE_DAYS)
     page = f"{settings.CXHUB_BASE_URL}{reverse('statuspage:status')}?lang={language}"
-    entries = []
     incidents = [
         i
         for i in Incident.objects.select_related("action")
         .filter(action__status_visible=True, opened_at__gte=since)
-        .order_by("-opened_at")[:MAX_ENTRIES]
-        if incident_customer_visible(i) or i.status_updates.exists()
+        .order_by("-opened_at")
+        .prefetch_related(
+            Prefetch("status_updates", queryset=StatusUpdate.objects.order_by("posted_at"))
+        )[:MAX_ENTRIES]
+        if incident_customer_visible(i) or i.status_updates.all()
     ]
+    windows = list(
+        visible_maintenance()
+        .select_related("service")
+        .filter(ends_at__gte=since)
+        .order_by("-created_at")[:MAX_ENTRIES]
+    )
+    by_action = _customer_facing_of_actions(
+        [i.action_id for i in incidents] + [w.action_id for w in windows if not w.service_id]
+    )
+    window_ids = {
+        w.pk: (
+            ([w.service_id] if w.service.status_visible else [])
+            if w.service_id
+            else by_action[w.action_id]
+        )
+        for w in windows
+    }
+    localized = _localized_names(
+        {s for i in incidents for s in by_action[i.action_id]}
+        | {s for ids in window_ids.values() for s in ids},
+        language,
+    )
+
+    def names_of(service_ids) -> str:
+        return ", ".join(sorted(localized[s] for s in service_ids if s in localized))
+
+    entries = []
     for incident in incidents:
-        names = ", ".join(service_names(incident_service_ids(incident), language))
+        names = names_of(by_action[incident.action_id])
         if not names:
             continue
         if incident.resolved_at:
@@ -62,7 +115,7 @@ def _entries(language: str, *, now) -> list[dict]:
                 "updateddate": incident.resolved_at or incident.opened_at,
             }
         )
-        for update in StatusUpdate.objects.filter(incident=incident).order_by("posted_at"):
+        for update in incident.status_updates.all():
             entries.append(
                 {
                     "title": f"{update.get_stage_display()}: {names}",
@@ -73,8 +126,8 @@ def _entries(language: str, *, now) -> list[dict]:
                     "updateddate": update.posted_at,
                 }
             )
-    for window in visible_maintenance().select_related("service").filter(ends_at__gte=since):
-        names = ", ".join(service_names(window_service_ids(window), language))
+    for window in windows:
+        names = names_of(window_ids[window.pk])
         if not names:
             continue
         entries.append(

@@ -5,6 +5,7 @@ calendar days of one time zone (the page's), today counts up to now.
 """
 
 import zoneinfo
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -49,29 +50,51 @@ def _merged(spans, *, now) -> list[tuple[datetime, datetime]]:
 
 
 def uptime_days(spans: list[Span], *, days: int, now: datetime, time_zone: str) -> list[Day]:
-    """Return the last `days` calendar days (oldest first, today last) with their uptime."""
+    """Return the last `days` calendar days (oldest first, today last) with their uptime.
+
+    Each span is put on the days it overlaps (a bisection on the days' bounds), so
+    the work grows with days + spans, not with their product.
+    """
     zone = zoneinfo.ZoneInfo(time_zone)
     today = now.astimezone(zone).date()
-    down = _merged(spans, now=now)
-    found = []
-    for back in range(days - 1, -1, -1):
-        day = today - timedelta(days=back)
-        # In UTC: aware datetimes of one zone subtract as wall-clock times.
-        begins = datetime.combine(day, time(), zone).astimezone(UTC)
-        ends = min(datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC), now)
-        length = max((ends - begins).total_seconds(), 1)
-        lost = sum(
-            max(0.0, (min(end, ends) - max(start, begins)).total_seconds()) for start, end in down
+    calendar = [today - timedelta(days=back) for back in range(days - 1, -1, -1)]
+    # In UTC: aware datetimes of one zone subtract as wall-clock times.
+    bounds = [
+        (
+            datetime.combine(day, time(), zone).astimezone(UTC),
+            min(datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC), now),
         )
+        for day in calendar
+    ]
+    begins = [begin for begin, _end in bounds]
+
+    def days_of(start: datetime, end: datetime | None) -> range:
+        first = max(0, bisect_right(begins, start) - 1)
+        last = len(bounds) if end is None else bisect_left(begins, end)
+        return range(first, last)
+
+    lost = [0.0] * len(bounds)
+    for start, end in _merged(spans, now=now):
+        for index in days_of(start, end):
+            day_begin, day_end = bounds[index]
+            lost[index] += max(0.0, (min(end, day_end) - max(start, day_begin)).total_seconds())
+    overlapping: list[list[Span]] = [[] for _ in bounds]
+    for span in spans:
+        for index in days_of(span.start, span.end):
+            day_begin, day_end = bounds[index]
+            if span.start < day_end and (span.end is None or span.end > day_begin):
+                overlapping[index].append(span)
+    found = []
+    for index, day in enumerate(calendar):
+        day_begin, day_end = bounds[index]
+        length = max((day_end - day_begin).total_seconds(), 1)
         found.append(
             Day(
                 day=day,
-                uptime=round(100 * (1 - min(lost, length) / length), 2),
-                down_seconds=round(min(lost, length)),
+                uptime=round(100 * (1 - min(lost[index], length) / length), 2),
+                down_seconds=round(min(lost[index], length)),
                 seconds=round(length),
-                incidents=tuple(
-                    s for s in spans if s.start < ends and (s.end is None or s.end > begins)
-                ),
+                incidents=tuple(overlapping[index]),
             )
         )
     return found

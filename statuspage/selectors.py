@@ -81,17 +81,21 @@ def page_services(*, now) -> list[dict]:
     ]
 
 
-def page_incidents(*, now, days: int, limit: int = 500) -> list[dict]:
+def page_incidents(*, now, days: int, limit: int = 20, before=None) -> list[dict]:
     """Return the customer-visible incidents opened in the last `days`, newest first.
 
-    Each is {services: [customer-facing names], start, end (None while open),
-    duration (None while open)}; nothing else of the incident is read.
+    At most `limit`, opened before `before` when given (a page of the history,
+    keyset on the opening time). Each is {services: [customer-facing names],
+    start, end (None while open), duration (None while open)}; nothing else of
+    the incident is read.
     """
+    incidents = customer_visible().filter(opened_at__gte=now - timedelta(days=days))
+    if before is not None:
+        incidents = incidents.filter(opened_at__lt=before)
     incidents = list(
-        customer_visible()
-        .filter(opened_at__gte=now - timedelta(days=days))
-        .order_by("-opened_at")
-        .values("id", "action_id", "opened_at", "resolved_at")[:limit]
+        incidents.order_by("-opened_at", "-id").values(
+            "id", "action_id", "opened_at", "resolved_at"
+        )[:limit]
     )
     names = defaultdict(set)
     for action_id, name in TriggerRule.objects.filter(
@@ -116,9 +120,10 @@ def service_spans(*, start: datetime, end: datetime) -> dict[int, list[tuple]]:
     For the uptime history: each customer-facing service with the incidents that
     made it unavailable between `start` and `end` (open ones have no end).
     """
+    covering = TriggerRule.objects.filter(service__status_visible=True).values("action_id")
     incidents = list(
         customer_visible()
-        .filter(opened_at__lt=end)
+        .filter(opened_at__lt=end, action_id__in=covering)
         .exclude(resolved_at__lt=start)
         .order_by("opened_at")
         .values_list("action_id", "opened_at", "resolved_at")

@@ -1,11 +1,13 @@
 """The public status page: services, uptime bars, maintenance ahead and incidents, no login."""
 
-from datetime import timedelta
+import zoneinfo
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_safe
 
 from cxhub.hotcache import TtlCache
@@ -19,6 +21,8 @@ from statuspage.selectors import (
 from statuspage.updates import updates_by_incident
 
 pages = TtlCache(max_entries=16, ttl_setting="CXHUB_STATUS_CACHE_SECONDS")
+PAGE_INCIDENTS = 20  # on the page; the rest on the history's pages of as many
+DAY_INCIDENTS = 5  # in a bar's tip; "and N more" links to the history at that day
 
 
 def duration_text(duration) -> str:
@@ -46,15 +50,29 @@ def maintenance_ahead(windows, *, now, repeats: int = 4) -> list[dict]:
     return found
 
 
-def page_html(language: str) -> bytes:
-    """Render the status page in `language` from the database, now."""
-    now = timezone.now()
-    days = settings.CXHUB_STATUS_PAGE_DAYS
-    incidents = page_incidents(now=now, days=days)
+def _incidents_with_updates(incidents: list[dict], language: str) -> list[dict]:
+    """Add each incident's duration text and written updates (one query), in `language`."""
+    updates = updates_by_incident([i["id"] for i in incidents], language)
     for incident in incidents:
         incident["duration_text"] = (
             duration_text(incident["duration"]) if incident["duration"] else ""
         )
+        incident["updates"] = updates.get(incident["id"], [])
+    return incidents
+
+
+def page_html(language: str) -> bytes:
+    """Render the status page in `language` from the database, now.
+
+    The page lists the newest PAGE_INCIDENTS incidents of the period with a link
+    to the history for the rest; the bars carry each day's uptime and its first
+    DAY_INCIDENTS incidents: what it renders does not grow with the history.
+    """
+    now = timezone.now()
+    days = settings.CXHUB_STATUS_PAGE_DAYS
+    incidents = page_incidents(now=now, days=days, limit=PAGE_INCIDENTS + 1)
+    more = len(incidents) > PAGE_INCIDENTS
+    incidents = incidents[:PAGE_INCIDENTS]
     services = page_services(now=now)
     history = {row["id"]: row for row in services_history(now=now, days=days)}
     for service in services:
@@ -66,9 +84,7 @@ def page_html(language: str) -> bytes:
         now=now,
     )
     with translation.override(language):
-        updates = updates_by_incident([i["id"] for i in incidents], language)
-        for incident in incidents:
-            incident["updates"] = updates.get(incident["id"], [])
+        _incidents_with_updates(incidents, language)
         return render_to_string(
             "statuspage/status.html",
             {
@@ -77,6 +93,10 @@ def page_html(language: str) -> bytes:
                 "maintenance": any(s["maintenance_until"] for s in services),
                 "ahead": ahead[:20],
                 "incidents": incidents,
+                "more": incidents[-1]["start"] if more else None,
+                "day_incidents": DAY_INCIDENTS,
+                "day_incidents_slice": f":{DAY_INCIDENTS}",
+                "day_incidents_less": -DAY_INCIDENTS,
                 "days": days,
                 "generated_at": now,
                 "language": language,
@@ -88,14 +108,58 @@ def page_html(language: str) -> bytes:
         ).encode()
 
 
+def _language_of(request, asked: str) -> str:
+    codes = {code for code, _name in settings.LANGUAGES}
+    language = asked if asked in codes else translation.get_language()
+    return language if language in codes else settings.LANGUAGE_CODE
+
+
+def _history_before(request, *, now):
+    """Return the keyset bound asked: ?before=<ISO time> or ?day=<date> (its end), else now."""
+    if at := parse_datetime(request.GET.get("before", "") or ""):
+        return at if timezone.is_aware(at) else timezone.make_aware(at, UTC)
+    if day := parse_date(request.GET.get("day", "") or ""):
+        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+        return datetime.combine(day + timedelta(days=1), time(), zone)
+    return now
+
+
+@require_safe
+def status_history(request):
+    """Show the incidents of the page's period, PAGE_INCIDENTS a page, newest first (keyset)."""
+    language = _language_of(request, request.GET.get("lang", ""))
+    now = timezone.now()
+    days = settings.CXHUB_STATUS_PAGE_DAYS
+    try:
+        before = _history_before(request, now=now)
+    except ValueError:
+        before = now
+    incidents = page_incidents(now=now, days=days, limit=PAGE_INCIDENTS + 1, before=before)
+    more = len(incidents) > PAGE_INCIDENTS
+    incidents = incidents[:PAGE_INCIDENTS]
+    with translation.override(language):
+        _incidents_with_updates(incidents, language)
+        response = HttpResponse(
+            render_to_string(
+                "statuspage/history.html",
+                {
+                    "incidents": incidents,
+                    "more": incidents[-1]["start"] if more else None,
+                    "days": days,
+                    "language": language,
+                },
+            )
+        )
+    response["Cache-Control"] = f"public, max-age={int(settings.CXHUB_STATUS_CACHE_SECONDS)}"
+    response["Content-Language"] = language
+    return response
+
+
 @require_safe
 def status_page(request):
     """Show the status page in the language asked (?lang=en), else the browser's."""
     asked = request.GET.get("lang", "")
-    codes = {code for code, _name in settings.LANGUAGES}
-    language = asked if asked in codes else translation.get_language()
-    if language not in codes:
-        language = settings.LANGUAGE_CODE
+    language = _language_of(request, asked)
     response = HttpResponse(pages.get(language, lambda: page_html(language)))
     response["Cache-Control"] = f"public, max-age={int(settings.CXHUB_STATUS_CACHE_SECONDS)}"
     response["Content-Language"] = language
