@@ -44,15 +44,25 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, OperationalError | InterfaceError):
-            logger.warning(
-                "Database unavailable on %s %s: %s",
-                request.method,
-                request.path,
-                exception.__class__.__name__,
-            )
-            return database_unavailable_response()
-        return None
+        return database_unavailable(request, exception)
+
+
+def database_unavailable(request, exception: Exception) -> JsonResponse | None:
+    """Answer a lost database with 503 + Retry-After (and say so once in the log).
+
+    Views reach this through the middleware's `process_exception`; a middleware that
+    answers by itself (the ingest fast path) calls it, since Django turns an exception
+    raised in a middleware into a 500 before any `process_exception` sees it.
+    """
+    if isinstance(exception, OperationalError | InterfaceError):
+        logger.warning(
+            "Database unavailable on %s %s: %s",
+            request.method,
+            request.path,
+            exception.__class__.__name__,
+        )
+        return database_unavailable_response()
+    return None
 
 
 class ChunkedBodyMiddleware:

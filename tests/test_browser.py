@@ -18,7 +18,7 @@ from django.contrib.auth.models import Group
 
 from actions.models import Service
 from cxhub.celery import app as celery_app
-from cxhub.tests.test_schema import API_PATHS, ROOT_PATHS
+from cxhub.tests.test_schema import API_PATHS, FEED_PATHS, ROOT_PATHS
 from incidents.models import Incident, Integration
 from notifications.channels import locmem
 from notifications.models import Channel, Customer, Device, Team
@@ -239,7 +239,7 @@ def test_swagger_ui_lists_every_endpoint_without_leaving_the_app(live_server, br
             text.replace("\u200b", "")
             for text in page.locator(".opblock-summary-path").all_inner_texts()
         }
-        assert paths == API_PATHS | ROOT_PATHS
+        assert paths == API_PATHS | ROOT_PATHS | FEED_PATHS
         expect(page.locator(".btn.authorize")).to_be_visible()
     with screenshots_on_failure("redoc", [page]):
         page.goto(f"{live_server.url}/api/redoc/")

@@ -70,10 +70,12 @@ EXPECTED = {
     "open-finance-discovery": expect(everyone=200),
     "statuspage:status": expect(everyone=200),
     "statuspage:feed": expect(everyone=200),
+    "statuspage:history": expect(everyone=200),
     # Public forms and signed links (no session needed): a bad form or token, for anyone.
     "statuspage:subscribe": expect("post", {}, everyone=400),
     "statuspage:confirm": expect(everyone=400),
     "statuspage:unsubscribe": expect(everyone=404),
+    "statuspage:manage": expect(everyone=404),
     "readyz": expect(everyone=200),
     # Open in the local default; see test_metrics for production settings.
     "metrics": expect(everyone=200),
@@ -319,6 +321,7 @@ def args_for(name, world):
         "support:incident-status-update": [incident.pk],
         "statuspage:confirm": ["not-a-token"],
         "statuspage:unsubscribe": ["not-a-token"],
+        "statuspage:manage": ["not-a-token"],
         "api-incident": [incident.pk],
         "api-incident-reports": [incident.pk],
         "api-incident-acknowledge": [incident.pk],

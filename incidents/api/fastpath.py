@@ -13,12 +13,14 @@ answers only what the DRF view would answer 202 to. It runs as a middleware
 import json
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.urls import reverse
 from rest_framework.exceptions import APIException
 
 from cxhub import redact
 from cxhub.api import decode_json, integration_for_token
+from cxhub.middleware import database_unavailable
 from cxhub.ratelimit import FailedAuthLimit
 from incidents import services
 from incidents.api.serializers import CODE_MAX_LENGTH, SERVICE_MAX_LENGTH
@@ -153,6 +155,11 @@ class FastIngestMiddleware:
         if request.method == "POST":
             if self.paths is None:  # the URLconf is loaded by the first request, not here
                 self.paths = {reverse("api-triggers"), reverse("api-triggers-alias")}
-            if request.path in self.paths and (response := _record(request)) is not None:
-                return response
+            if request.path in self.paths:
+                try:
+                    response = _record(request)
+                except (OperationalError, InterfaceError) as exception:
+                    response = database_unavailable(request, exception)
+                if response is not None:
+                    return response
         return self.get_response(request)
