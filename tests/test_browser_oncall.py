@@ -96,7 +96,7 @@ def test_the_person_on_call_acknowledges_from_the_sms_and_support_sees_who(
 
         log_in(desk, base, "ana", f"/support/incidents/{incident.pk}/")
         expect(desk.locator("#status")).to_have_text("Reconhecido")
-        expect(desk.locator(".facts")).to_contain_text("ana")
+        expect(desk.locator(".facts")).to_contain_text("Ana Souza")
         # Who was paged, by what: the SMS sent, the e-mail cancelled by the acknowledgement.
         pages = desk.locator("table").first
         expect(pages).to_contain_text("Ana Souza")
@@ -106,7 +106,7 @@ def test_the_person_on_call_acknowledges_from_the_sms_and_support_sees_who(
         timeline = desk.locator(".timeline")
         expect(timeline).to_contain_text("acionando Ana Souza, de plantão em Plantão N1")
         expect(timeline).to_contain_text("Ana Souza acionado(a) por SMS (nível 1)")
-        expect(timeline).to_contain_text("avisado de que ana reconheceu: Ana Souza por SMS")
+        expect(timeline).to_contain_text("avisado de que Ana Souza reconheceu: Ana Souza por SMS")
         shot(desk, "support-oncall-acknowledged-pt-br")
     incident.refresh_from_db()
     assert (incident.status, incident.acknowledged_by) == ("acknowledged", "ana")
