@@ -75,7 +75,8 @@ def _us(delta: timedelta) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def _monday(day: date) -> date:
+def monday_of(day: date) -> date:
+    """Return the Monday of the day's week: the reports' weeks start on Mondays."""
     return day - timedelta(days=day.weekday())
 
 
@@ -186,7 +187,7 @@ def _freeze(zone: str, day: date, fingerprint: Fingerprint, sums: dict):
             ResponseDayRow.objects.bulk_create(
                 ResponseDayRow(
                     response_day=stored,
-                    week=_monday(day),
+                    week=monday_of(day),
                     kind=kind,
                     key=key,
                     incidents=s.incidents,
@@ -262,7 +263,7 @@ def period_totals(start_day: date, end_day: date, *, now: datetime | None = None
                 _freeze(zone, day, live[day], sums)
             for (kind, key), s in sums.items():
                 if kind == SERVICE:
-                    totals.services[(key, _monday(day))] += s.incidents
+                    totals.services[(key, monday_of(day))] += s.incidents
                 else:
                     (totals.actions if kind == ACTION else totals.teams)[key].add(s)
     return totals

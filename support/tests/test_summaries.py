@@ -148,7 +148,7 @@ def test_summaries_freeze_does_ahead_what_the_first_view_would(resolved):
 def test_a_frozen_summary_counts_what_the_live_pages_count(resolved):
     """Firing triggers only (a sender's acknowledge / resolve listed apart), services named
     by failures only, and a device told again in another generation counted once."""
-    from support.reports import incidents_per_service_week
+    from support.reports import report
     from support.selectors import incident_counts, incident_reach
 
     trigger = Trigger.objects.filter(incident=resolved).first()
@@ -177,5 +177,5 @@ def test_a_frozen_summary_counts_what_the_live_pages_count(resolved):
     period = reports.Period(
         timezone.localdate(resolved.opened_at), timezone.localdate(resolved.opened_at)
     )
-    services = incidents_per_service_week([resolved], period)["services"]
+    services = report(period)["per_service"]["services"]
     assert "" not in services and services

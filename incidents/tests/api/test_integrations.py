@@ -469,9 +469,7 @@ def test_pagerduty_acknowledge_and_resolve_name_their_alert_not_a_nameless_servi
         ("login", "503", "resolved"),
     }
     today = timezone.localdate()
-    per_service = reports.incidents_per_service_week(
-        [incident], reports.period_of("7d", today=today)
-    )
+    per_service = reports.report(reports.period_of("7d", today=today))["per_service"]
     assert list(per_service["services"]) == ["login"]
     assert sum(per_service["services"]["login"]) == 1
 
