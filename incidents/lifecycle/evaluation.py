@@ -150,22 +150,32 @@ def repeat_if_due(incident: Incident, *, hold: Hold, now) -> bool:
         return False
     incident.repeats, incident.last_paged_at = number, now
     paged = page_tier(incident, tier, now=now, repeat=number)
-    # People paged have their own line (who, by what); this one counts channels.
-    if paged.channels or not paged.people:
-        event_add(
-            incident,
-            Kind.REPEAT_PAGED,
-            detail(
-                "repeat_paged",
-                level=tier.level,
-                name=tier.name,
-                repeat=number,
-                channels=paged.channels,
-                occurrences=incident.occurrences,
-            ),
-            at=now,
-        )
+    _paged_note(incident, tier, paged, now=now, repeat=number)
     return True
+
+
+def _paged_note(incident: Incident, tier, paged, *, now, repeat: int = 0) -> None:
+    """Note on the timeline the channels a tier (or its repeat `repeat`) paged.
+
+    People paged have their own line (who, by what), written as they are paged; a
+    page that reached only people adds nothing here.
+    """
+    if paged.people and not paged.channels:
+        return
+    kind, key = (Kind.REPEAT_PAGED, "repeat_paged") if repeat else (Kind.TIER_PAGED, "tier_paged")
+    event_add(
+        incident,
+        kind,
+        detail(
+            key,
+            level=tier.level,
+            name=tier.name,
+            **({"repeat": repeat} if repeat else {}),
+            channels=paged.channels,
+            occurrences=incident.occurrences,
+        ),
+        at=now,
+    )
 
 
 def next_check(incident: Incident, *, tiers_next: datetime | None, hold: Hold, now):
@@ -203,20 +213,7 @@ def incident_evaluate(incident: Incident, *, now) -> None:
         if mine.filter(escalation_level__lt=top).update(escalation_level=top, last_paged_at=now):
             incident.escalation_level, incident.last_paged_at = top, now
             for tier in due.tiers:
-                paged = page_tier(incident, tier, now=now)
-                if paged.channels or not paged.people:
-                    event_add(
-                        incident,
-                        Kind.TIER_PAGED,
-                        detail(
-                            "tier_paged",
-                            level=tier.level,
-                            name=tier.name,
-                            channels=paged.channels,
-                            occurrences=incident.occurrences,
-                        ),
-                        at=now,
-                    )
+                _paged_note(incident, tier, page_tier(incident, tier, now=now), now=now)
     repeat_if_due(incident, hold=hold, now=now)
     next_check_at = next_check(incident, tiers_next=due.next_check_at, hold=hold, now=now)
     if incident.next_check_at != next_check_at:
