@@ -140,7 +140,8 @@ class FastIngestMiddleware:
     """Answer valid trigger posts before the middleware a person's request needs.
 
     Placed after the middleware every response needs (metrics, security headers,
-    the database-unavailable 503, chunked bodies, `no-store`) and before sessions,
+    chunked bodies, `no-store`; a lost database is answered 503 here, as the
+    database-unavailable middleware answers a view) and before sessions,
     locale, CSRF, authentication, messages, frame and CSP headers, which a
     monitoring sender's JSON POST uses none of: they cost more CPU than the rest
     of a recorded trigger. A request the fast path declines goes on through every
