@@ -5,7 +5,6 @@ django.contrib.syndication uses) from the same reads as the page, and served
 like the page from a per-process snapshot per language.
 """
 
-from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,38 +18,17 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BaseRenderer
 from rest_framework.views import APIView
 
-from actions.models import Service, TriggerRule
 from cxhub.hotcache import TtlCache
 from incidents.models import Incident
 from statuspage.discovery_api import AnyAccept
 from statuspage.http import etag_of, snapshot_response
 from statuspage.models import Language, StatusUpdate
-from statuspage.notice_texts import when
+from statuspage.notice_texts import localized_names, when
+from statuspage.notices import customer_facing_of_actions, window_service_ids
 from statuspage.visibility import incident_customer_visible, visible_maintenance
 
 feeds = TtlCache(max_entries=16, ttl_setting="CXHUB_STATUS_CACHE_SECONDS")
 MAX_ENTRIES = 100
-
-
-def _localized_names(service_ids, language: str) -> dict[int, str]:
-    """Return {service id: customer-facing name in `language`} in two queries."""
-    found = {}
-    for service in Service.objects.filter(pk__in=set(service_ids)).prefetch_related("names"):
-        localized = {n.locale.lower(): n.name for n in service.names.all()}
-        found[service.pk] = (
-            localized.get(language) or localized.get(language.split("-")[0]) or service.name
-        )
-    return found
-
-
-def _customer_facing_of_actions(action_ids) -> dict:
-    """Return {action id: {customer-facing service id, ...}} in one query."""
-    found = defaultdict(set)
-    for action_id, service_id in TriggerRule.objects.filter(
-        action_id__in=set(action_ids), service__status_visible=True
-    ).values_list("action_id", "service_id"):
-        found[action_id].add(service_id)
-    return found
 
 
 def _entries(language: str, *, now) -> list[dict]:
@@ -73,18 +51,11 @@ def _entries(language: str, *, now) -> list[dict]:
         .filter(ends_at__gte=since)
         .order_by("-created_at")[:MAX_ENTRIES]
     )
-    by_action = _customer_facing_of_actions(
+    by_action = customer_facing_of_actions(
         [i.action_id for i in incidents] + [w.action_id for w in windows if not w.service_id]
     )
-    window_ids = {
-        w.pk: (
-            ([w.service_id] if w.service.status_visible else [])
-            if w.service_id
-            else by_action[w.action_id]
-        )
-        for w in windows
-    }
-    localized = _localized_names(
+    window_ids = {w.pk: window_service_ids(w, by_action=by_action) for w in windows}
+    localized = localized_names(
         {s for i in incidents for s in by_action[i.action_id]}
         | {s for ids in window_ids.values() for s in ids},
         language,

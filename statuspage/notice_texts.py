@@ -32,15 +32,20 @@ def when(at, zone: str = "") -> str:
     return formats.date_format(local, "SHORT_DATETIME_FORMAT")
 
 
-def service_names(service_ids, language: str) -> list[str]:
-    """Return the customer-facing names of services in `language` (its own name by default)."""
-    names = []
-    for service in Service.objects.filter(pk__in=service_ids).prefetch_related("names"):
+def localized_names(service_ids, language: str) -> dict[int, str]:
+    """Return {service id: customer-facing name in `language`} (its own name by default)."""
+    found = {}
+    for service in Service.objects.filter(pk__in=set(service_ids)).prefetch_related("names"):
         localized = {n.locale.lower(): n.name for n in service.names.all()}
-        names.append(
+        found[service.pk] = (
             localized.get(language) or localized.get(language.split("-")[0]) or service.name
         )
-    return sorted(names)
+    return found
+
+
+def service_names(service_ids, language: str) -> list[str]:
+    """Return the customer-facing names of services in `language`, sorted."""
+    return sorted(localized_names(service_ids, language).values())
 
 
 def _subject_and_body(kind: str, context: dict) -> tuple[str, str]:

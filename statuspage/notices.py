@@ -9,6 +9,7 @@ receiver, the beat sweep or a retry created it. A notice above the approval
 threshold waits for a second person, as mass pushes do.
 """
 
+from collections import defaultdict
 from datetime import timedelta
 from itertools import islice
 
@@ -38,28 +39,32 @@ class NoticeRefused(Exception):
     """This person may not decide, or the notice no longer waits."""
 
 
+def customer_facing_of_actions(action_ids) -> dict[int, set[int]]:
+    """Return {action id: {customer-facing service id, ...}} in one query (empty if none)."""
+    found = defaultdict(set)
+    for action_id, service_id in TriggerRule.objects.filter(
+        action_id__in=set(action_ids), service__status_visible=True
+    ).values_list("action_id", "service_id"):
+        found[action_id].add(service_id)
+    return found
+
+
 def incident_service_ids(incident: Incident) -> list[int]:
     """Return the customer-facing services an incident's action covers."""
-    return sorted(
-        set(
-            TriggerRule.objects.filter(
-                action_id=incident.action_id, service__status_visible=True
-            ).values_list("service_id", flat=True)
-        )
-    )
+    return sorted(customer_facing_of_actions([incident.action_id])[incident.action_id])
 
 
-def window_service_ids(window: MaintenanceWindow) -> list[int]:
-    """Return the customer-facing services a maintenance window holds."""
+def window_service_ids(window: MaintenanceWindow, *, by_action: dict | None = None) -> list[int]:
+    """Return the customer-facing services a maintenance window holds.
+
+    `by_action` is `customer_facing_of_actions` of the windows' actions when the
+    caller read it for many windows at once.
+    """
     if window.service_id:
         return [window.service_id] if window.service.status_visible else []
-    return sorted(
-        set(
-            TriggerRule.objects.filter(
-                action_id=window.action_id, service__status_visible=True
-            ).values_list("service_id", flat=True)
-        )
-    )
+    if by_action is None:
+        by_action = customer_facing_of_actions([window.action_id])
+    return sorted(by_action[window.action_id])
 
 
 def audience_size(service_ids) -> int:
