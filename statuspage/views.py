@@ -50,15 +50,21 @@ def maintenance_ahead(windows, *, now, repeats: int = 4) -> list[dict]:
     return found
 
 
-def _incidents_with_updates(incidents: list[dict], language: str) -> list[dict]:
-    """Add each incident's duration text and written updates (one query), in `language`."""
+def _incidents_page(language: str, *, now, days: int, before=None) -> dict:
+    """Return {"incidents", "more"}: PAGE_INCIDENTS incidents opened before `before`, newest
+    first, with their duration text and written updates in `language` (call it with the
+    language active); "more" is the keyset of the next page, None on the last.
+    """
+    incidents = page_incidents(now=now, days=days, limit=PAGE_INCIDENTS + 1, before=before)
+    more = len(incidents) > PAGE_INCIDENTS
+    incidents = incidents[:PAGE_INCIDENTS]
     updates = updates_by_incident([i["id"] for i in incidents], language)
     for incident in incidents:
         incident["duration_text"] = (
             duration_text(incident["duration"]) if incident["duration"] else ""
         )
         incident["updates"] = updates.get(incident["id"], [])
-    return incidents
+    return {"incidents": incidents, "more": incidents[-1]["start"] if more else None}
 
 
 def page_html(language: str) -> bytes:
@@ -70,9 +76,6 @@ def page_html(language: str) -> bytes:
     """
     now = timezone.now()
     days = settings.CXHUB_STATUS_PAGE_DAYS
-    incidents = page_incidents(now=now, days=days, limit=PAGE_INCIDENTS + 1)
-    more = len(incidents) > PAGE_INCIDENTS
-    incidents = incidents[:PAGE_INCIDENTS]
     services = page_services(now=now)
     history = {row["id"]: row for row in services_history(now=now, days=days)}
     for service in services:
@@ -84,16 +87,14 @@ def page_html(language: str) -> bytes:
         now=now,
     )
     with translation.override(language):
-        _incidents_with_updates(incidents, language)
         return render_to_string(
             "statuspage/status.html",
             {
+                **_incidents_page(language, now=now, days=days),
                 "services": services,
                 "disrupted": any(s["disrupted"] for s in services),
                 "maintenance": any(s["maintenance_until"] for s in services),
                 "ahead": ahead[:20],
-                "incidents": incidents,
-                "more": incidents[-1]["start"] if more else None,
                 "day_incidents": DAY_INCIDENTS,
                 "day_incidents_slice": f":{DAY_INCIDENTS}",
                 "day_incidents_less": -DAY_INCIDENTS,
@@ -108,7 +109,7 @@ def page_html(language: str) -> bytes:
         ).encode()
 
 
-def _language_of(request, asked: str) -> str:
+def _language_of(asked: str) -> str:
     codes = {code for code, _name in settings.LANGUAGES}
     language = asked if asked in codes else translation.get_language()
     return language if language in codes else settings.LANGUAGE_CODE
@@ -127,24 +128,19 @@ def _history_before(request, *, now):
 @require_safe
 def status_history(request):
     """Show the incidents of the page's period, PAGE_INCIDENTS a page, newest first (keyset)."""
-    language = _language_of(request, request.GET.get("lang", ""))
+    language = _language_of(request.GET.get("lang", ""))
     now = timezone.now()
     days = settings.CXHUB_STATUS_PAGE_DAYS
     try:
         before = _history_before(request, now=now)
     except ValueError:
         before = now
-    incidents = page_incidents(now=now, days=days, limit=PAGE_INCIDENTS + 1, before=before)
-    more = len(incidents) > PAGE_INCIDENTS
-    incidents = incidents[:PAGE_INCIDENTS]
     with translation.override(language):
-        _incidents_with_updates(incidents, language)
         response = HttpResponse(
             render_to_string(
                 "statuspage/history.html",
                 {
-                    "incidents": incidents,
-                    "more": incidents[-1]["start"] if more else None,
+                    **_incidents_page(language, now=now, days=days, before=before),
                     "days": days,
                     "language": language,
                 },
@@ -159,7 +155,7 @@ def status_history(request):
 def status_page(request):
     """Show the status page in the language asked (?lang=en), else the browser's."""
     asked = request.GET.get("lang", "")
-    language = _language_of(request, asked)
+    language = _language_of(asked)
     response = HttpResponse(pages.get(language, lambda: page_html(language)))
     response["Cache-Control"] = f"public, max-age={int(settings.CXHUB_STATUS_CACHE_SECONDS)}"
     response["Content-Language"] = language
