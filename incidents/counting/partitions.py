@@ -124,7 +124,9 @@ def partitions_maintain(*, now: datetime, alias: str = "default") -> int:
     """Create the days ahead and give rows waiting in the default partition their days."""
     connection = connections[alias]
     today = now.astimezone(UTC).date()
-    created = partitions_ensure(today - timedelta(days=1), today + timedelta(days=AHEAD_DAYS))
+    created = partitions_ensure(
+        today - timedelta(days=1), today + timedelta(days=AHEAD_DAYS), alias=alias
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f'SELECT min({COLUMN}), max({COLUMN}) FROM "{TABLES[0]}_default"'  # noqa: S608
