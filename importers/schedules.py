@@ -11,6 +11,7 @@ from importers.models import ImportedObject
 from importers.run import Run, free
 from notifications.validators import validate_time_zone
 from oncall.models import Layer, LayerParticipant, Override, Restriction, Schedule
+from oncall.selectors import person_name
 from oncall.services import schedule_shifts_refresh
 
 # The first handoff of a one-person schedule made for a tier that pages a person.
@@ -226,7 +227,7 @@ def person_schedule_get(run: Run, person_id: str, user) -> Schedule:
     schedule = run.mapped(Schedule, key)
     if schedule is not None:
         return schedule
-    name = free(Schedule, "name", f"{user.get_full_name() or user.username} (person)", 200)
+    name = free(Schedule, "name", f"{person_name(user)} (person)", 200)
     schedule = Schedule.objects.create(name=name, time_zone="UTC")
     layer = Layer.objects.create(
         schedule=schedule, order=1, name=str(user), rotation_type="weekly", start=ALWAYS_FROM

@@ -216,7 +216,7 @@ class ScheduleAdmin(RefreshesShifts, admin.ModelAdmin):
         people = selectors.oncall_at(schedule, timezone.now())
         if not people:
             return format_html('<strong class="errornote">{}</strong>', _("nobody"))
-        return ", ".join(p.get_full_name() or p.get_username() for p in people)
+        return ", ".join(selectors.person_name(p) for p in people)
 
     @admin.display(description=_("gaps in the next 4 weeks"))
     def gaps_ahead(self, schedule):

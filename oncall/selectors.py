@@ -9,6 +9,12 @@ from apikeys.models import hash_key
 from oncall import final, specs
 from oncall.models import CalendarToken, ContactMethod, Schedule, Shift
 
+
+def person_name(user) -> str:
+    """Return how cxhub names a person to people: their full name, else their username."""
+    return user.get_full_name() or user.get_username()
+
+
 GAP_WINDOW = timedelta(weeks=4)
 # The smallest range the final schedule is computed over to answer "who at t".
 _INSTANT = timedelta(microseconds=1)

@@ -195,7 +195,7 @@ def calendar(request, token):
         found = [
             ical.CalendarEvent(
                 uid=f"{link.schedule.pk}-{i.user.pk}-{i.start:%Y%m%dT%H%M%S}",
-                summary=f"{i.user.get_full_name() or i.user.get_username()} · {name}",
+                summary=f"{selectors.person_name(i.user)} · {name}",
                 start=i.start,
                 end=i.end,
             )

@@ -15,6 +15,7 @@ from incidents.models.policy import Policy
 from incidents.outreach.paging import page_cancel_reason
 from incidents.selectors import incidents_filter
 from notifications.models import Delivery
+from oncall.selectors import person_name
 from support.chart import Chart, occurrence_chart
 from support.held import REASONS, batch_held
 from support.summaries import Figures, incident_figures, moments_as_times
@@ -179,7 +180,7 @@ def incident_pages(incident: Incident) -> list[Page]:
             queued_at=d.created_at,
             sent_at=d.sent_at,
             last_error=page_cancel_reason(d.last_error),
-            person=(d.person.get_full_name() or d.person.get_username()) if d.person else "",
+            person=person_name(d.person) if d.person else "",
             due_at=d.due_at if d.due_at > d.created_at else None,
             reopened=":o" in d.key,  # page:<incident>:<level>:<channel>[:r<k>]:o<generation>
         )

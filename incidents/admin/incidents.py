@@ -220,7 +220,7 @@ class IncidentAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("On call now, per tier"))
     def oncall_now(self, incident):
-        from oncall.selectors import oncall_now_by_schedule
+        from oncall.selectors import oncall_now_by_schedule, person_name
 
         tiers = [
             t
@@ -237,9 +237,7 @@ class IncidentAdmin(ReadOnlyAdmin):
                 (
                     _("Tier"),
                     f"{t.level} ({t.name})",
-                    ", ".join(
-                        p.get_full_name() or p.get_username() for p in people.get(t.schedule_id, [])
-                    )
+                    ", ".join(person_name(p) for p in people.get(t.schedule_id, []))
                     or _("nobody: the team's channels are paged instead"),
                 )
                 for t in tiers

@@ -17,7 +17,7 @@ from incidents.outreach.links import acknowledge_url
 from notifications.deliveries import channel_deliveries, deliveries_queue, person_deliveries
 from notifications.models import Channel, Delivery, Team
 from oncall.models import ContactMethod, Schedule
-from oncall.selectors import contact_methods_of, oncall_at
+from oncall.selectors import contact_methods_of, oncall_at, person_name
 
 logger = logging.getLogger("cxhub.incidents")
 # A digest page lists at most this many pairs (the admin lists them all).
@@ -37,11 +37,6 @@ class Paged:
 
     channels: int = 0
     people: tuple[str, ...] = ()
-
-
-def person_name(user) -> str:
-    """Return how a timeline line names a person: their full name, else their username."""
-    return user.get_full_name() or user.get_username()
 
 
 def incident_link(incident) -> str:

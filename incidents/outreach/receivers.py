@@ -5,9 +5,9 @@ from django.db import models
 from incidents.history.texts import Detail, choice, detail
 from incidents.history.timeline import event_add
 from incidents.models import TimelineEvent
-from incidents.outreach.paging import person_name
 from incidents.outreach.pushes import action_push_stopped, all_clear_if_resolved, fallback_if_failed
 from notifications.models import Delivery, PushRecord
+from oncall.selectors import person_name
 
 _KINDS = {
     "sent": TimelineEvent.Kind.DELIVERY_SENT,
