@@ -5,6 +5,7 @@ no server (kombu's filesystem transport under `var/`). Production sets
 DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=false.
 """
 
+import os
 import zoneinfo
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +21,18 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+
+def env_secret(name: str) -> str:
+    """Return a secret exactly as set (empty when unset).
+
+    django-environ reads a value that starts with "$" as the name of another variable
+    to look up, so a random key that happens to start with "$" (one in 50 of Django's
+    get_random_secret_key) silently became empty, and another process given the same
+    key signed with a different one. A secret is read as written.
+    """
+    return os.environ.get(name, "")
+
+
 VAR_DIR = Path(env.str("CXHUB_VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -33,7 +46,7 @@ _LOCAL_ONLY = {"localhost", "127.0.0.1", "[::1]", "::1"}
 CXHUB_PRODUCTION = not DEBUG and (
     env.bool("CXHUB_REQUIRE_SECRET_KEY", default=False) or not set(ALLOWED_HOSTS) <= _LOCAL_ONLY
 )
-SECRET_KEY = env.str("SECRET_KEY", default="")
+SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if CXHUB_PRODUCTION:
         raise ImproperlyConfigured(
@@ -479,7 +492,7 @@ CXHUB_MAX_TRIGGERS_PER_REQUEST = env.int("CXHUB_MAX_TRIGGERS_PER_REQUEST", defau
 CXHUB_SUPPORT_REFRESH_SECONDS = env.int("CXHUB_SUPPORT_REFRESH_SECONDS", default=5)
 # /metrics: a bearer token or basic-auth "user:password" when set (either works);
 # with neither, open unless CXHUB_METRICS_OPEN is false (its production default).
-CXHUB_METRICS_TOKEN = env.str("CXHUB_METRICS_TOKEN", default="")
+CXHUB_METRICS_TOKEN = env_secret("CXHUB_METRICS_TOKEN")
 CXHUB_METRICS_BASIC_AUTH = env.str("CXHUB_METRICS_BASIC_AUTH", default="")
 if CXHUB_METRICS_BASIC_AUTH and ":" not in CXHUB_METRICS_BASIC_AUTH:
     raise ImproperlyConfigured("CXHUB_METRICS_BASIC_AUTH must be 'user:password'.")
@@ -500,7 +513,7 @@ CXHUB_HOT_CACHE_SECONDS = env.float("CXHUB_HOT_CACHE_SECONDS", default=5.0)
 # (the bank's push gateway: JSON POSTs of recipient batches, HMAC-signed).
 CXHUB_PUSH_PROVIDER = env.str("CXHUB_PUSH_PROVIDER", default="console")
 CXHUB_PUSH_WEBHOOK_URL = env.str("CXHUB_PUSH_WEBHOOK_URL", default="")
-CXHUB_PUSH_WEBHOOK_SECRET = env.str("CXHUB_PUSH_WEBHOOK_SECRET", default="")
+CXHUB_PUSH_WEBHOOK_SECRET = env_secret("CXHUB_PUSH_WEBHOOK_SECRET")
 CXHUB_PUSH_BATCH_SIZE = env.int("CXHUB_PUSH_BATCH_SIZE", default=500)
 CXHUB_HTTP_TIMEOUT = env.float("CXHUB_HTTP_TIMEOUT", default=10.0)
 if CXHUB_DELIVERY_LEASE.total_seconds() <= 2 * CXHUB_HTTP_TIMEOUT:
@@ -587,11 +600,11 @@ except ValueError as exc:
 CXHUB_SMS_PROVIDER = env.str("CXHUB_SMS_PROVIDER", default="console")
 CXHUB_SMS_APPRISE_URL = env.str("CXHUB_SMS_APPRISE_URL", default="")
 CXHUB_SMS_WEBHOOK_URL = env.str("CXHUB_SMS_WEBHOOK_URL", default="")
-CXHUB_SMS_WEBHOOK_SECRET = env.str("CXHUB_SMS_WEBHOOK_SECRET", default="")
+CXHUB_SMS_WEBHOOK_SECRET = env_secret("CXHUB_SMS_WEBHOOK_SECRET")
 CXHUB_EMAIL_PROVIDER = env.str("CXHUB_EMAIL_PROVIDER", default="console")
 CXHUB_EMAIL_APPRISE_URL = env.str("CXHUB_EMAIL_APPRISE_URL", default="")
 CXHUB_EMAIL_WEBHOOK_URL = env.str("CXHUB_EMAIL_WEBHOOK_URL", default="")
-CXHUB_EMAIL_WEBHOOK_SECRET = env.str("CXHUB_EMAIL_WEBHOOK_SECRET", default="")
+CXHUB_EMAIL_WEBHOOK_SECRET = env_secret("CXHUB_EMAIL_WEBHOOK_SECRET")
 if CXHUB_SMS_PROVIDER not in ("console", "locmem", "apprise", "webhook"):
     raise ImproperlyConfigured("CXHUB_SMS_PROVIDER must be console, locmem, apprise or webhook.")
 if CXHUB_EMAIL_PROVIDER not in ("console", "locmem", "apprise", "webhook", "smtp"):

@@ -105,3 +105,21 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = run_check(env)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_a_secret_that_starts_with_a_dollar_is_read_as_written():
+    """django-environ takes "$NAME" for a reference to another variable; a secret is not one.
+
+    One key in 50 from Django's get_random_secret_key starts with "$": it used to read
+    as empty, so a worker and a web process given the same key signed with different
+    ones (the acknowledge link of the page opened as "invalid").
+    """
+    key = "$" + "k2#p9v@q8&z1^m5*r3(t6)y0-u_b+n=c{d}e[f]g;h:j,l.o/s?a<i>"
+    env = {
+        **MINIMAL_PRODUCTION_ENV,
+        "SECRET_KEY": key,
+        "CXHUB_METRICS_TOKEN": "$metrics-token-of-32-characters-x",
+    }
+    result = settings_of(env, "SECRET_KEY", "CXHUB_METRICS_TOKEN")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == repr([key, "$metrics-token-of-32-characters-x"])
