@@ -1,5 +1,7 @@
 """seed_history writes a consistent history with PostgreSQL's bulk paths, and says so on SQLite."""
 
+import uuid
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -41,3 +43,21 @@ def test_seeded_history_holds_together():
     assert not Delivery.objects.exclude(status=Delivery.Status.SENT).exists()
     with pytest.raises(CommandError, match="already"):
         call_command("seed_history", **SMALL)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL catalog")
+def test_foreign_keys_checked_once_finds_an_orphan_and_passes_a_clean_schema():
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    from incidents.models import TimelineEvent
+    from support.foreign_keys import foreign_keys_check, foreign_keys_checked_once
+
+    with connection.cursor() as cursor:
+        assert foreign_keys_check(cursor) > 20  # every key of the schema, none broken
+    with pytest.raises(IntegrityError, match="incidents_incident"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            with foreign_keys_checked_once(cursor) as once:
+                assert once  # the tests connect as a superuser
+                TimelineEvent.objects.create(incident_id=uuid.uuid4(), at=timezone.now())
+    assert not TimelineEvent.objects.exists()
