@@ -67,7 +67,7 @@ def _trigger_attach(trigger, incident_id, alert) -> None:
     fields = {"incident": incident_id}
     if alert is not None and not trigger.service:
         fields.update(service=alert.service, code=alert.code)
-    Trigger.objects.filter(pk=trigger.pk).update(**fields)
+    Trigger.objects.received_within([trigger.received_at]).filter(pk=trigger.pk).update(**fields)
 
 
 def _alerts_of(report, trigger):

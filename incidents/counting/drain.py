@@ -78,25 +78,32 @@ def _plain_batch_count(*, now, only=None) -> int:
         waiting = Report.objects.filter(processed_at__isnull=True, ordered=False)
         if only is not None:
             waiting = waiting.filter(id=only)
-        ids = list(
+        claimed = list(
             waiting.select_for_update(skip_locked=True)
             .order_by("received_at", "id")
-            .values_list("id", flat=True)[: settings.CXHUB_REPORT_BATCH]
+            .values_list("id", "received_at")[: settings.CXHUB_REPORT_BATCH]
         )
-        if not ids:
+        if not claimed:
             return 0
-        Report.objects.filter(id__in=ids, processed_at__isnull=True).update(processed_at=now)
+        ids = [report_id for report_id, _at in claimed]
+        # Every read and write below names the batch's span: a day's partitions, not a year's.
+        times = [at for _id, at in claimed]
+        Report.objects.received_within(times).filter(id__in=ids, processed_at__isnull=True).update(
+            processed_at=now
+        )
         # What this call stamped, whatever a concurrent claim took (SQLite has no row locks).
         # Plain reports are counted from their triggers: the payload stays unread.
         reports = {
             r.id: r
-            for r in Report.objects.filter(id__in=ids, processed_at=now).only(
-                "id", "integration_id", "received_at"
-            )
+            for r in Report.objects.received_within(times)
+            .filter(id__in=ids, processed_at=now)
+            .only("id", "integration_id", "received_at")
         }
         entries = {report_id: Entry(report=r, triggers=[]) for report_id, r in reports.items()}
-        triggers = Trigger.objects.filter(report_id__in=entries).only(
-            "id", "report_id", "service", "code", "fingerprint", "status"
+        triggers = (
+            Trigger.objects.received_within(times)
+            .filter(report_id__in=entries)
+            .only("id", "report_id", "service", "code", "fingerprint", "status", "received_at")
         )
         per_report = Counter()
         for trigger in triggers:
@@ -108,12 +115,14 @@ def _plain_batch_count(*, now, only=None) -> int:
         return len(reports)
 
 
-def _ordered_report_count(report_id, *, now) -> bool:
+def _ordered_report_count(report_id, received_at, *, now) -> bool:
     """Claim one stateful report and count it: its new alerts, then its resolves and acks."""
-    if not Report.objects.filter(id=report_id, processed_at__isnull=True).update(processed_at=now):
+    day = Report.objects.received_within([received_at])
+    if not day.filter(id=report_id, processed_at__isnull=True).update(processed_at=now):
         return False
-    report = Report.objects.select_related("integration").get(id=report_id)
-    triggers = list(report.triggers.all())  # one read, however big the notification
+    report = day.select_related("integration").get(id=report_id)
+    # One read, however big the notification.
+    triggers = list(Trigger.objects.received_within([received_at]).filter(report=report))
     entry = entry_of(report, triggers, now=now)
     _triage(occurrences_count([entry], now=now), now=now)
     truncation_note(report, now=now)  # Alertmanager's truncatedAlerts, on the timeline
@@ -138,10 +147,10 @@ def _ordered_count(integration_id, *, now, wait=False, last=None) -> int:
         )
         if last is not None:
             waiting = waiting.filter(received_at__lte=last.received_at)
-        ids = waiting.order_by("received_at", "id").values_list("id", flat=True)
+        ids = waiting.order_by("received_at", "id").values_list("id", "received_at")
         return sum(
-            _ordered_report_count(report_id, now=now)
-            for report_id in ids[: settings.CXHUB_REPORT_BATCH]
+            _ordered_report_count(report_id, received_at, now=now)
+            for report_id, received_at in ids[: settings.CXHUB_REPORT_BATCH]
         )
 
 

@@ -56,7 +56,7 @@ def occurrences_count(entries, *, now, only_actions=None, counted=None) -> Count
     counted = counted or {}
     reports, alerts = defaultdict(set), defaultdict(list)
     times, trigger_ids = defaultdict(list), defaultdict(list)
-    joined, unmatched = defaultdict(list), Counter()
+    joined, joined_times, unmatched = defaultdict(list), defaultdict(list), Counter()
     for entry in entries:
         report = entry.report
         for trigger in entry.triggers:
@@ -71,6 +71,7 @@ def occurrences_count(entries, *, now, only_actions=None, counted=None) -> Count
             for action_id in action_ids:
                 if (report.id, action_id) in counted:
                     joined[counted[report.id, action_id]].append(trigger.id)
+                    joined_times[counted[report.id, action_id]].append(report.received_at)
                     continue
                 trigger_ids[action_id].append(trigger.id)
                 times[action_id].append(report.received_at)
@@ -78,8 +79,11 @@ def occurrences_count(entries, *, now, only_actions=None, counted=None) -> Count
                     alerts[action_id].append((report, alert))
                 else:
                     reports[action_id].add(report.id)
+    # Each write names its triggers' span (a trigger carries its report's received_at).
     for incident_id, ids in joined.items():
-        Trigger.objects.filter(id__in=ids, incident=None).update(incident=incident_id)
+        Trigger.objects.received_within(joined_times[incident_id]).filter(
+            id__in=ids, incident=None
+        ).update(incident=incident_id)
     order = sorted(trigger_ids, key=str)
     owned = _owners(order, trigger_ids)
     # Before any incident row is locked: the triggers join the incident open now.
@@ -91,9 +95,9 @@ def occurrences_count(entries, *, now, only_actions=None, counted=None) -> Count
     }
     for action_id in order:
         if owned[action_id] and action_id in seen:
-            Trigger.objects.filter(id__in=owned[action_id], incident=None).update(
-                incident=seen[action_id]
-            )
+            Trigger.objects.received_within(times[action_id]).filter(
+                id__in=owned[action_id], incident=None
+            ).update(incident=seen[action_id])
     for action_id in order:
         incident = incident_count_occurrence(
             action_id=action_id,
@@ -107,7 +111,9 @@ def occurrences_count(entries, *, now, only_actions=None, counted=None) -> Count
             linked = Q(incident=None)
             if action_id in seen:
                 linked |= Q(incident=seen[action_id])
-            Trigger.objects.filter(linked, id__in=owned[action_id]).update(incident=incident)
+            Trigger.objects.received_within(times[action_id]).filter(
+                linked, id__in=owned[action_id]
+            ).update(incident=incident)
         if alerts[action_id]:
             _alerts_join(incident, alerts[action_id])
         incident_evaluate(incident, now=now)

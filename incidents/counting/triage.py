@@ -79,9 +79,12 @@ def triage_reprocess(*, service: str, code: str, now=None) -> dict:
             .select_related("report__integration")
             .order_by("received_at", "id")
         )
-        claimed = Trigger.objects.filter(
-            id__in=[t.id for t in triggers], reprocessed_at__isnull=True
-        ).update(reprocessed_at=now)
+        times = [t.received_at for t in triggers]
+        claimed = (
+            Trigger.objects.received_within(times)
+            .filter(id__in=[t.id for t in triggers], reprocessed_at__isnull=True)
+            .update(reprocessed_at=now)
+        )
         if claimed != len(triggers):
             # Only possible without row locks (SQLite serialises writers instead).
             raise RuntimeError("Triggers were re-processed concurrently; try again.")
@@ -91,9 +94,9 @@ def triage_reprocess(*, service: str, code: str, now=None) -> dict:
             entries[trigger.report_id].triggers.append(trigger)
         counted = dict(
             (((report_id, action_id), incident_id))
-            for report_id, action_id, incident_id in Trigger.objects.filter(
-                report_id__in=entries, incident__action_id__in=action_ids
-            ).values_list("report_id", "incident__action_id", "incident_id")
+            for report_id, action_id, incident_id in Trigger.objects.received_within(times)
+            .filter(report_id__in=entries, incident__action_id__in=action_ids)
+            .values_list("report_id", "incident__action_id", "incident_id")
         )
         occurrences = len({(r, a) for r in entries for a in action_ids} - set(counted))
         occurrences_count(entries.values(), now=now, only_actions=action_ids, counted=counted)

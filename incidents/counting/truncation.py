@@ -21,7 +21,9 @@ def truncation_note(report, *, now=None) -> int:
         return 0
     now = now or timezone.now()
     fingerprints = list(
-        report.triggers.exclude(fingerprint="").values_list("fingerprint", flat=True)
+        report.triggers.received_within([report.received_at])
+        .exclude(fingerprint="")
+        .values_list("fingerprint", flat=True)
     )
     incidents = (
         Incident.objects.exclude(status=Incident.Status.RESOLVED)

@@ -9,6 +9,23 @@ from cxhub.timefmt import local_label
 from incidents.models.integrations import Integration
 
 
+class ReceivedQuerySet(models.QuerySet):
+    """Reports or triggers: on PostgreSQL both are partitioned by day on `received_at`."""
+
+    def received_within(self, times):
+        """Narrow to the span of `times` (datetimes), where rows known by id were received.
+
+        Exact: a caller passes the received_at of every row it means. A query by id
+        alone makes PostgreSQL plan every daily partition (about 370 for a year: 30 ms
+        to over a second a statement, measured on a seeded year); with the span given as
+        values, the planner keeps only that span's partitions.
+        """
+        times = [at for at in times if at is not None]
+        if not times:
+            return self
+        return self.filter(received_at__gte=min(times), received_at__lte=max(times))
+
+
 class Report(models.Model):
     """One accepted request from monitoring: its triggers count as one occurrence per action."""
 
@@ -33,6 +50,8 @@ class Report(models.Model):
         ),
         verbose_name=_("ordered"),
     )
+
+    objects = ReceivedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("report")
@@ -112,6 +131,8 @@ class Trigger(models.Model):
         help_text=_("When triage re-processed this unmatched trigger (at most once)."),
         verbose_name=_("reprocessed at"),
     )
+
+    objects = ReceivedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("trigger")

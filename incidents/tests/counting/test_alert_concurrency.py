@@ -35,24 +35,24 @@ def test_concurrent_reports_carrying_the_same_alert_count_it_once():
             for fp in ("a", f"own-{index}")
         ]
         report, _ = services.report_ingest(integration=integration, triggers=triggers, payload={})
-        reports.append(report.id)
+        reports.append((report.id, report.received_at))
 
     barrier = threading.Barrier(THREADS)
     errors = []
 
-    def process(report_id):
+    def process(report_id, received_at):
         try:
             barrier.wait(timeout=10)
             # Straight to the claim, past the integration lock that normally serializes
             # these: only the unique constraints stand between the threads.
             with transaction.atomic():
-                drain._ordered_report_count(report_id, now=timezone.now())
+                drain._ordered_report_count(report_id, received_at, now=timezone.now())
         except Exception as error:  # noqa: BLE001 (reported by the assertion below)
             errors.append(error)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=process, args=(r,)) for r in reports]
+    threads = [threading.Thread(target=process, args=r) for r in reports]
     for thread in threads:
         thread.start()
     for thread in threads:

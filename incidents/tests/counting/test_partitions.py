@@ -1,16 +1,21 @@
 """Day partitions of reports and triggers on PostgreSQL: created ahead, retired whole."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import make_scenario
-from incidents.counting import partitions
+from incidents import services
+from incidents.counting import drain, partitions
 from incidents.counting.retention import retention_prune
-from incidents.models import Incident, Report, TimelineEvent, Trigger
+from incidents.models import Incident, Integration, Report, TimelineEvent, Trigger
+
+PARTITION = re.compile(r"incidents_(?:report|trigger)_(?:p\d{8}|default)")
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PostgreSQL declarative partitioning"
@@ -126,3 +131,46 @@ def test_the_migration_moves_every_row_of_plain_tables_into_day_partitions():
     assert days[-1] == now.date() + timedelta(days=partitions.AHEAD_DAYS)
     # The identity sequence goes on past the copied ids.
     assert record(now).triggers.get().id > highest
+
+
+def partitions_planned(queryset_or_sql, params=()) -> set[str]:
+    """The partitions of reports and triggers a statement's plan reads."""
+    if not isinstance(queryset_or_sql, str):
+        queryset_or_sql, params = queryset_or_sql.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {queryset_or_sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    return set(PARTITION.findall(plan))
+
+
+@pytest.mark.django_db
+def test_the_drain_reads_and_writes_only_the_days_of_its_batch():
+    """A query by id alone plans every day of the year; the drain names its batch's days."""
+    make_scenario()
+    now = timezone.now()
+    partitions.partitions_maintain(now=now - timedelta(days=20))  # 20 days + ahead
+    partitions.partitions_maintain(now=now)
+    integration = Integration.objects.create(name="monitoring")
+    for _ in range(3):
+        services.report_ingest(
+            integration=integration, triggers=[{"service": "login", "code": "503"}], payload={}
+        )
+    with CaptureQueriesContext(connection) as queries:
+        assert drain._plain_batch_count(now=now) == 3
+    today = partitions.partition_name("incidents_report", now.astimezone(UTC).date())
+    statements = [
+        q["sql"]
+        for q in queries.captured_queries
+        if ('"incidents_report"' in q["sql"] or '"incidents_trigger"' in q["sql"])
+        and not q["sql"].startswith("INSERT")
+    ]
+    assert len(statements) >= 4  # claim, stamp, read, triggers, linking
+    claim, *bounded = statements
+    assert "FOR UPDATE SKIP LOCKED" in claim
+    for sql in bounded:
+        assert '"received_at" >=' in sql and '"received_at" <=' in sql, sql
+    # The same statements' plans read today's partitions, not the twenty days before.
+    rows = Report.objects.received_within([now]).filter(id__in=[Report.objects.first().pk])
+    assert partitions_planned(rows) <= {today, "incidents_report_default"}
+    everything = partitions_planned(Report.objects.filter(id__in=[Report.objects.first().pk]))
+    assert len(everything) > 10
