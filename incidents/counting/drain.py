@@ -21,6 +21,7 @@ from incidents.counting.alerts import alerts_acknowledge, alerts_resolve
 from incidents.counting.rule import Entry, entry_of, occurrences_count
 from incidents.counting.triage import triage_digest_send, triage_record
 from incidents.counting.truncation import truncation_note
+from incidents.counting.waiting import reports_waiting
 from incidents.models import Integration, Report, Trigger
 
 # The advisory lock space of "counting the reports of integration <id>".
@@ -75,7 +76,7 @@ def _triage(unmatched: Counter, *, now) -> None:
 def _plain_batch_count(*, now, only=None) -> int:
     """Claim and count up to CXHUB_REPORT_BATCH waiting plain reports in one transaction."""
     with transaction.atomic():
-        waiting = Report.objects.filter(processed_at__isnull=True, ordered=False)
+        waiting = reports_waiting().filter(ordered=False)
         if only is not None:
             waiting = waiting.filter(id=only)
         claimed = list(
@@ -142,9 +143,7 @@ def _ordered_count(integration_id, *, now, wait=False, last=None) -> int:
     with transaction.atomic():
         if not integration_lock(integration_id, wait=wait):
             return 0  # another worker is counting this integration's reports
-        waiting = Report.objects.filter(
-            integration_id=integration_id, processed_at__isnull=True, ordered=True
-        )
+        waiting = reports_waiting().filter(integration_id=integration_id, ordered=True)
         if last is not None:
             waiting = waiting.filter(received_at__lte=last.received_at)
         ids = waiting.order_by("received_at", "id").values_list("id", "received_at")
@@ -156,7 +155,8 @@ def _ordered_count(integration_id, *, now, wait=False, last=None) -> int:
 
 def _ordered_batch_count(*, now) -> int:
     integrations = (
-        Report.objects.filter(processed_at__isnull=True, ordered=True)
+        reports_waiting()
+        .filter(ordered=True)
         .order_by()
         .values_list("integration_id", flat=True)
         .distinct()

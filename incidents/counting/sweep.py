@@ -1,10 +1,12 @@
 """The safety net: find due work in the database, whatever the broker lost."""
 
 from django.conf import settings
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from incidents.counting import doorbell
 from incidents.counting.triage import triage_digest_send
+from incidents.counting.waiting import waiting_since_note
 from incidents.lifecycle.approvals import approvals_expire
 from incidents.lifecycle.evaluation import incident_check
 from incidents.models import Incident, Report
@@ -15,8 +17,11 @@ def sweep(now=None) -> dict:
     """Ring for lost reports, check incidents whose time came, re-publish stuck deliveries."""
     now = now or timezone.now()
     stale = now - settings.CXHUB_STALE_AFTER
-    lost_reports = Report.objects.filter(processed_at__isnull=True, received_at__lte=stale)
-    lost = lost_reports.count()
+    waiting = Report.objects.filter(processed_at__isnull=True).aggregate(
+        lost=Count("id", filter=Q(received_at__lte=stale)), oldest=Min("received_at")
+    )
+    lost = waiting["lost"]
+    waiting_since_note(waiting["oldest"], now=now)  # where the drains' claims start
     if lost:
         doorbell.ring_now()  # one drain counts them all, in batches
     due_incidents = list(
