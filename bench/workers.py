@@ -2,7 +2,8 @@
 
     createdb -h 127.0.0.1 -U postgres cxhub_workers
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cxhub_workers \\
-    CELERY_BROKER_URL=redis://127.0.0.1:6379/7 .venv/bin/python bench/workers.py
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/7 CACHE_URL=rediscache://127.0.0.1:6379/8 \\
+    .venv/bin/python bench/workers.py
 
 For each shape (`one`: every trigger meets the one incident of action 0001; `fifty`:
 triggers spread over 50 actions, 50 incidents) and each process count, it records
@@ -135,6 +136,33 @@ def _what(state, kind, event, query) -> str:
     return "in Python, no transaction"
 
 
+class Sweeper(threading.Thread):
+    """Run the sweep every CXHUB_SWEEP_SECONDS while the drains run, as beat does.
+
+    Besides its safety net the sweep notes the oldest waiting report, where the drains'
+    claims start (incidents.counting.waiting); with a shared cache (CACHE_URL) the
+    drain processes read that note, as a worker fleet does in production.
+    """
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.done = threading.Event()
+
+    def run(self):
+        from django.conf import settings
+        from django.db import connection
+
+        from incidents.counting.sweep import sweep
+
+        try:
+            while True:
+                sweep()
+                if self.done.wait(settings.CXHUB_SWEEP_SECONDS):
+                    return
+        finally:
+            connection.close()
+
+
 def run(processes: int, reports: int, tree: Path) -> tuple[float, float, str]:
     from django.db.models import Max
 
@@ -153,14 +181,17 @@ def run(processes: int, reports: int, tree: Path) -> tuple[float, float, str]:
         for _ in range(processes)
     ]
     pids = [int(child.stdout.readline()) for child in children]
-    sampler = WaitSampler(pids)
+    sampler, sweeper = WaitSampler(pids), Sweeper()
     sampler.start()
+    sweeper.start()
     counted = []
     for child in children:
         out, _ = child.communicate(timeout=900)
         counted.append(int(out.strip().splitlines()[-1]))
     sampler.done.set()
+    sweeper.done.set()
     sampler.join()
+    sweeper.join()
     waiting = Report.objects.filter(processed_at__isnull=True).count()
     if waiting or sum(counted) != reports:
         sys.exit(f"{waiting} reports left uncounted; the processes counted {counted}")
@@ -183,6 +214,7 @@ def main():
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
 
@@ -191,6 +223,8 @@ def main():
 
     if connection.vendor != "postgresql":
         sys.exit("bench/workers.py measures PostgreSQL row locks: set DATABASE_URL.")
+    if "locmem" in settings.CACHES["default"]["BACKEND"]:
+        print("No shared cache (CACHE_URL): each drain's claim reads every day's partitions.")
     call_command("migrate", verbosity=0)
     call_command("demo", quiet=True)
     trees = [ROOT if t == "." else Path(t).resolve() for t in args.trees.split(",")]

@@ -193,6 +193,20 @@ STEPS = [
         """,
     ),
     (
+        "incidents' trigger bounds",
+        # What counting keeps on each incident (incidents.counting.bounds), from its triggers.
+        """
+        UPDATE incidents_incident i
+        SET first_received_at = b.first, last_received_at = b.last, report_count = b.reports
+        FROM (
+            SELECT incident_id, min(received_at) AS first, max(received_at) AS last,
+                count(DISTINCT report_id) AS reports
+            FROM incidents_trigger WHERE incident_id IS NOT NULL GROUP BY incident_id
+        ) b
+        WHERE b.incident_id = i.id
+        """,
+    ),
+    (
         "unmatched reports and triggers",
         """
         WITH u AS (

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from actions.models import Service
 from actions.selectors import actions_matching
 from cxhub import audit
-from cxhub.paginators import EstimatedCountPaginator
+from cxhub.paginators import RecentFirstPaginator
 from cxhub.rules import may
 from incidents import services
 from incidents.admin.base import ReadOnlyAdmin
@@ -105,7 +105,7 @@ class TriggerAdmin(ReadOnlyAdmin):
     search_fields = ["service", "code"]
     list_select_related = ["incident__action"]
     show_full_result_count = False
-    paginator = EstimatedCountPaginator
+    paginator = RecentFirstPaginator
 
     @admin.display(description=_("Incident"))
     def incident_link(self, trigger):
@@ -128,7 +128,7 @@ class ReportAdmin(ReadOnlyAdmin):
 
     list_filter = ["integration", "received_at"]
     show_full_result_count = False
-    paginator = EstimatedCountPaginator
+    paginator = RecentFirstPaginator
 
 
 @admin.register(TriageAlert)

@@ -8,6 +8,7 @@ from collections import defaultdict
 
 from django.db import IntegrityError, transaction
 
+from incidents.counting.bounds import trigger_attached
 from incidents.history.texts import detail
 from incidents.history.timeline import event_add
 from incidents.lifecycle.commands import incident_acknowledge
@@ -68,6 +69,7 @@ def _trigger_attach(trigger, incident_id, alert) -> None:
     if alert is not None and not trigger.service:
         fields.update(service=alert.service, code=alert.code)
     Trigger.objects.received_within([trigger.received_at]).filter(pk=trigger.pk).update(**fields)
+    trigger_attached(incident_id, trigger)
 
 
 def _alerts_of(report, trigger):

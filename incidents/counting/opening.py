@@ -5,6 +5,7 @@ from django.db.models import F
 from django.db.models.sql import UpdateQuery
 
 from actions.models import Action
+from incidents.counting.bounds import widened
 from incidents.history.texts import detail
 from incidents.history.timeline import event_add
 from incidents.lifecycle.escalation import flap_reopens
@@ -17,13 +18,16 @@ Kind = TimelineEvent.Kind
 
 
 def incident_count_occurrence(
-    *, action_id, at, count=1, first_at=None, seen: Incident | None = None
+    *, action_id, at, count=1, first_at=None, reports=0, seen: Incident | None = None
 ) -> Incident:
     """Add occurrences (one unless told) to the action's unresolved incident, opening one if needed.
 
     `at` is when the latest of them arrived, `first_at` the earliest (a new
     incident opens then; default `at`). `seen` is the action's unresolved
-    incident as read before (with its action), if the caller looked.
+    incident as read before (with its action), if the caller looked. The same
+    UPDATE widens the incident's trigger bounds to [first_at, at] and adds
+    `reports`, the distinct reports whose triggers the caller links to it
+    (incidents.counting.bounds).
 
     The F() update takes the incident's row lock until commit, so concurrent
     reports are counted one after the other; the partial unique constraint makes a
@@ -32,15 +36,22 @@ def incident_count_occurrence(
     unresolved = Incident.objects.filter(action_id=action_id).exclude(
         status=Incident.Status.RESOLVED
     )
-    if seen is not None and (incident := _count_returning(seen, at=at, count=count)):
+    first_at = first_at or at
+    counted = {
+        "occurrences": F("occurrences") + count,
+        "last_occurrence_at": at,
+        **widened(first=first_at, last=at, reports=reports),
+    }
+    if seen is not None and (incident := _count_returning(seen, counted)):
         occurrence_milestone(incident, added=count)
         return incident
-    if unresolved.update(occurrences=F("occurrences") + count, last_occurrence_at=at):
+    if unresolved.update(**counted):
         incident = unresolved.select_related("action").get()
         occurrence_milestone(incident, added=count)
         return incident
-    first_at = first_at or at
-    reopened = incident_reopen_flapping(action_id=action_id, at=first_at, count=count)
+    reopened = incident_reopen_flapping(
+        action_id=action_id, at=first_at, count=count, last_at=at, reports=reports
+    )
     if reopened is not None:
         occurrence_milestone(reopened, added=count)
         return reopened
@@ -52,16 +63,21 @@ def incident_count_occurrence(
                 occurrences=count,
                 opened_at=first_at,
                 last_occurrence_at=at,
+                first_received_at=first_at,
+                last_received_at=at,
+                report_count=reports,
                 policy=Policy.of(action).to_json(),
             )
     except IntegrityError:
-        return incident_count_occurrence(action_id=action_id, at=at, count=count, first_at=first_at)
+        return incident_count_occurrence(
+            action_id=action_id, at=at, count=count, first_at=first_at, reports=reports
+        )
     event_add(incident, Kind.OPENED, detail("opened", action=str(action)), at=first_at)
     occurrence_milestone(incident, added=count)  # a batch may open it past 10 already
     return incident
 
 
-def _count_returning(seen: Incident, *, at, count) -> Incident | None:
+def _count_returning(seen: Incident, counted: dict) -> Incident | None:
     """Count into `seen` if still unresolved and return it as the UPDATE left it, else None.
 
     One statement (the ORM's UPDATE with RETURNING) where a count and a re-read
@@ -69,7 +85,7 @@ def _count_returning(seen: Incident, *, at, count) -> Incident | None:
     """
     mine = Incident.objects.filter(pk=seen.pk).exclude(status=Incident.Status.RESOLVED)
     query = mine.query.chain(UpdateQuery)
-    query.add_update_values({"occurrences": F("occurrences") + count, "last_occurrence_at": at})
+    query.add_update_values(counted)
     compiler = query.get_compiler(mine.db)
     compiler.pre_sql_setup()
     sql, params = compiler.as_sql()
@@ -96,8 +112,10 @@ def occurrence_milestone(incident: Incident, *, added: int = 1) -> None:
         milestone *= 10
 
 
-def incident_reopen_flapping(*, action_id, at, count=1) -> Incident | None:
+def incident_reopen_flapping(*, action_id, at, count=1, last_at=None, reports=0) -> Incident | None:
     """Reopen the action's last incident if `at` falls in its flap window; count it.
+
+    `at` is the earliest of the occurrences, `last_at` the latest (default `at`).
 
     Called when the action has no unresolved incident. If another incident opened
     meanwhile, the partial unique constraint refuses the reopening and the caller
@@ -127,6 +145,7 @@ def incident_reopen_flapping(*, action_id, at, count=1) -> Incident | None:
                 last_occurrence_at=at,
                 next_check_at=None,
                 reopens=F("reopens") + 1,
+                **widened(first=at, last=last_at or at, reports=reports),
             )
     except IntegrityError:
         return None

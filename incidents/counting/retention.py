@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from incidents.counting.partitions import is_partitioned, partitions_maintain, partitions_retire
-from incidents.models import Report, Trigger
+from incidents.models import Incident, Report, Trigger
 from notifications.models import Delivery
 
 logger = logging.getLogger("cxhub.retention")
@@ -39,6 +39,7 @@ def retention_prune(*, now=None, trigger_days=None, delivery_days=None) -> dict:
         reports = _reports_delete_by_time(cutoff)
     else:
         reports = _reports_delete_by_id(cutoff)
+    report_counts_forget(cutoff)
     finished = [Delivery.Status.SENT, Delivery.Status.FAILED, Delivery.Status.CANCELLED]
     deliveries = (
         Delivery.objects.filter(
@@ -50,6 +51,17 @@ def retention_prune(*, now=None, trigger_days=None, delivery_days=None) -> dict:
     if reports or deliveries:
         logger.info("Retention pruned %d report(s) and %d delivery detail(s)", reports, deliveries)
     return {"reports": reports, "deliveries": deliveries}
+
+
+def report_counts_forget(cutoff) -> int:
+    """Forget the report counts of incidents that may have lost reports received before `cutoff`.
+
+    Their count is then read from the triggers that are left (incidents.counting.bounds);
+    their bounds stay true (wider than what is left).
+    """
+    return Incident.objects.filter(report_count__isnull=False, first_received_at__lt=cutoff).update(
+        report_count=None
+    )
 
 
 def _reports_delete_by_id(cutoff) -> int:

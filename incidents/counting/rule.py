@@ -57,6 +57,7 @@ def occurrences_count(entries, *, now, only_actions=None, counted=None) -> Count
     reports, alerts = defaultdict(set), defaultdict(list)
     times, trigger_ids = defaultdict(list), defaultdict(list)
     joined, joined_times, unmatched = defaultdict(list), defaultdict(list), Counter()
+    report_of = {}
     for entry in entries:
         report = entry.report
         for trigger in entry.triggers:
@@ -68,6 +69,7 @@ def occurrences_count(entries, *, now, only_actions=None, counted=None) -> Count
                 action_ids = action_ids & set(only_actions)
             elif not action_ids:
                 unmatched[trigger.service, trigger.code] += 1
+            report_of[trigger.id] = report
             for action_id in action_ids:
                 if (report.id, action_id) in counted:
                     joined[counted[report.id, action_id]].append(trigger.id)
@@ -81,6 +83,8 @@ def occurrences_count(entries, *, now, only_actions=None, counted=None) -> Count
                     reports[action_id].add(report.id)
     # Each write names its triggers' span (a trigger carries its report's received_at).
     for incident_id, ids in joined.items():
+        # The incident's trigger bounds and report count already hold these: their
+        # report has a trigger on it, received at the same time (counting.bounds).
         Trigger.objects.received_within(joined_times[incident_id]).filter(
             id__in=ids, incident=None
         ).update(incident=incident_id)
@@ -104,6 +108,8 @@ def occurrences_count(entries, *, now, only_actions=None, counted=None) -> Count
             at=max(times[action_id]),
             first_at=min(times[action_id]),
             count=len(reports[action_id]) + len(alerts[action_id]),
+            # The reports whose triggers it links (a trigger joins its first action's).
+            reports=len({report_of[i].id for i in owned[action_id]}),
             seen=seen.get(action_id),
         )
         if owned[action_id] and (action_id not in seen or incident.pk != seen[action_id].pk):

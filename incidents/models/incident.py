@@ -33,6 +33,18 @@ class Incident(models.Model):
     occurrences = models.PositiveIntegerField(default=0, verbose_name=_("occurrences"))
     opened_at = models.DateTimeField(verbose_name=_("opened at"))
     last_occurrence_at = models.DateTimeField(verbose_name=_("last occurrence at"))
+    # The bounds of its triggers' received_at and its number of distinct reports, kept
+    # by every statement that links triggers to it (incidents.counting.bounds): the
+    # trigger table is partitioned by received_at, not by incident, so the bounds name
+    # the days that hold its triggers. NULL (incidents older than the columns, until
+    # `manage.py incident_bounds` fills them) reads every day and counts.
+    first_received_at = models.DateTimeField(
+        null=True, editable=False, verbose_name=_("first trigger received at")
+    )
+    last_received_at = models.DateTimeField(
+        null=True, editable=False, verbose_name=_("last trigger received at")
+    )
+    report_count = models.PositiveIntegerField(null=True, editable=False, verbose_name=_("reports"))
     policy = models.JSONField(
         help_text=_("The action's push threshold and tiers, frozen when the incident opened."),
         verbose_name=_("policy"),

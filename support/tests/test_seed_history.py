@@ -33,9 +33,13 @@ def test_seeded_history_holds_together():
     call_command("seed_history", **SMALL)
     seeded = Incident.objects.filter(action__code__startswith="S")
     assert seeded.count() == 3 * 8 + 1
-    # Every occurrence is one report of one trigger of its incident.
+    # Every occurrence is one report of one trigger of its incident, within its bounds.
     for incident in seeded:
-        assert Trigger.objects.filter(incident=incident).count() == incident.occurrences
+        times = sorted(
+            Trigger.objects.filter(incident=incident).values_list("received_at", flat=True)
+        )
+        assert len(times) == incident.occurrences == incident.report_count
+        assert (times[0], times[-1]) == (incident.first_received_at, incident.last_received_at)
     assert Report.objects.count() == Trigger.objects.count()
     storm = seeded.order_by("-occurrences").first()
     assert storm.occurrences == 30

@@ -106,8 +106,16 @@ def test_a_report_is_found_and_deleted_by_its_id_alone():
     assert record(timezone.now()).triggers.get().pk > trigger.pk
 
 
+@pytest.fixture
+def leaf_restored():
+    """Migrate the database back to the latest migrations after a test that went back."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_moves_every_row_of_plain_tables_into_day_partitions():
+def test_the_migration_moves_every_row_of_plain_tables_into_day_partitions(leaf_restored):
     executor = MigrationExecutor(connection)
     before = [("incidents", "0012_history_indexes")]
     after = [("incidents", "0013_partitioned_history")]
