@@ -1,5 +1,6 @@
 """The history indexes serve the queries named in their comments (PostgreSQL plans)."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from notifications.models import PushRecord
+from support.models import IncidentSummary
 
 pytestmark = [
     pytest.mark.django_db,
@@ -43,3 +45,11 @@ def test_sends_per_day_are_counted_from_the_day_index_alone():
         .annotate(n=Count("*"))
     )
     assert "Index Only Scan using push_record_sent_day" in plan(queryset)
+
+
+def test_the_lists_reach_is_read_from_the_summaries_primary_key():
+    assert "support_incidentsummary_pkey" in plan(
+        IncidentSummary.objects.filter(incident_id__in=[uuid.uuid4(), uuid.uuid4()]).defer(
+            "moments"
+        )
+    )

@@ -103,6 +103,21 @@ def test_support_pages_cost_the_same_queries_however_long_the_history(
     ) == small
 
 
+def test_the_list_reads_its_incidents_reach_without_their_chart(client, support_user, resolved):
+    """A long incident's moments are thousands of pairs: the list, which draws no chart,
+    leaves them in the database (decoding them for 25 rows was most of the page's time)."""
+    incident_figures([resolved])  # frozen
+    client.force_login(support_user)
+    with CaptureQueriesContext(connection) as captured:
+        listing = client.get(reverse("support:incidents")).content.decode()
+    assert "pushed to 3 devices of 2 customers" in listing
+    [summaries] = [
+        q["sql"] for q in captured.captured_queries if "support_incidentsummary" in q["sql"]
+    ]
+    assert "outage_devices" in summaries
+    assert "moments" not in summaries
+
+
 def test_the_chart_of_counted_moments_is_the_chart_of_the_times():
     t0 = timezone.now().replace(microsecond=0)
     times = [t0 + timedelta(seconds=s) for s in (0, 0, 1, 5, 5, 5, 40)]
