@@ -103,8 +103,10 @@ def sends_per_day(period: Period, *, now: datetime | None = None) -> dict:
     zone = str(tz)
     now = now or timezone.now()
     stored = {
-        row.day: {kind: getattr(row, kind) for kind in SENT_KINDS}
-        for row in DailySends.objects.filter(zone=zone, day__gte=period.start, day__lte=period.end)
+        day: dict(zip(SENT_KINDS, counts, strict=True))
+        for day, *counts in DailySends.objects.filter(
+            zone=zone, day__gte=period.start, day__lte=period.end
+        ).values_list("day", *SENT_KINDS)
     }
     days = [period.start + timedelta(days=n) for n in range((period.end - period.start).days + 1)]
     missing = [d for d in days if d not in stored]
