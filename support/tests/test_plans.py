@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from notifications.models import PushRecord
+from notifications.models import Delivery, PushRecord
 from support.models import IncidentSummary
 
 pytestmark = [
@@ -53,3 +53,17 @@ def test_the_lists_reach_is_read_from_the_summaries_primary_key():
             "moments"
         )
     )
+
+
+def test_pages_sent_per_day_are_counted_from_their_index():
+    now = timezone.now()
+    queryset = (
+        Delivery.objects.filter(
+            purpose="page", status="sent", sent_at__gte=now - timedelta(days=1), sent_at__lt=now
+        )
+        .annotate(day=TruncDate("sent_at"))
+        .order_by()
+        .values("day")
+        .annotate(n=Count("*"))
+    )
+    assert "Index Only Scan using delivery_page_sent_day" in plan(queryset)
