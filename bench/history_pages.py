@@ -2,9 +2,17 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> .venv/bin/python bench/history_pages.py
 
-Run it once on a database seeded with a year (`manage.py seed_history`) and once on one
-seeded with a day (`seed_history --days 1 ...`): the same pages, found the same way (the
-biggest incident, a customer the ledger names), so the two runs compare. Each page is
+Run it once on a database seeded with a year (`manage.py seed_history --triggers-per-day
+10000`) and once on an "empty" one of two days that still fills every list page (an empty
+list against a full one measures the rows rendered, not history):
+
+    manage.py seed_history --days 2 --incidents-per-day 60 --triggers-per-day 3000 \
+        --customers 1000 --ledger-rows 1000 --ledger-incidents 2 --storm-occurrences 100 \
+        --change-events-per-day 60 --approval-every 1
+    manage.py summaries_freeze                 # both databases, before measuring
+
+The same pages, found the same way (the biggest incident, a customer the ledger names),
+so the two runs compare. Each page is
 fetched `--runs` times after one warm-up through Django's test client as the seeded
 superuser (no network, no server: the figure is the view, its queries and its template);
 it prints p50/p95 and the number of SQL queries, and with `--json FILE` writes them for

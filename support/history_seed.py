@@ -39,6 +39,9 @@ class HistorySize:
     ledger_incidents: int = 50
     storm_occurrences: int = 100_000
     unmatched_share: float = 0.02
+    change_events_per_day: int = 3
+    # One pushed incident in this many (by its occurrence count) asked for an approval.
+    approval_every: int = 10
 
 
 def seeded() -> bool:
@@ -350,9 +353,10 @@ STEPS = [
         SELECT md5('seed-change-' || s.n)::uuid,
             'seed-svc-' || lpad((s.n %% %(services)s)::text, 2, '0'), 'Deploy ' || s.n, 'ci',
             t.at, t.at, '[]'::jsonb, '{}'::jsonb, %(integration)s
-        FROM generate_series(0, %(days)s * 3 - 1) AS s(n)
+        FROM generate_series(0, %(days)s * %(changes)s - 1) AS s(n)
         CROSS JOIN LATERAL (SELECT date_trunc('day', %(now)s::timestamptz)
-            - (s.n / 3 + 1) * interval '1 day' + (s.n %% 3) * interval '8 hours'
+            - (s.n / %(changes)s + 1) * interval '1 day'
+            + (s.n %% %(changes)s) * (interval '1 day' / %(changes)s)
             + interval '30 minutes' AS at) t
         """,
     ),
@@ -366,7 +370,7 @@ STEPS = [
             i.push_queued_at, i.id
         FROM incidents_incident i
         WHERE i.push_queued_at IS NOT NULL AND i.id IN (SELECT id FROM seed_incidents)
-            AND i.occurrences %% 10 = 0
+            AND i.occurrences %% %(approval_every)s = 0
         """,
     ),
 ]
@@ -412,6 +416,8 @@ def history_seed(size: HistorySize, *, now=None, log=print) -> dict:
                 "customers": size.customers,
                 "ledger_incidents": size.ledger_incidents,
                 "per_push": size.ledger_rows // max(size.ledger_incidents, 1),
+                "changes": size.change_events_per_day,
+                "approval_every": size.approval_every,
             }
             with foreign_keys_checked_once(cursor) as once:
                 for name, sql in STEPS:

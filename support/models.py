@@ -93,8 +93,9 @@ class DailySends(models.Model):
     """Pages, pushes and all-clears sent on one closed day (in one time zone), counted once.
 
     The reports page sums a period's sends per week; over a year of a push ledger of
-    millions that was a scan per view. A day two days past no longer gets sends, so
-    its counts are stored the first time a report reads it (support/reports.py).
+    millions that was a scan per view. A day that has ended (and settled, five minutes)
+    gets no more sends, so its counts are stored the first time a report reads it
+    (support/reports.py `sends_final`).
     """
 
     zone = models.CharField(max_length=64, verbose_name=_("time zone"))

@@ -4,6 +4,7 @@ Pure functions, drawn by templates as inline SVG (no JavaScript library, no CDN)
 """
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -53,8 +54,9 @@ def hbar_chart(rows: list[tuple[str, float | None, str]], *, width: int = 560) -
     return chart
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
+    """One series' share of one column (a year's chart has a thousand: a tuple is cheap)."""
+
     x: float
     y: float
     width: float
@@ -140,8 +142,9 @@ def column_chart(
         legend=[Legend(name, color) for name, color in colors.items()],
     )
     column = min(slot * 0.7, MAX_COLUMN)
+    width = round(column, 2)
     for i, category in enumerate(categories):
-        x = left + i * slot + (slot - column) / 2
+        x = round(left + i * slot + (slot - column) / 2, 2)
         base = top + plot_height
         for name, values in series.items():
             n = values[i]
@@ -151,9 +154,9 @@ def column_chart(
             base -= h
             chart.segments.append(
                 Segment(
-                    x=round(x, 2),
+                    x=x,
                     y=round(base, 2),
-                    width=round(column, 2),
+                    width=width,
                     height=round(h, 2),
                     color=colors[name],
                     series=name,

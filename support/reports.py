@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from notifications.models import Delivery, PushRecord
 from support import report_days
 from support.models import DailySends
+from support.summaries import SETTLE
 
 PRESETS = {
     "last_week": _("Last week (Mon–Sun)"),
@@ -69,15 +70,24 @@ def weeks_of(period: Period) -> list[date]:
 
 
 SENT_KINDS = ("pages", "pushes", "all_clears")
-# Sends of a day are final once it is this many days past (a late send is recorded
-# at its own time, never in the past): yesterday and today are always counted live.
-CLOSED_AFTER_DAYS = 2
 
 
-def sent_per_week(period: Period, *, today: date | None = None) -> dict:
+def sends_final(day: date, tz, *, now: datetime) -> bool:
+    """Return whether a day's send counts can no longer change.
+
+    A send is stamped `sent_at` when the provider answered and committed right after
+    (ledger rows, a page's delivery), never dated back: a day's counts are final once
+    the day has ended, with SETTLE for a commit in flight. Yesterday is stored from
+    00:05; only today is counted live (it was yesterday too: 140,000 ledger entries
+    read on every report after a storm).
+    """
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz) <= now - SETTLE
+
+
+def sent_per_week(period: Period, *, now: datetime | None = None) -> dict:
     """Return pages and pushes sent per week: {"weeks", "pages", "pushes", "all_clears"}."""
     weeks = weeks_of(period)
-    per_day = sends_per_day(period, today=today)
+    per_day = sends_per_day(period, now=now)
     result = {"weeks": weeks}
     for kind in SENT_KINDS:
         by_week = Counter()
@@ -87,15 +97,16 @@ def sent_per_week(period: Period, *, today: date | None = None) -> dict:
     return result
 
 
-def sends_per_day(period: Period, *, today: date | None = None) -> dict:
-    """Return {day: {"pages", "pushes", "all_clears"}}: closed days from DailySends."""
+def sends_per_day(period: Period, *, now: datetime | None = None) -> dict:
+    """Return {day: {"pages", "pushes", "all_clears"}}: final days from DailySends."""
     tz = timezone.get_current_timezone()
     zone = str(tz)
-    today = today or timezone.localdate()
-    closed_before = today - timedelta(days=CLOSED_AFTER_DAYS - 1)
+    now = now or timezone.now()
     stored = {
-        row.day: {kind: getattr(row, kind) for kind in SENT_KINDS}
-        for row in DailySends.objects.filter(zone=zone, day__gte=period.start, day__lte=period.end)
+        day: dict(zip(SENT_KINDS, counts, strict=True))
+        for day, *counts in DailySends.objects.filter(
+            zone=zone, day__gte=period.start, day__lte=period.end
+        ).values_list("day", *SENT_KINDS)
     }
     days = [period.start + timedelta(days=n) for n in range((period.end - period.start).days + 1)]
     missing = [d for d in days if d not in stored]
@@ -125,7 +136,11 @@ def sends_per_day(period: Period, *, today: date | None = None) -> dict:
     count("pushes", sent.filter(purpose=PushRecord.Purpose.OUTAGE))
     count("all_clears", sent.filter(purpose=PushRecord.Purpose.ALL_CLEAR))
     DailySends.objects.bulk_create(
-        [DailySends(zone=zone, day=d, **c) for d, c in counted.items() if d < closed_before],
+        [
+            DailySends(zone=zone, day=d, **c)
+            for d, c in counted.items()
+            if sends_final(d, tz, now=now)
+        ],
         ignore_conflicts=True,
     )
     return {**stored, **counted}

@@ -82,9 +82,13 @@ class Reach:
 
 
 def incident_reach(incidents, figures: dict | None = None) -> dict:
-    """Return {incident id: Reach} for `incidents`, from their summaries (or one count)."""
+    """Return {incident id: Reach} for `incidents`, from their summaries (or one count).
+
+    Reach needs no chart: the summaries are read without their moments (a long
+    incident's are thousands of pairs, decoded for nothing on every list page).
+    """
     incidents = list(incidents)
-    figures = figures or incident_figures(incidents)
+    figures = figures or incident_figures(incidents, with_moments=False)
     return {
         i.pk: Reach(
             pushed=i.push_queued_at is not None,

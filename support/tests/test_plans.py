@@ -1,5 +1,6 @@
 """The history indexes serve the queries named in their comments (PostgreSQL plans)."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -8,7 +9,8 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from notifications.models import PushRecord
+from notifications.models import Delivery, PushRecord
+from support.models import IncidentSummary
 
 pytestmark = [
     pytest.mark.django_db,
@@ -43,3 +45,25 @@ def test_sends_per_day_are_counted_from_the_day_index_alone():
         .annotate(n=Count("*"))
     )
     assert "Index Only Scan using push_record_sent_day" in plan(queryset)
+
+
+def test_the_lists_reach_is_read_from_the_summaries_primary_key():
+    assert "support_incidentsummary_pkey" in plan(
+        IncidentSummary.objects.filter(incident_id__in=[uuid.uuid4(), uuid.uuid4()]).defer(
+            "moments"
+        )
+    )
+
+
+def test_pages_sent_per_day_are_counted_from_their_index():
+    now = timezone.now()
+    queryset = (
+        Delivery.objects.filter(
+            purpose="page", status="sent", sent_at__gte=now - timedelta(days=1), sent_at__lt=now
+        )
+        .annotate(day=TruncDate("sent_at"))
+        .order_by()
+        .values("day")
+        .annotate(n=Count("*"))
+    )
+    assert "Index Only Scan using delivery_page_sent_day" in plan(queryset)

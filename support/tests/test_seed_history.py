@@ -1,12 +1,13 @@
 """seed_history writes a consistent history with PostgreSQL's bulk paths, and says so on SQLite."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from incidents.models import Incident, Report, Trigger
+from incidents.models import ChangeEvent, Incident, Report, Trigger
 from notifications.models import Delivery, PushRecord
 
 pytestmark = pytest.mark.django_db
@@ -44,9 +45,24 @@ def test_seeded_history_holds_together():
     storm = seeded.order_by("-occurrences").first()
     assert storm.occurrences == 30
     assert PushRecord.objects.count() == 10
+    assert ChangeEvent.objects.count() == 3 * 3
     assert not Delivery.objects.exclude(status=Delivery.Status.SENT).exists()
     with pytest.raises(CommandError, match="already"):
         call_command("seed_history", **SMALL)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL bulk paths")
+def test_a_short_history_can_hold_as_many_change_events_and_approvals_as_a_page_shows():
+    """The benchmark's two-day database lists as many rows per admin page as the year."""
+    from incidents.models import PushApproval
+
+    call_command("seed_history", **SMALL, change_events_per_day=40, approval_every=1)
+    assert ChangeEvent.objects.count() == 3 * 40
+    # 40 a day, spread over the day: the first and last of a day 36 minutes apart.
+    day = sorted(ChangeEvent.objects.values_list("at", flat=True))[:40]
+    assert day[-1] - day[0] == timedelta(days=1) * 39 / 40
+    pushed = Incident.objects.filter(action__code__startswith="S", push_queued_at__isnull=False)
+    assert PushApproval.objects.count() == pushed.count() > 0
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL catalog")

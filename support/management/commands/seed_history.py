@@ -31,6 +31,15 @@ class Command(BaseCommand):
             default=defaults.storm_occurrences,
             help="Triggers of the storm incident two days ago (the incident page's worst case).",
         )
+        parser.add_argument(
+            "--change-events-per-day", type=int, default=defaults.change_events_per_day
+        )
+        parser.add_argument(
+            "--approval-every",
+            type=int,
+            default=defaults.approval_every,
+            help="One pushed incident in N asked for an approval (1: every one).",
+        )
         parser.add_argument("--no-analyze", action="store_true", help="Skip VACUUM ANALYZE.")
 
     def handle(self, *args, **options):
@@ -50,6 +59,8 @@ class Command(BaseCommand):
             ledger_rows=options["ledger_rows"],
             ledger_incidents=options["ledger_incidents"],
             storm_occurrences=options["storm_occurrences"],
+            change_events_per_day=options["change_events_per_day"],
+            approval_every=options["approval_every"],
         )
         # The support logins and role groups come with the demo scenario.
         call_command("demo", quiet=True)
