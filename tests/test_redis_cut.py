@@ -16,6 +16,7 @@ import time
 import uuid
 
 import pytest
+import redis as redis_py
 from django.conf import settings
 from django.db import connection
 
@@ -135,6 +136,12 @@ def publish_page(redis: RedisServer) -> str:
     return result.id
 
 
+def unacknowledged(redis: RedisServer) -> int:
+    """Messages delivered and not yet acknowledged, asked of the server itself."""
+    with redis_py.Redis(port=redis.port, socket_timeout=5) as client:
+        return client.hlen("unacked")
+
+
 def test_pages_worker_consumes_after_redis_went_silent_during_an_ack(tmp_path):
     redis = RedisServer().start()
     proxy = SilentProxy(redis.port, seconds=CUT_SECONDS).start()
@@ -150,6 +157,7 @@ def test_pages_worker_consumes_after_redis_went_silent_during_an_ack(tmp_path):
         pages.start()
         first = publish_page(redis)
         wait_for(lambda: f"[{first}] succeeded" in pages.output(), timeout=30, message="first page")
+        wait_for(lambda: unacknowledged(redis) == 0, timeout=10, message="first page acknowledged")
         # The acknowledgement of the next message (MULTI, ZREM from the unacked index…).
         proxy.go_silent_on(b"ZREM")
         second = publish_page(redis)
