@@ -92,8 +92,7 @@ class SilentProxy:
             silent = self._silent()
             if not silent:
                 for sock, data in self.held:
-                    if sock in self.peers:
-                        self.peers[sock].sendall(data)
+                    self._send(sock, data)
                 self.held.clear()
             watched = [self.listener] + ([] if silent else list(self.peers))
             readable, _, _ = select.select(watched, [], [], 0.05)
@@ -115,18 +114,30 @@ class SilentProxy:
         except OSError:
             data = b""
         if not data:
-            other = self.peers.pop(sock)
-            self.peers.pop(other, None)
-            self.clients.discard(sock)
-            self.clients.discard(other)
-            sock.close()
-            other.close()
+            self._close(sock)
         elif self.marker and sock in self.clients and self.marker in data:
             self.marker = None
             self.silent_from = time.monotonic()
             self.held.append((sock, data))
         else:
+            self._send(sock, data)
+
+    def _send(self, sock: socket.socket, data: bytes):
+        """Send what `sock` sent on to its other end; a failed send closes both."""
+        if sock not in self.peers:
+            return
+        try:
             self.peers[sock].sendall(data)
+        except OSError:
+            self._close(sock)
+
+    def _close(self, sock: socket.socket):
+        other = self.peers.pop(sock)
+        self.peers.pop(other, None)
+        self.clients.discard(sock)
+        self.clients.discard(other)
+        sock.close()
+        other.close()
 
 
 def publish_page(redis: RedisServer) -> str:
