@@ -44,7 +44,7 @@ def test_a_failed_acknowledgement_frees_its_prefetch_slot():
 
 
 @needs_redis
-def test_kombus_own_transport_still_keeps_the_slot():
+def test_kombu_s_own_transport_still_keeps_the_slot():
     """When this fails, kombu frees the slot itself: drop cxhub/broker_redis.py."""
     assert not slot_free_after_a_failed_ack(kombu_redis.Transport)
 
