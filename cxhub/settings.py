@@ -6,6 +6,7 @@ DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=false.
 """
 
 import os
+import ssl
 import zoneinfo
 from datetime import timedelta
 from pathlib import Path
@@ -362,6 +363,14 @@ else:
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
     }
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # kombu's Redis transport, whose failed acknowledgement still frees its prefetch slot
+    # (see cxhub/broker_redis.py): a pages worker consumed nothing more after one.
+    CELERY_BROKER_TRANSPORT = "cxhub.broker_redis:Transport"
+    if CELERY_BROKER_URL.startswith("rediss://") and "ssl_cert_reqs" not in CELERY_BROKER_URL:
+        # What kombu gives a rediss:// URL without TLS options (by the transport's name,
+        # which is now ours): encrypted, the certificate not checked.
+        CELERY_BROKER_USE_SSL = {"ssl_cert_reqs": ssl.CERT_NONE}
 # A request must not hang on a broker outage: the rows are committed, the sweep catches up.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,

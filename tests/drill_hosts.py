@@ -243,12 +243,18 @@ class Result:
         # front link still up) cannot tell, and the lease hands the page to another
         # host; the receiver drops the copy by its key (docs/operations.md). The
         # figures count such copies.
-        # Pushes: the storm's push delivery once, each device once.
-        devices = [
-            recipient["device"] for push in self.pushes for recipient in push.json()["recipients"]
-        ]
+        # Pushes: the storm's push delivery once, each device once. A repeated batch (its
+        # own Idempotency-Key again) is the same exception, for the same reason: the
+        # gateway drops it by its key (the figures count such copies).
+        batches: dict[str, set] = {}
+        for push in self.pushes:
+            batch = batches.setdefault(push.idempotency_key(), set())
+            batch.update(recipient["device"] for recipient in push.json()["recipients"])
+        if "" in batches:
+            found.append("a push batch reached the gateway without an Idempotency-Key")
+        devices = [device for batch in batches.values() for device in batch]
         if len(devices) != len(set(devices)):
-            found.append(f"a device was pushed twice ({len(devices) - len(set(devices))} copies)")
+            found.append(f"a device was pushed in two batches ({len(devices) - len(set(devices))})")
         if hot and occurrences >= 5 and len(set(devices)) != 2 * CUSTOMERS:
             found.append(f"{len(set(devices))} of {2 * CUSTOMERS} devices pushed")
         if db["push_rows"] != [("sent",)] * len(db["push_rows"]) or not db["push_rows"]:
@@ -320,6 +326,8 @@ class Result:
             "acknowledge_links_checked": self.links[0],
             "pages": len(self.pages),
             "page_copies_dropped_by_key": len(self.pages) - len({p.path for p in self.pages}),
+            "push_copies_dropped_by_key": len(self.pushes)
+            - len({p.idempotency_key() for p in self.pushes}),
             "probe_page_p95": percentile(probe_latency, 0.95),
             "probe_page_max": max(probe_latency, default=None),
             **{
