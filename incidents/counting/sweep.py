@@ -6,10 +6,10 @@ from django.utils import timezone
 
 from incidents.counting import doorbell
 from incidents.counting.triage import triage_digest_send
-from incidents.counting.waiting import waiting_since_note
+from incidents.counting.waiting import reports_waiting, waiting_since, waiting_since_note
 from incidents.lifecycle.approvals import approvals_expire
 from incidents.lifecycle.evaluation import incident_check
-from incidents.models import Incident, Report
+from incidents.models import Incident
 from notifications.deliveries import deliveries_requeue
 
 
@@ -17,11 +17,14 @@ def sweep(now=None) -> dict:
     """Ring for lost reports, check incidents whose time came, re-publish stuck deliveries."""
     now = now or timezone.now()
     stale = now - settings.CXHUB_STALE_AFTER
-    waiting = Report.objects.filter(processed_at__isnull=True).aggregate(
+    # Every day is read only when there is no note of where the waiting reports start.
+    since = waiting_since()
+    waiting = reports_waiting(since).aggregate(
         lost=Count("id", filter=Q(received_at__lte=stale)), oldest=Min("received_at")
     )
     lost = waiting["lost"]
-    waiting_since_note(waiting["oldest"], now=now)  # where the drains' claims start
+    if since is None:
+        waiting_since_note(waiting["oldest"], now=now)  # where the drains' claims start
     if lost:
         doorbell.ring_now()  # one drain counts them all, in batches
     due_incidents = list(

@@ -1,14 +1,14 @@
 """The reports waiting to be counted, read from the day of the oldest one.
 
-On PostgreSQL reports are partitioned by day, and a claim that names no day plans
-every partition: 18 ms of planning for a 200-report claim on a seeded year (about 370
-partitions), 0.3 ms when it names where to start. The sweep looks at every waiting
-report anyway, so it notes when the oldest one was received; the drains' claims read
-from there, less a margin for requests that took their time to commit. A report
-committed later still with an earlier time is below the note until the next sweep
-(seconds), whose note includes it: nothing is skipped for longer than that. Without a
-note (none yet, the cache unreachable, or the sweep silent past NOTE_SECONDS) a claim
-reads every day, as before.
+On PostgreSQL reports are partitioned by day, and a read of waiting reports that names
+no day plans every partition: 18 ms of planning for a 200-report claim on a seeded year
+(about 370 partitions), 0.3 ms when it names where to start. So the sweep, when there
+is no note, reads every day once, notes when the oldest waiting report was received
+(less a margin for requests that took their time to commit), and until the note
+expires (NOTE_SECONDS) the drains' claims and the sweep itself read from there. A
+report committed later still with an earlier time is below the note until it expires;
+the next full read includes it: nothing is skipped for longer than that. Without a
+note (none yet, the cache unreachable) everything reads every day, as before.
 """
 
 import logging
@@ -23,14 +23,15 @@ logger = logging.getLogger("cxhub.counting")
 NOTE_KEY = "cxhub:reports:waiting-since"
 # A request records its report's time before its commit: this covers a slow commit.
 MARGIN = timedelta(minutes=5)
-# A note older than this (the sweep stopped) is not trusted: claims read every day.
-NOTE_SECONDS = 60
+# How long a note holds: then the sweep reads every day again and notes afresh (a note
+# of a stopped sweep expires too, and claims read every day).
+NOTE_SECONDS = 300
 
 
-def reports_waiting():
-    """Reports not counted yet (from the noted day when there is a note)."""
+def reports_waiting(since: datetime | None = None):
+    """Reports not counted yet, from `since` (default: the note, if there is one)."""
     waiting = Report.objects.filter(processed_at__isnull=True)
-    since = _noted()
+    since = since or waiting_since()
     return waiting if since is None else waiting.filter(received_at__gte=since)
 
 
@@ -43,7 +44,8 @@ def waiting_since_note(oldest: datetime | None, *, now: datetime) -> None:
         logger.warning("could not note the oldest waiting report: %s", error)
 
 
-def _noted() -> datetime | None:
+def waiting_since() -> datetime | None:
+    """The note: where reads of waiting reports start, or None (read every day)."""
     try:
         noted = cache.get(NOTE_KEY)
     except Exception as error:  # each cache backend has its own errors, with no common base

@@ -53,12 +53,16 @@ def test_the_sweep_notes_the_oldest_waiting_report_and_claims_start_there():
     sweep(now=now)  # nothing waits: claims start a margin before now
     assert '"received_at" >=' in claim_sql(now)
 
-    # A report whose time is older than the note waits for the next sweep, no longer.
+    # A report whose time is older than the note waits until the note expires, no longer.
     late = ingest(integration, at=now - waiting.MARGIN - timedelta(minutes=1))
     drain._plain_batch_count(now=now)
     late.refresh_from_db()
     assert late.processed_at is None
-    assert sweep(now=now)["reports"] == 1  # stale: it rings, and notes the report's time
+    with CaptureQueriesContext(connection) as queries:
+        assert sweep(now=now)["reports"] == 0  # the sweep reads from the note too
+    assert any('"received_at" >=' in q["sql"] for q in queries.captured_queries)
+    cache.delete(waiting.NOTE_KEY)  # NOTE_SECONDS later
+    assert sweep(now=now)["reports"] == 1  # every day: stale, it rings and notes its time
     assert drain._plain_batch_count(now=now) == 1
     late.refresh_from_db()
     assert late.processed_at == now
