@@ -64,9 +64,8 @@ class IncidentReports:
         self.incident = incident
         triggers = Trigger.objects.filter(incident=incident)
         if incident.first_received_at is not None and incident.last_received_at is not None:
-            triggers = triggers.filter(
-                received_at__gte=incident.first_received_at,
-                received_at__lte=incident.last_received_at,
+            triggers = triggers.received_within(
+                [incident.first_received_at, incident.last_received_at]
             )
         self.pairs = (
             triggers.order_by("-received_at", "-report_id")
@@ -84,10 +83,9 @@ class IncidentReports:
         if not pairs:
             return []
         ids = [report_id for _at, report_id in pairs]
-        times = [at for at, _report_id in pairs]
         found = (
             Report.objects.select_related("integration")
-            .filter(received_at__gte=min(times), received_at__lte=max(times))
+            .received_within(at for at, _report_id in pairs)
             .in_bulk(ids)
         )
         return [found[i] for i in ids if i in found]
