@@ -28,10 +28,15 @@ MARGIN = timedelta(minutes=5)
 NOTE_SECONDS = 300
 
 
-def reports_waiting(since: datetime | None = None):
-    """Reports not counted yet, from `since` (default: the note, if there is one)."""
+# `reports_waiting`'s default: read the note.
+NOTED = object()
+
+
+def reports_waiting(since=NOTED):
+    """Reports not counted yet, from `since` (default: the note; None: every day)."""
     waiting = Report.objects.filter(processed_at__isnull=True)
-    since = since or waiting_since()
+    if since is NOTED:
+        since = waiting_since()
     return waiting if since is None else waiting.filter(received_at__gte=since)
 
 
